@@ -1,0 +1,62 @@
+//! `vodpipe`: the command line. Each subcommand lives in its own module; this file only
+//! parses arguments and sets up logging.
+
+mod plan;
+mod policy;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "vodpipe",
+    version,
+    about = "Video-on-demand pipeline: uploads in, HLS ladders out, policy in WASM plugins"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show the rendition ladder and MediaConvert job the active policy makes for a source.
+    Plan(plan::PlanArgs),
+    /// Check or create policy bundles.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+}
+
+/// Where compiled plugins are cached across runs.
+pub fn cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("VODPIPE_CACHE_DIR") {
+        return (!dir.is_empty()).then(|| dir.into());
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("vodpipe/plugins"))
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("VODPIPE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match Cli::parse().command {
+        Command::Plan(args) => plan::run(args),
+        Command::Policy(command) => policy::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

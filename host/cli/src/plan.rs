@@ -1,0 +1,161 @@
+//! `vodpipe plan`: what the active policy does with a source, without encoding anything.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::anyhow;
+use clap::Args;
+use serde_json::json;
+use vodpipe_core::ports::{Policy, Prober};
+use vodpipe_core::{JobContext, Plan, Probe};
+use vodpipe_embedded::ffprobe::FfprobeProber;
+use vodpipe_runtime::reload::load;
+use vodpipe_runtime::{Limits, PluginRuntime};
+
+#[derive(Args)]
+pub struct PlanArgs {
+    /// A video file to probe with ffprobe.
+    #[arg(required_unless_present_all = ["width", "height"], conflicts_with_all = ["width", "height"])]
+    file: Option<PathBuf>,
+    /// Plan for a source of this width instead of probing a file.
+    #[arg(long, requires = "height")]
+    width: Option<u32>,
+    #[arg(long, requires = "width")]
+    height: Option<u32>,
+    /// Display rotation of the --width/--height source, degrees clockwise.
+    #[arg(long, default_value_t = 0, value_parser = parse_rotation)]
+    rotation: u32,
+    /// Policy bundle directory (see `vodpipe policy init`); the built-in bundle when omitted.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Preview another preset of the bundle instead of its active one.
+    #[arg(long)]
+    preset: Option<String>,
+    /// Print JSON: the source, the renditions and the MediaConvert job document.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_rotation(text: &str) -> Result<u32, String> {
+    match text.parse() {
+        Ok(r @ (0 | 90 | 180 | 270)) => Ok(r),
+        _ => Err("must be 0, 90, 180 or 270".into()),
+    }
+}
+
+pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
+    let (source, input_uri) = match (&args.file, args.width, args.height) {
+        (Some(file), _, _) => {
+            let probe = FfprobeProber::default()
+                .probe(file)
+                .map_err(|e| anyhow!("{}: {e}", file.display()))?;
+            let absolute = std::path::absolute(file)?;
+            (probe, format!("file://{}", absolute.display()))
+        }
+        (None, Some(width), Some(height)) => {
+            let mut probe = Probe::from_size(width, height);
+            probe.rotation = args.rotation;
+            (probe, "file:///source".to_owned())
+        }
+        _ => unreachable!("clap requires a file or both --width and --height"),
+    };
+
+    let runtime =
+        PluginRuntime::new(crate::cache_dir(), Limits::default()).map_err(|e| anyhow!("{e}"))?;
+    let files = crate::policy::files(args.policy.as_deref());
+    let policy = load(&runtime, files.as_ref(), args.preset.as_deref())?;
+    let plan = policy.plan(&source)?;
+    let context = JobContext {
+        video_id: "preview".into(),
+        input_uri,
+        output_prefix: "file:///media/preview/".into(),
+        role: String::new(),
+        queue: None,
+    };
+    let job = policy.build_job(&plan, &context)?;
+
+    if args.json {
+        let output = json!({
+            "policy": { "bundle": policy.bundle_name, "hash": policy.content_hash, "preset": policy.preset().name,
+                        "plugins": policy.plugin_names().map(|(name, stage)| json!({"stage": stage, "plugin": name})) },
+            "source": source,
+            "renditions": plan.renditions,
+            "segment_seconds": plan.segment_seconds,
+            "thumbnail": plan.thumbnail,
+            "job": job.create_job,
+            "job_metadata": job.metadata.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&output)?);
+    } else {
+        let [(planner, _), (builder, _), _] = policy.plugin_names();
+        println!(
+            "policy `{}`, preset `{}`, planner `{planner}`, job builder `{builder}`",
+            policy.bundle_name,
+            policy.preset().name
+        );
+        print_source(&source);
+        print_plan(&plan);
+        let groups = job.create_job["Settings"]["OutputGroups"]
+            .as_array()
+            .map_or(0, Vec::len);
+        println!("job: MediaConvert CreateJob, {groups} output groups (--json shows it)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_source(source: &Probe) {
+    let (w, h) = source.display_size();
+    let mut facts = vec![format!("{w}x{h}")];
+    if source.rotation != 0 {
+        facts.push(format!("rotated {}°", source.rotation));
+    }
+    if source.duration_ms > 0 {
+        facts.push(format!("{:.1} s", source.duration_ms as f64 / 1000.0));
+    }
+    if source.frame_rate > 0.0 {
+        facts.push(format!("{:.2} fps", source.frame_rate));
+    }
+    if !source.video_codec.is_empty() {
+        facts.push(source.video_codec.clone());
+    }
+    facts.push(if source.has_audio {
+        "audio".into()
+    } else {
+        "no audio".into()
+    });
+    println!("source: {}", facts.join(", "));
+}
+
+fn print_plan(plan: &Plan) {
+    println!();
+    println!(
+        "  {:<8} {:>10} {:>11} {:>11} {:<9} {:<6} {:>6} {:>9}",
+        "NAME", "SIZE", "VIDEO", "MAX", "PROFILE", "LEVEL", "FPS", "AUDIO"
+    );
+    for r in &plan.renditions {
+        let audio = r
+            .audio_bitrate
+            .map_or("-".to_owned(), |a| format!("{} kb/s", a / 1000));
+        println!(
+            "  {:<8} {:>10} {:>11} {:>11} {:<9} {:<6} {:>6} {:>9}",
+            r.name,
+            format!("{}x{}", r.width, r.height),
+            format!("{} kb/s", r.video_bitrate / 1000),
+            format!("{} kb/s", r.max_bitrate / 1000),
+            r.profile,
+            r.level,
+            format!("{:.2}", r.frame_rate_cap)
+                .trim_end_matches('0')
+                .trim_end_matches('.'),
+            audio
+        );
+    }
+    println!();
+    let thumbnail = plan.thumbnail.as_ref().map_or("none".to_owned(), |t| {
+        format!("{}x{} at {:.1} s", t.width, t.height, t.at_seconds)
+    });
+    println!(
+        "segments: {} s; thumbnail: {thumbnail}",
+        plan.segment_seconds
+    );
+}

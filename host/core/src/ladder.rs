@@ -1,0 +1,51 @@
+use serde::{Deserialize, Serialize};
+
+/// A rendition ladder preset, as read from `ladders/<name>.toml` and checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LadderPreset {
+    pub name: String,
+    pub description: String,
+    pub segment_seconds: u32,
+    pub frame_rate_cap: f64,
+    pub allow_upscale: bool,
+    pub thumbnail_at_seconds: Option<f64>,
+    pub thumbnail_width: u32,
+    pub rungs: Vec<Rung>,
+    /// The preset's free-form `[plugin]` table, as JSON, for the planner plugin.
+    pub plugin_config: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rung {
+    pub name: String,
+    /// Short side in pixels (720 = 1280x720 landscape or 720x1280 portrait).
+    pub short_side: u32,
+    /// Bits per second.
+    pub video_bitrate: u64,
+    pub max_bitrate: u64,
+    /// "baseline", "main" or "high".
+    pub profile: String,
+    /// "3.0", "3.1", "4.0", ... or "auto".
+    pub level: String,
+    pub audio_bitrate: u64,
+}
+
+/// Limits a preset must respect; also what a plan from any planner is held to.
+pub mod limits {
+    pub const MAX_SHORT_SIDE: u32 = 2160;
+    pub const MIN_SHORT_SIDE: u32 = 96;
+    pub const MAX_RUNGS: usize = 12;
+    pub const MIN_VIDEO_BITRATE: u64 = 50_000;
+    pub const MAX_VIDEO_BITRATE: u64 = 60_000_000;
+    pub const MIN_AUDIO_BITRATE: u64 = 16_000;
+    pub const MAX_AUDIO_BITRATE: u64 = 512_000;
+    pub const MIN_SEGMENT_SECONDS: u32 = 1;
+    pub const MAX_SEGMENT_SECONDS: u32 = 30;
+    pub const MAX_FRAME_RATE: f64 = 120.0;
+    pub const MAX_DIMENSION: u32 = 8192;
+    pub const PROFILES: [&str; 3] = ["baseline", "main", "high"];
+    pub const LEVELS: [&str; 20] = [
+        "auto", "1", "1.1", "1.2", "1.3", "2", "2.1", "2.2", "3", "3.0", "3.1", "3.2", "4", "4.0",
+        "4.1", "4.2", "5", "5.0", "5.1", "5.2",
+    ];
+}

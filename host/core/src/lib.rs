@@ -1,0 +1,21 @@
+//! vodpipe's domain: what a source is, what a ladder preset says, what a plan and a job are,
+//! what a post-processor may ask for, and the ports adapters implement.
+//!
+//! Nothing here knows about wasmtime, AWS, HTTP or SQLite.
+
+pub mod action;
+pub mod job;
+pub mod ladder;
+pub mod plan;
+pub mod ports;
+pub mod probe;
+pub mod stage;
+pub mod video;
+
+pub use action::{Action, Rendered};
+pub use job::{JobContext, JobDocument, JobOutput, JobResult, JobStatus};
+pub use ladder::{LadderPreset, Rung};
+pub use plan::{Plan, Rendition, Thumbnail};
+pub use probe::Probe;
+pub use stage::{ConfigProblem, PluginError, PluginFailure, Stage};
+pub use video::{Video, VideoStatus};

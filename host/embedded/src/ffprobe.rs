@@ -1,0 +1,148 @@
+//! The prober port over ffprobe's JSON output.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use vodpipe_core::Probe;
+use vodpipe_core::ports::{ProbeError, Prober};
+
+/// Runs `ffprobe` (from PATH, or the given binary).
+pub struct FfprobeProber {
+    pub binary: String,
+}
+
+impl Default for FfprobeProber {
+    fn default() -> Self {
+        Self {
+            binary: "ffprobe".into(),
+        }
+    }
+}
+
+impl Prober for FfprobeProber {
+    fn probe(&self, source: &Path) -> Result<Probe, ProbeError> {
+        let output = Command::new(&self.binary)
+            .args([
+                "-v",
+                "error",
+                "-print_format",
+                "json",
+                "-show_format",
+                "-show_streams",
+            ])
+            .arg(source)
+            .output()
+            .map_err(|e| ProbeError::Unavailable(format!("cannot run `{}`: {e}", self.binary)))?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let why = stderr.lines().last().unwrap_or("").trim();
+            let why = why.rsplit(": ").next().unwrap_or(why);
+            return Err(ProbeError::NotAVideo(format!(
+                "the file could not be read as a video ({why})"
+            )));
+        }
+        let json: Value = serde_json::from_slice(&output.stdout).map_err(|e| {
+            ProbeError::Unavailable(format!("ffprobe printed something that is not JSON: {e}"))
+        })?;
+        parse(&json)
+    }
+}
+
+/// Reads ffprobe's `-show_format -show_streams` JSON.
+pub fn parse(json: &Value) -> Result<Probe, ProbeError> {
+    let streams = json["streams"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let video = streams
+        .iter()
+        .find(|s| s["codec_type"] == "video" && s["disposition"]["attached_pic"] != 1)
+        .ok_or_else(|| ProbeError::NotAVideo("the file has no video stream".into()))?;
+    let width = video["width"].as_u64().unwrap_or(0) as u32;
+    let height = video["height"].as_u64().unwrap_or(0) as u32;
+    if width == 0 || height == 0 {
+        return Err(ProbeError::NotAVideo(
+            "the video stream has no picture size".into(),
+        ));
+    }
+    let format = &json["format"];
+    let duration = number(&format["duration"])
+        .or_else(|| number(&video["duration"]))
+        .unwrap_or(0.0);
+    Ok(Probe {
+        width,
+        height,
+        rotation: rotation(video),
+        duration_ms: (duration * 1000.0).round() as u64,
+        frame_rate: video["avg_frame_rate"]
+            .as_str()
+            .and_then(ratio)
+            .or_else(|| video["r_frame_rate"].as_str().and_then(ratio))
+            .unwrap_or(0.0),
+        video_bitrate: number(&video["bit_rate"]).map(|b| b as u64),
+        total_bitrate: number(&format["bit_rate"]).map(|b| b as u64),
+        has_audio: streams.iter().any(|s| s["codec_type"] == "audio"),
+        container: format["format_name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        video_codec: video["codec_name"].as_str().unwrap_or_default().to_owned(),
+    })
+}
+
+/// Clockwise display rotation. ffprobe reports the display matrix counter-clockwise
+/// (`side_data_list[].rotation`, e.g. -90) and older files carry a `rotate` tag (e.g. "90").
+fn rotation(video: &Value) -> u32 {
+    let from_matrix = video["side_data_list"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find_map(|d| d["rotation"].as_f64())
+        .map(|ccw| -ccw);
+    let from_tag = video["tags"]["rotate"]
+        .as_str()
+        .and_then(|r| r.parse::<f64>().ok());
+    let degrees = from_matrix.or(from_tag).unwrap_or(0.0).round() as i64;
+    (((degrees % 360) + 360) % 360) as u32
+}
+
+/// ffprobe prints most numbers as strings.
+fn number(value: &Value) -> Option<f64> {
+    value
+        .as_f64()
+        .or_else(|| value.as_str()?.parse().ok())
+        .filter(|n: &f64| n.is_finite())
+}
+
+fn ratio(text: &str) -> Option<f64> {
+    let (n, d) = text.split_once('/')?;
+    let (n, d): (f64, f64) = (n.parse().ok()?, d.parse().ok()?);
+    (d > 0.0 && n > 0.0).then(|| n / d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn phone_video_rotation_comes_from_the_display_matrix() {
+        let probe = parse(&json!({
+            "streams": [{"codec_type": "video", "width": 1280, "height": 720, "avg_frame_rate": "30000/1001",
+                         "side_data_list": [{"side_data_type": "Display Matrix", "rotation": -90}]},
+                        {"codec_type": "audio"}],
+            "format": {"duration": "12.5", "bit_rate": "2000000", "format_name": "mov,mp4"}
+        }))
+        .unwrap();
+        assert_eq!((probe.rotation, probe.display_size()), (90, (720, 1280)));
+        assert_eq!(probe.duration_ms, 12_500);
+        assert!((probe.frame_rate - 29.97).abs() < 0.01 && probe.has_audio);
+    }
+
+    #[test]
+    fn audio_only_file_is_not_a_video() {
+        let err = parse(&json!({"streams": [{"codec_type": "audio"}], "format": {}})).unwrap_err();
+        assert!(err.to_string().contains("no video stream"));
+    }
+}

@@ -1,0 +1,3 @@
+//! Adapters for running vodpipe on one machine.
+
+pub mod ffprobe;

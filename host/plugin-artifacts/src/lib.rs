@@ -1,0 +1,100 @@
+//! The guest plugins of `plugins/`, built for wasm32-wasip2 by this crate's build script.
+//!
+//! The shipped ones make up vodpipe's built-in policy bundle; the hostile ones (feature
+//! `hostile`) exist only for the sandbox tests.
+
+/// One compiled guest plugin.
+#[derive(Debug, Clone, Copy)]
+pub struct Guest {
+    /// Package name, also the file stem in a bundle (`plugins/<name>.wasm`).
+    pub name: &'static str,
+    /// The world it exports: `planner`, `job-builder` or `post-processor`.
+    pub stage: &'static str,
+    /// Part of the built-in policy bundle.
+    pub shipped: bool,
+    pub wasm: &'static [u8],
+}
+
+include!(concat!(env!("OUT_DIR"), "/guests.rs"));
+
+/// The plugin called `name`, if it was built.
+pub fn by_name(name: &str) -> Option<Guest> {
+    ALL.iter().copied().find(|g| g.name == name)
+}
+
+/// The built-in policy bundle, file by file (relative path → bytes): `bundle.toml`, the
+/// shipped plugins and the presets of `ladders/`. `vodpipe policy init` writes it to disk;
+/// without `--policy`, vodpipe runs it from memory.
+pub fn builtin_bundle() -> Vec<(String, Vec<u8>)> {
+    let plugin = |name: &str| by_name(name).expect("shipped plugins are always built");
+    let (planner, job_builder, post_processor) = (
+        plugin("ladder-table"),
+        plugin("mediaconvert-hls"),
+        plugin("post-default"),
+    );
+    let manifest = format!(
+        r#"# vodpipe policy bundle: which plugin runs each stage (pinned by sha256) and which
+# ladder preset is active. Check it with `vodpipe policy check DIR`; see docs/plugins.md.
+schema = 1
+name = "builtin"
+
+[ladder]
+preset = "default"
+
+[planner]
+plugin = "plugins/{}.wasm"
+sha256 = "{}"
+
+[job_builder]
+plugin = "plugins/{}.wasm"
+sha256 = "{}"
+
+[job_builder.config]
+gop_seconds = 2
+manifest_name = "index"
+
+[post_processor]
+plugin = "plugins/{}.wasm"
+sha256 = "{}"
+
+[post_processor.config]
+delete_source = true
+"#,
+        planner.name,
+        sha256_hex(planner.wasm),
+        job_builder.name,
+        sha256_hex(job_builder.wasm),
+        post_processor.name,
+        sha256_hex(post_processor.wasm),
+    );
+    let mut files = vec![("bundle.toml".to_owned(), manifest.into_bytes())];
+    for (name, text) in LADDERS {
+        files.push((format!("ladders/{name}.toml"), text.as_bytes().to_vec()));
+    }
+    for guest in ALL.iter().filter(|g| g.shipped) {
+        files.push((format!("plugins/{}.wasm", guest.name), guest.wasm.to_vec()));
+    }
+    files
+}
+
+/// The presets of `ladders/`, as shipped.
+pub const LADDERS: &[(&str, &str)] = &[
+    ("default", include_str!("../../../ladders/default.toml")),
+    (
+        "mobile-first",
+        include_str!("../../../ladders/mobile-first.toml"),
+    ),
+    (
+        "high-quality",
+        include_str!("../../../ladders/high-quality.toml"),
+    ),
+    ("per-title", include_str!("../../../ladders/per-title.toml")),
+];
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

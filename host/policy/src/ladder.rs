@@ -1,0 +1,256 @@
+//! Ladder presets: `ladders/<name>.toml`. Every key is described in docs/ladders.md.
+//!
+//! ```toml
+//! schema = 1
+//! name = "default"
+//! description = "1080p down to 240p, never upscaled"
+//! segment_seconds = 6
+//! frame_rate_cap = 30
+//! allow_upscale = false
+//!
+//! [thumbnail]
+//! at_seconds = 2.0
+//! width = 640
+//!
+//! [[rungs]]
+//! name = "720p"
+//! short_side = 720
+//! video_kbps = 3000
+//! max_kbps = 4500
+//! profile = "main"
+//! level = "3.1"
+//! audio_kbps = 128
+//!
+//! [plugin]      # free-form, for the planner plugin
+//! ```
+
+use std::collections::HashMap;
+
+use vodpipe_core::ladder::limits;
+use vodpipe_core::{LadderPreset, Rung};
+
+use crate::diag::Diagnostics;
+use crate::fields::{Fields, Source, to_json};
+
+/// The only ladder schema this host reads.
+pub const LADDER_SCHEMA: i64 = 1;
+
+/// Parses and checks a ladder preset. `file` is how positions name the file; when
+/// `expected_name` is given, the preset's `name` must equal it (the file stem).
+pub fn parse_ladder(
+    file: &str,
+    text: &str,
+    expected_name: Option<&str>,
+) -> Result<LadderPreset, Diagnostics> {
+    let mut src = Source::new(file, text);
+    let preset = read(&mut src, expected_name);
+    let diagnostics = std::mem::take(&mut src.diagnostics);
+    match preset {
+        Some(preset) if diagnostics.is_empty() => Ok(preset),
+        _ => Err(diagnostics.sorted()),
+    }
+}
+
+fn read(src: &mut Source, expected_name: Option<&str>) -> Option<LadderPreset> {
+    let doc = src.parse()?;
+    let mut root = Fields::new(doc.as_table(), "", None);
+
+    let schema = root.integer(src, "schema", true, LADDER_SCHEMA..=LADDER_SCHEMA, "");
+    let name = root.string(src, "name", true);
+    if let (Some((name, span)), Some(expected)) = (&name, expected_name)
+        && name != expected
+    {
+        src.error(
+            span.clone(),
+            "name",
+            format!("`{name}` must match the file name `{expected}`"),
+        );
+    }
+    if let Some((name, span)) = &name
+        && !vodpipe_core::plan::valid_name(name)
+    {
+        src.error(
+            span.clone(),
+            "name",
+            "must be 1-32 letters, digits, '-' or '_'",
+        );
+    }
+    let description = root
+        .string(src, "description", false)
+        .map(|(d, _)| d)
+        .unwrap_or_default();
+    let segment_seconds = root.integer(
+        src,
+        "segment_seconds",
+        true,
+        limits::MIN_SEGMENT_SECONDS.into()..=limits::MAX_SEGMENT_SECONDS.into(),
+        "s",
+    );
+    let frame_rate_cap = root
+        .number(src, "frame_rate_cap", false, 1.0..=limits::MAX_FRAME_RATE)
+        .or(Some(30.0));
+    let allow_upscale = root.boolean(src, "allow_upscale", false);
+
+    let (mut thumbnail_at_seconds, mut thumbnail_width) = (None, 640);
+    if let Some(mut thumbnail) = root.table(src, "thumbnail", false) {
+        thumbnail_at_seconds = thumbnail.number(src, "at_seconds", true, 0.0..=86_400.0);
+        thumbnail_width = thumbnail
+            .integer(src, "width", false, 64..=3840, "px")
+            .unwrap_or(640) as u32;
+        if thumbnail_width % 2 != 0 {
+            src.error(thumbnail.span(), "thumbnail.width", "must be even");
+        }
+        thumbnail.finish(src);
+    }
+
+    let rung_tables = root.tables(src, "rungs", true);
+    if rung_tables.is_empty() && root.item(src, "rungs", false).is_some() {
+        src.error(root.span(), "rungs", "a ladder needs at least one rung");
+    }
+    if rung_tables.len() > limits::MAX_RUNGS {
+        src.error(
+            None,
+            "rungs",
+            format!(
+                "{} rungs; at most {} are allowed",
+                rung_tables.len(),
+                limits::MAX_RUNGS
+            ),
+        );
+    }
+    let mut rungs = Vec::new();
+    let mut names: HashMap<String, usize> = HashMap::new();
+    let mut sides: HashMap<u32, usize> = HashMap::new();
+    for (i, mut table) in rung_tables.into_iter().enumerate() {
+        let rung = read_rung(src, &mut table);
+        let span = table.span();
+        table.finish(src);
+        let Some(rung) = rung else { continue };
+        let at = format!("rungs[{i}]");
+        if let Some(first) = names.insert(rung.name.clone(), i) {
+            src.error(
+                span.clone(),
+                &format!("{at}.name"),
+                format!("duplicate rung: `{}` is also rungs[{first}]", rung.name),
+            );
+        }
+        if let Some(first) = sides.insert(rung.short_side, i) {
+            src.error(
+                span,
+                &format!("{at}.short_side"),
+                format!("duplicate rung: {} is also rungs[{first}]", rung.short_side),
+            );
+        }
+        rungs.push(rung);
+    }
+    rungs.sort_by(|a, b| b.short_side.cmp(&a.short_side));
+
+    let plugin_config = root
+        .item(src, "plugin", false)
+        .map_or(serde_json::json!({}), to_json);
+    if !plugin_config.is_object() {
+        src.error(None, "plugin", "expected a table");
+    }
+    root.finish(src);
+
+    schema?;
+    Some(LadderPreset {
+        name: name?.0,
+        description,
+        segment_seconds: segment_seconds? as u32,
+        frame_rate_cap: frame_rate_cap?,
+        allow_upscale,
+        thumbnail_at_seconds,
+        thumbnail_width,
+        rungs,
+        plugin_config,
+    })
+}
+
+fn read_rung(src: &mut Source, t: &mut Fields) -> Option<Rung> {
+    let kbps = |v: i64| v as u64 * 1000;
+    let name = t.string(src, "name", true);
+    if let Some((name, span)) = &name
+        && !vodpipe_core::plan::valid_name(name)
+    {
+        let path = t.path("name");
+        src.error(
+            span.clone(),
+            &path,
+            "must be 1-32 letters, digits, '-' or '_' (it names files)",
+        );
+    }
+    let short_side = t.integer(
+        src,
+        "short_side",
+        true,
+        limits::MIN_SHORT_SIDE.into()..=limits::MAX_SHORT_SIDE.into(),
+        "px",
+    );
+    if let Some(side) = short_side
+        && side % 2 != 0
+    {
+        let path = t.path("short_side");
+        src.error(
+            t.span(),
+            &path,
+            format!("{side} is odd; sizes must be even"),
+        );
+    }
+    let video_range =
+        (limits::MIN_VIDEO_BITRATE / 1000) as i64..=(limits::MAX_VIDEO_BITRATE / 1000) as i64;
+    let video = t.integer(src, "video_kbps", true, video_range.clone(), " kbps");
+    let max = t.integer(src, "max_kbps", false, video_range, " kbps");
+    if let (Some(video), Some(max)) = (video, max)
+        && max < video
+    {
+        let path = t.path("max_kbps");
+        src.error(
+            t.span(),
+            &path,
+            format!("{max} kbps is below video_kbps ({video} kbps)"),
+        );
+    }
+    let profile = t.string(src, "profile", false);
+    if let Some((p, span)) = &profile
+        && !limits::PROFILES.contains(&p.as_str())
+    {
+        let path = t.path("profile");
+        src.error(
+            span.clone(),
+            &path,
+            format!("`{p}` is not one of {}", limits::PROFILES.join(", ")),
+        );
+    }
+    let level = t.string(src, "level", false);
+    if let Some((l, span)) = &level
+        && !limits::LEVELS.contains(&l.as_str())
+    {
+        let path = t.path("level");
+        src.error(
+            span.clone(),
+            &path,
+            format!(
+                "`{l}` is not an H.264 level ({})",
+                limits::LEVELS.join(", ")
+            ),
+        );
+    }
+    let audio_range =
+        (limits::MIN_AUDIO_BITRATE / 1000) as i64..=(limits::MAX_AUDIO_BITRATE / 1000) as i64;
+    let audio = t
+        .integer(src, "audio_kbps", false, audio_range, " kbps")
+        .unwrap_or(128);
+    let video = video?;
+    Some(Rung {
+        name: name?.0,
+        short_side: short_side? as u32,
+        video_bitrate: kbps(video),
+        max_bitrate: kbps(
+            max.unwrap_or((video * 3 / 2).min((limits::MAX_VIDEO_BITRATE / 1000) as i64)),
+        ),
+        profile: profile.map_or_else(|| "main".to_owned(), |(p, _)| p),
+        level: level.map_or_else(|| "auto".to_owned(), |(l, _)| l),
+        audio_bitrate: kbps(audio),
+    })
+}

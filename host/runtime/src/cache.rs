@@ -1,0 +1,138 @@
+//! Compiled plugins, cached by content hash in memory and as precompiled artifacts on disk,
+//! so a cold process does not run Cranelift for a plugin it has seen before.
+//!
+//! An artifact on disk is never trusted blindly: its header must name the plugin's sha256
+//! and carry the sha256 of the artifact body, and wasmtime itself refuses artifacts of
+//! another version or configuration. Anything that fails is recompiled and rewritten.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+const MAGIC: &[u8; 8] = b"VPCWASM1";
+const HEADER_LEN: usize = 8 + 64 + 64;
+
+pub struct ArtifactCache {
+    dir: Option<PathBuf>,
+    /// Hash of everything that makes an artifact loadable by this engine.
+    engine_key: String,
+    memory: Mutex<HashMap<String, Component>>,
+}
+
+impl ArtifactCache {
+    pub fn new(dir: Option<PathBuf>, engine: &Engine) -> Self {
+        let mut hasher = DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        Self {
+            dir,
+            engine_key: format!("{:016x}", hasher.finish()),
+            memory: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Path of the artifact for a plugin with this sha256.
+    pub fn artifact_path(&self, sha256: &str) -> Option<PathBuf> {
+        self.dir
+            .as_ref()
+            .map(|d| d.join(format!("{sha256}-{}.cwasm", self.engine_key)))
+    }
+
+    pub fn component(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        sha256: &str,
+    ) -> Result<Component, String> {
+        if let Some(component) = self.memory.lock().unwrap().get(sha256) {
+            return Ok(component.clone());
+        }
+        let component = match self.artifact_path(sha256) {
+            Some(path) => self
+                .from_disk(engine, &path, sha256)
+                .map_or_else(|| self.compile_to_disk(engine, wasm, sha256, &path), Ok)?,
+            None => Component::new(engine, wasm)
+                .map_err(|e| format!("not a valid plugin component: {e:#}"))?,
+        };
+        self.memory
+            .lock()
+            .unwrap()
+            .insert(sha256.to_owned(), component.clone());
+        Ok(component)
+    }
+
+    fn from_disk(&self, engine: &Engine, path: &Path, sha256: &str) -> Option<Component> {
+        let bytes = std::fs::read(path).ok()?;
+        let body = match verify(&bytes, sha256) {
+            Ok(body) => body,
+            Err(why) => {
+                tracing::warn!(path = %path.display(), "precompiled plugin refused ({why}); recompiling");
+                return None;
+            }
+        };
+        // SAFETY: `body` is exactly what `Engine::precompile_component` wrote for this plugin
+        // (the header's hashes prove it); wasmtime checks version and configuration itself.
+        match unsafe { Component::deserialize(engine, body) } {
+            Ok(component) => Some(component),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), "precompiled plugin is foreign or stale ({e}); recompiling");
+                None
+            }
+        }
+    }
+
+    fn compile_to_disk(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        sha256: &str,
+        path: &Path,
+    ) -> Result<Component, String> {
+        let body = engine
+            .precompile_component(wasm)
+            .map_err(|e| format!("not a valid plugin component: {e:#}"))?;
+        let mut file = Vec::with_capacity(HEADER_LEN + body.len());
+        file.extend_from_slice(MAGIC);
+        file.extend_from_slice(sha256.as_bytes());
+        file.extend_from_slice(hex(&Sha256::digest(&body)).as_bytes());
+        file.extend_from_slice(&body);
+        if let Err(e) = write_atomically(path, &file) {
+            // A read-only or full cache costs a recompile next time, nothing more.
+            tracing::warn!(path = %path.display(), "cannot write precompiled plugin: {e}");
+        }
+        // SAFETY: produced just above by this engine.
+        unsafe { Component::deserialize(engine, &body) }.map_err(|e| format!("{e:#}"))
+    }
+}
+
+/// The artifact body when the header matches the plugin and the body's own hash.
+fn verify<'a>(bytes: &'a [u8], sha256: &str) -> Result<&'a [u8], &'static str> {
+    if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
+        return Err("not a vodpipe artifact");
+    }
+    if &bytes[8..72] != sha256.as_bytes() {
+        return Err("built from another plugin");
+    }
+    let body = &bytes[HEADER_LEN..];
+    if bytes[72..136] != *hex(&Sha256::digest(body)).as_bytes() {
+        return Err("body does not match its hash");
+    }
+    Ok(body)
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

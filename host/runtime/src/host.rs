@@ -1,0 +1,95 @@
+//! What a plugin's store holds: an empty WASI context, the memory limiter, and the log sink.
+
+use vodpipe_core::Stage;
+use wasmtime::ResourceLimiter;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::{log, types};
+
+/// Log lines a plugin may write per call; the rest are counted and dropped.
+const MAX_LOG_LINES: usize = 200;
+const MAX_LOG_LINE_CHARS: usize = 2_000;
+
+pub struct HostState {
+    pub plugin: String,
+    pub stage: Stage,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    memory_limit: usize,
+    /// Set when the plugin asked for more memory than allowed; a trap that follows is
+    /// reported as a memory limit, not as the allocator's abort.
+    pub memory_exceeded: bool,
+    log_lines: usize,
+    pub dropped_log_lines: usize,
+}
+
+impl HostState {
+    pub fn new(plugin: &str, stage: Stage, memory_limit: usize) -> Self {
+        Self {
+            plugin: plugin.to_owned(),
+            stage,
+            // Nothing inherited: no args, env, preopened dirs, stdio or network.
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            memory_limit,
+            memory_exceeded: false,
+            log_lines: 0,
+            dropped_log_lines: 0,
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl ResourceLimiter for HostState {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_limit {
+            self.memory_exceeded = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+impl types::Host for HostState {}
+
+impl log::Host for HostState {
+    fn write(&mut self, level: log::Level, message: String) {
+        if self.log_lines >= MAX_LOG_LINES {
+            self.dropped_log_lines += 1;
+            return;
+        }
+        self.log_lines += 1;
+        let message: String = message.chars().take(MAX_LOG_LINE_CHARS).collect();
+        let (plugin, stage) = (self.plugin.as_str(), self.stage.world());
+        match level {
+            log::Level::Trace => tracing::trace!(plugin, stage, "{message}"),
+            log::Level::Debug => tracing::debug!(plugin, stage, "{message}"),
+            log::Level::Info => tracing::info!(plugin, stage, "{message}"),
+            log::Level::Warn => tracing::warn!(plugin, stage, "{message}"),
+            log::Level::Error => tracing::error!(plugin, stage, "{message}"),
+        }
+    }
+}

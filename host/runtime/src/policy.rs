@@ -1,0 +1,246 @@
+//! A bundle made runnable: its three plugins compiled and linked, their configs accepted.
+
+use std::sync::Arc;
+
+use vodpipe_core::action::check_actions;
+use vodpipe_core::ports::Policy;
+use vodpipe_core::{
+    Action, JobContext, JobDocument, JobResult, LadderPreset, Plan, PluginError, PluginFailure,
+    Probe, Stage, Video,
+};
+use vodpipe_policy::{Bundle, StagePlugin};
+
+use crate::bindings::{
+    job_builder::JobBuilderPre, planner::PlannerPre, post_processor::PostProcessorPre,
+};
+use crate::convert::{self, size};
+use crate::host::HostState;
+use crate::runtime::PluginRuntime;
+
+struct Loaded<P> {
+    name: String,
+    pre: P,
+    config: String,
+}
+
+/// The active policy: what runs for every video until a new bundle replaces it.
+pub struct LoadedPolicy {
+    runtime: Arc<PluginRuntime>,
+    pub bundle_name: String,
+    pub content_hash: String,
+    preset: LadderPreset,
+    planner: Loaded<PlannerPre<HostState>>,
+    job_builder: Loaded<JobBuilderPre<HostState>>,
+    post_processor: Loaded<PostProcessorPre<HostState>>,
+}
+
+impl LoadedPolicy {
+    /// Compiles and links every plugin of `bundle`, checks each exports its stage's world and
+    /// accepts its config. Returns every problem found, not just the first.
+    pub fn load(runtime: &Arc<PluginRuntime>, bundle: &Bundle) -> Result<Self, Vec<PluginError>> {
+        let mut errors = Vec::new();
+        let planner = prepare(runtime, &bundle.planner, PlannerPre::new, &mut errors);
+        let job_builder = prepare(
+            runtime,
+            &bundle.job_builder,
+            JobBuilderPre::new,
+            &mut errors,
+        );
+        let post_processor = prepare(
+            runtime,
+            &bundle.post_processor,
+            PostProcessorPre::new,
+            &mut errors,
+        );
+        let (Some(mut planner), Some(job_builder), Some(post_processor)) =
+            (planner, job_builder, post_processor)
+        else {
+            return Err(errors);
+        };
+        // The planner's config is the preset's `[plugin]` table.
+        planner.config = bundle.preset.plugin_config.to_string();
+        let policy = Self {
+            runtime: runtime.clone(),
+            bundle_name: bundle.name.clone(),
+            content_hash: bundle.content_hash.clone(),
+            preset: bundle.preset.clone(),
+            planner,
+            job_builder,
+            post_processor,
+        };
+        for stage in Stage::ALL {
+            if let Err(e) = policy.validate_config(stage) {
+                errors.push(e);
+            }
+        }
+        if errors.is_empty() {
+            Ok(policy)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Runs the stage plugin's `validate-config` on its config.
+    pub fn validate_config(&self, stage: Stage) -> Result<(), PluginError> {
+        let (name, config) = match stage {
+            Stage::Planner => (&self.planner.name, &self.planner.config),
+            Stage::JobBuilder => (&self.job_builder.name, &self.job_builder.config),
+            Stage::PostProcessor => (&self.post_processor.name, &self.post_processor.config),
+        };
+        let answer = self.runtime.call(name, stage, |store| match stage {
+            Stage::Planner => self
+                .planner
+                .pre
+                .instantiate(&mut *store)?
+                .call_validate_config(store, config),
+            Stage::JobBuilder => self
+                .job_builder
+                .pre
+                .instantiate(&mut *store)?
+                .call_validate_config(store, config),
+            Stage::PostProcessor => self
+                .post_processor
+                .pre
+                .instantiate(&mut *store)?
+                .call_validate_config(store, config),
+        })?;
+        let problems = match answer {
+            Ok(()) => return Ok(()),
+            Err(problems) => problems,
+        };
+        self.check_size(name, stage, size::problems(&problems))?;
+        Err(PluginError {
+            plugin: name.clone(),
+            stage,
+            failure: PluginFailure::Config(convert::problems_from(problems)),
+        })
+    }
+
+    fn check_size(&self, plugin: &str, stage: Stage, bytes: usize) -> Result<(), PluginError> {
+        let limit = self.runtime.limits.output_bytes;
+        if bytes > limit {
+            return Err(PluginError {
+                plugin: plugin.to_owned(),
+                stage,
+                failure: PluginFailure::OutputTooLarge(limit),
+            });
+        }
+        Ok(())
+    }
+
+    fn refused(&self, plugin: &str, stage: Stage, message: String) -> PluginError {
+        let message = match self.check_size(plugin, stage, size::refusal(&message)) {
+            Ok(()) => message,
+            Err(e) => return e,
+        };
+        PluginError {
+            plugin: plugin.to_owned(),
+            stage,
+            failure: PluginFailure::Refused(message),
+        }
+    }
+
+    fn invalid(plugin: &str, stage: Stage, message: String) -> PluginError {
+        PluginError {
+            plugin: plugin.to_owned(),
+            stage,
+            failure: PluginFailure::InvalidOutput(message),
+        }
+    }
+
+    pub fn plugin_names(&self) -> [(&str, Stage); 3] {
+        [
+            (&self.planner.name, Stage::Planner),
+            (&self.job_builder.name, Stage::JobBuilder),
+            (&self.post_processor.name, Stage::PostProcessor),
+        ]
+    }
+}
+
+impl Policy for LoadedPolicy {
+    fn preset(&self) -> &LadderPreset {
+        &self.preset
+    }
+
+    fn plan(&self, source: &Probe) -> Result<Plan, PluginError> {
+        let (name, stage) = (&self.planner.name, Stage::Planner);
+        let (probe, preset) = (convert::probe(source), convert::preset(&self.preset));
+        let answer = self.runtime.call(name, stage, |store| {
+            self.planner
+                .pre
+                .instantiate(&mut *store)?
+                .call_plan(store, &probe, &preset)
+        })?;
+        let plan = answer.map_err(|message| self.refused(name, stage, message))?;
+        self.check_size(name, stage, size::plan(&plan))?;
+        let plan = convert::plan_from(plan);
+        plan.check(source, &self.preset)
+            .map_err(|problems| Self::invalid(name, stage, problems.join("; ")))?;
+        Ok(plan)
+    }
+
+    fn build_job(&self, plan: &Plan, context: &JobContext) -> Result<JobDocument, PluginError> {
+        let (name, stage) = (&self.job_builder.name, Stage::JobBuilder);
+        let (wit_plan, wit_context) = (convert::plan_to(plan), convert::context(context));
+        let answer = self.runtime.call(name, stage, |store| {
+            self.job_builder.pre.instantiate(&mut *store)?.call_build(
+                store,
+                &wit_plan,
+                &wit_context,
+                &self.job_builder.config,
+            )
+        })?;
+        let document = answer.map_err(|message| self.refused(name, stage, message))?;
+        self.check_size(name, stage, size::job_document(&document))?;
+        JobDocument::parse(&document.create_job, document.metadata)
+            .map_err(|why| Self::invalid(name, stage, why))
+    }
+
+    fn post_process(&self, video: &Video, result: &JobResult) -> Result<Vec<Action>, PluginError> {
+        let (name, stage) = (&self.post_processor.name, Stage::PostProcessor);
+        let (wit_video, wit_result) = (convert::video(video), convert::job_result(result));
+        let answer = self.runtime.call(name, stage, |store| {
+            self.post_processor
+                .pre
+                .instantiate(&mut *store)?
+                .call_process(store, &wit_video, &wit_result, &self.post_processor.config)
+        })?;
+        let actions = answer.map_err(|message| self.refused(name, stage, message))?;
+        self.check_size(name, stage, size::actions(&actions))?;
+        let actions: Vec<Action> = actions.into_iter().map(convert::action_from).collect();
+        check_actions(&actions).map_err(|why| Self::invalid(name, stage, why))?;
+        Ok(actions)
+    }
+}
+
+fn prepare<P>(
+    runtime: &PluginRuntime,
+    plugin: &StagePlugin,
+    typed: impl FnOnce(wasmtime::component::InstancePre<HostState>) -> wasmtime::Result<P>,
+    errors: &mut Vec<PluginError>,
+) -> Option<Loaded<P>> {
+    let name = plugin.name().to_owned();
+    let result = runtime
+        .prepare(&name, plugin.stage, &plugin.wasm, &plugin.sha256)
+        .and_then(|pre| {
+            typed(pre).map_err(|e| PluginError {
+                plugin: name.clone(),
+                stage: plugin.stage,
+                failure: PluginFailure::Load(format!(
+                    "does not export the `{}` world: {e:#}",
+                    plugin.stage.world()
+                )),
+            })
+        });
+    match result {
+        Ok(pre) => Some(Loaded {
+            name,
+            pre,
+            config: plugin.config.to_string(),
+        }),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    }
+}

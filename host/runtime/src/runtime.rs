@@ -1,0 +1,178 @@
+//! The shared engine, linker and limits, and the one place a plugin call is made.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use vodpipe_core::{PluginError, PluginFailure, Stage};
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
+use wasmtime::{Config, Engine, Store, Trap};
+
+use crate::bindings;
+use crate::cache::ArtifactCache;
+use crate::host::HostState;
+
+/// Per-call limits. The defaults fit every shipped plugin with a wide margin.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Linear memory a plugin instance may grow to.
+    pub memory_bytes: usize,
+    /// Wall-clock CPU budget of one call.
+    pub deadline: Duration,
+    /// Total size of what a call may return (strings and lists, summed).
+    pub output_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 64 << 20,
+            deadline: Duration::from_millis(500),
+            output_bytes: 1 << 20,
+        }
+    }
+}
+
+/// How often the epoch ticks; deadlines are whole ticks.
+const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Compiles, caches and calls plugins. Cheap to share: clone the `Arc`.
+pub struct PluginRuntime {
+    engine: Engine,
+    linker: Linker<HostState>,
+    cache: ArtifactCache,
+    pub limits: Limits,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl PluginRuntime {
+    /// `cache_dir` holds precompiled artifacts across processes; `None` keeps them in memory only.
+    pub fn new(cache_dir: Option<PathBuf>, limits: Limits) -> wasmtime::Result<Arc<Self>> {
+        let mut config = Config::new();
+        config.wasm_component_model(true).epoch_interruption(true);
+        let engine = Engine::new(&config)?;
+
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        bindings::types::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+        bindings::log::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let (weak_engine, stop) = (engine.weak(), ticker_stop.clone());
+        thread::Builder::new()
+            .name("vodpipe-plugin-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    thread::sleep(EPOCH_TICK);
+                    match weak_engine.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })?;
+
+        Ok(Arc::new(Self {
+            cache: ArtifactCache::new(cache_dir, &engine),
+            engine,
+            linker,
+            limits,
+            ticker_stop,
+        }))
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Compiles (or fetches from the cache) a plugin and links it, ready to instantiate.
+    pub fn prepare(
+        &self,
+        name: &str,
+        stage: Stage,
+        wasm: &[u8],
+        sha256: &str,
+    ) -> Result<InstancePre<HostState>, PluginError> {
+        let error = |failure| PluginError {
+            plugin: name.to_owned(),
+            stage,
+            failure,
+        };
+        let component: Component = self
+            .cache
+            .component(&self.engine, wasm, sha256)
+            .map_err(|e| error(PluginFailure::Load(e)))?;
+        self.linker
+            .instantiate_pre(&component)
+            .map_err(|e| error(PluginFailure::Load(format!("{e:#}"))))
+    }
+
+    /// Runs `call` in a fresh store under the limits and turns every way it can go wrong
+    /// into a [`PluginError`].
+    pub(crate) fn call<R>(
+        &self,
+        plugin: &str,
+        stage: Stage,
+        call: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R, PluginError> {
+        let mut store = Store::new(
+            &self.engine,
+            HostState::new(plugin, stage, self.limits.memory_bytes),
+        );
+        store.limiter(|state| state);
+        let ticks = self
+            .limits
+            .deadline
+            .as_millis()
+            .div_ceil(EPOCH_TICK.as_millis())
+            .max(1) as u64;
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+
+        let result = call(&mut store);
+        let state = store.data();
+        if state.dropped_log_lines > 0 {
+            tracing::warn!(
+                plugin,
+                stage = stage.world(),
+                dropped = state.dropped_log_lines,
+                "plugin log lines over the limit were dropped"
+            );
+        }
+        result.map_err(|e| {
+            let failure = if state.memory_exceeded {
+                PluginFailure::MemoryLimit(self.limits.memory_bytes as u64)
+            } else if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+                PluginFailure::Timeout(self.limits.deadline.as_millis() as u64)
+            } else {
+                PluginFailure::Trap(trap_message(&e))
+            };
+            PluginError {
+                plugin: plugin.to_owned(),
+                stage,
+                failure,
+            }
+        })
+    }
+}
+
+impl Drop for PluginRuntime {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The trap code and the guest's backtrace head, without the whole chain.
+fn trap_message(e: &wasmtime::Error) -> String {
+    let mut message = match e.downcast_ref::<Trap>() {
+        Some(trap) => trap.to_string(),
+        None => e.to_string(),
+    };
+    if let Some(cause) = e.chain().nth(1) {
+        let cause = cause.to_string();
+        let first_frames: Vec<&str> = cause.lines().take(4).collect();
+        message = format!("{message} ({})", first_frames.join("; "));
+    }
+    message
+}

@@ -1,0 +1,68 @@
+//! Per-title planner: the same rungs as `ladder-table`, with every video bitrate shifted
+//! by how much detail the source carries. A source encoded at few bits per pixel (flat,
+//! simple content) needs less; a busy one more.
+//!
+//! Config (`[plugin]` table of the preset):
+//! - `reference_bpp` (default 0.1): bits per pixel per frame that maps to factor 1.0;
+//! - `min_factor` (default 0.6), `max_factor` (default 1.4): clamp of the shift.
+
+use vodpipe_ladder_math::{plan, sdk};
+use vodpipe_plugin_sdk::config::Reader;
+use vodpipe_plugin_sdk::log;
+use vodpipe_plugin_sdk::planner::{ConfigProblem, Plan, Planner, Preset, Probe};
+
+struct LadderPerTitle;
+
+struct Settings {
+    reference_bpp: f64,
+    min_factor: f64,
+    max_factor: f64,
+}
+
+fn settings(config: &str) -> Result<Settings, Vec<ConfigProblem>> {
+    let into = |p: Vec<vodpipe_plugin_sdk::config::Problem>| {
+        p.into_iter().map(Into::into).collect::<Vec<_>>()
+    };
+    let mut reader = Reader::parse(config).map_err(into)?;
+    let settings = Settings {
+        reference_bpp: reader.number("reference_bpp", 0.1, 0.001, 10.0),
+        min_factor: reader.number("min_factor", 0.6, 0.1, 1.0),
+        max_factor: reader.number("max_factor", 1.4, 1.0, 4.0),
+    };
+    reader.finish().map_err(into)?;
+    Ok(settings)
+}
+
+impl Planner for LadderPerTitle {
+    fn validate_config(config: &str) -> Result<(), Vec<ConfigProblem>> {
+        settings(config).map(|_| ())
+    }
+
+    fn plan(source: Probe, preset: Preset) -> Result<Plan, String> {
+        let settings = settings(&preset.config).map_err(|problems| {
+            let first = &problems[0];
+            format!("invalid plugin config: {}: {}", first.key, first.message)
+        })?;
+        let factor = match bits_per_pixel(&source) {
+            Some(bpp) => {
+                (bpp / settings.reference_bpp).clamp(settings.min_factor, settings.max_factor)
+            }
+            None => 1.0,
+        };
+        log::info(&format!(
+            "bitrate factor {factor:.3} for a {}x{} source",
+            source.width, source.height
+        ));
+        let plan = plan(&sdk::source(&source), &sdk::ladder(preset), factor)?;
+        Ok(sdk::plan_out(plan))
+    }
+}
+
+/// Bits per pixel per frame of the source's video stream, when its bitrate is known.
+fn bits_per_pixel(source: &Probe) -> Option<f64> {
+    let bitrate = source.video_bitrate.or(source.total_bitrate)? as f64;
+    let pixels_per_second = source.width as f64 * source.height as f64 * source.frame_rate;
+    (pixels_per_second > 0.0).then(|| bitrate / pixels_per_second)
+}
+
+vodpipe_plugin_sdk::export_planner!(LadderPerTitle);

@@ -1,0 +1,23 @@
+//! Planner that applies the preset's rungs as written: no upscaling, short-side rungs,
+//! even sizes that keep the aspect ratio. Takes no config.
+
+use vodpipe_ladder_math::{plan, sdk};
+use vodpipe_plugin_sdk::config::Reader;
+use vodpipe_plugin_sdk::planner::{ConfigProblem, Plan, Planner, Preset, Probe};
+
+struct LadderTable;
+
+impl Planner for LadderTable {
+    fn validate_config(config: &str) -> Result<(), Vec<ConfigProblem>> {
+        Reader::parse(config)
+            .and_then(Reader::finish)
+            .map_err(|p| p.into_iter().map(Into::into).collect())
+    }
+
+    fn plan(source: Probe, preset: Preset) -> Result<Plan, String> {
+        let plan = plan(&sdk::source(&source), &sdk::ladder(preset), 1.0)?;
+        Ok(sdk::plan_out(plan))
+    }
+}
+
+vodpipe_plugin_sdk::export_planner!(LadderTable);

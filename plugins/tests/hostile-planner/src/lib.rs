@@ -1,0 +1,76 @@
+//! Misbehaves in the way its preset's `[plugin] mode` asks, so the host's tests can prove
+//! each misbehaviour is contained.
+
+use vodpipe_plugin_sdk::log;
+use vodpipe_plugin_sdk::planner::{ConfigProblem, Plan, Planner, Preset, Probe, Rendition};
+
+struct Hostile;
+
+fn mode(config: &str) -> String {
+    // Deliberately crude: this plugin must not depend on anything that could fail first.
+    config.split('"').nth(3).unwrap_or("ok").to_owned()
+}
+
+fn spin() -> ! {
+    let mut x: u64 = 0;
+    loop {
+        x = std::hint::black_box(x.wrapping_add(1));
+    }
+}
+
+fn rendition(width: u32, height: u32) -> Rendition {
+    Rendition {
+        name: format!("{height}p"),
+        width,
+        height,
+        video_bitrate: 1_000_000,
+        max_bitrate: 1_500_000,
+        profile: "main".into(),
+        level: "3.1".into(),
+        frame_rate_cap: 30.0,
+        audio_bitrate: Some(128_000),
+    }
+}
+
+impl Planner for Hostile {
+    fn validate_config(config: &str) -> Result<(), Vec<ConfigProblem>> {
+        match mode(config).as_str() {
+            "loop-in-validate" => spin(),
+            _ => Ok(()),
+        }
+    }
+
+    fn plan(_source: Probe, preset: Preset) -> Result<Plan, String> {
+        let renditions = match mode(&preset.config).as_str() {
+            "loop" => spin(),
+            "memory" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 16 << 20]);
+                    log::debug(&format!("holding {} MiB", hoard.len() * 16));
+                }
+            }
+            "trap" => panic!("the hostile planner panics on purpose"),
+            "odd-size" => vec![rendition(641, 359)],
+            "upscale" => vec![rendition(7680, 4320)],
+            "huge-output" => (0..100_000)
+                .map(|i| rendition(640, 360 + (i % 2) * 2))
+                .collect(),
+            "duplicate-names" => vec![rendition(640, 360), rendition(640, 360)],
+            "log-flood" => {
+                for i in 0..100_000 {
+                    log::info(&format!("line {i}"));
+                }
+                vec![rendition(640, 360)]
+            }
+            _ => vec![rendition(640, 360)],
+        };
+        Ok(Plan {
+            renditions,
+            segment_seconds: 6,
+            thumbnail: None,
+        })
+    }
+}
+
+vodpipe_plugin_sdk::export_planner!(Hostile);
