@@ -60,8 +60,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         _ => unreachable!("clap requires a file or both --width and --height"),
     };
 
-    let runtime =
-        PluginRuntime::new(crate::cache_dir(), Limits::default()).map_err(|e| anyhow!("{e}"))?;
+    let runtime = PluginRuntime::new(crate::cache_dir(), Limits::default()).map_err(|e| anyhow!("{e}"))?;
     let files = crate::policy::files(args.policy.as_deref());
     let policy = load(&runtime, files.as_ref(), args.preset.as_deref())?;
     let plan = policy.plan(&source)?;
@@ -133,9 +132,7 @@ fn print_plan(plan: &Plan) {
         "NAME", "SIZE", "VIDEO", "MAX", "PROFILE", "LEVEL", "FPS", "AUDIO"
     );
     for r in &plan.renditions {
-        let audio = r
-            .audio_bitrate
-            .map_or("-".to_owned(), |a| format!("{} kb/s", a / 1000));
+        let audio = r.audio_bitrate.map_or("-".to_owned(), |a| format!("{} kb/s", a / 1000));
         println!(
             "  {:<8} {:>10} {:>11} {:>11} {:<9} {:<6} {:>6} {:>9}",
             r.name,
@@ -154,8 +151,5 @@ fn print_plan(plan: &Plan) {
     let thumbnail = plan.thumbnail.as_ref().map_or("none".to_owned(), |t| {
         format!("{}x{} at {:.1} s", t.width, t.height, t.at_seconds)
     });
-    println!(
-        "segments: {} s; thumbnail: {thumbnail}",
-        plan.segment_seconds
-    );
+    println!("segments: {} s; thumbnail: {thumbnail}", plan.segment_seconds);
 }

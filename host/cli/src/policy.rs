@@ -39,29 +39,21 @@ pub fn files(dir: Option<&Path>) -> Box<dyn BundleFiles> {
         Some(dir) => Box::new(DirFiles(dir.to_owned())),
         None => Box::new(MemoryFiles {
             label: "<built-in>".into(),
-            files: vodpipe_plugin_artifacts::builtin_bundle()
-                .into_iter()
-                .collect(),
+            files: vodpipe_plugin_artifacts::builtin_bundle().into_iter().collect(),
         }),
     }
 }
 
 fn check(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let files = files(dir);
-    let runtime = PluginRuntime::new(crate::cache_dir(), Limits::default())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let runtime = PluginRuntime::new(crate::cache_dir(), Limits::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut problems: Vec<String> = Vec::new();
 
     // Presets that are not active are checked too: they are one edit away from being used.
-    for rel in files
-        .list("ladders")
-        .iter()
-        .filter(|p| p.ends_with(".toml"))
-    {
+    for rel in files.list("ladders").iter().filter(|p| p.ends_with(".toml")) {
         let stem = rel.trim_start_matches("ladders/").trim_end_matches(".toml");
         let text = files.read(rel)?.unwrap_or_default();
-        let text = String::from_utf8(text)
-            .with_context(|| format!("{} is not UTF-8", files.describe(rel)))?;
+        let text = String::from_utf8(text).with_context(|| format!("{} is not UTF-8", files.describe(rel)))?;
         if let Err(d) = parse_ladder(&files.describe(rel), &text, Some(stem)) {
             problems.extend(d.0.iter().map(ToString::to_string));
         }
@@ -78,10 +70,7 @@ fn check(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
 
     match loaded {
         Ok(policy) if problems.is_empty() => {
-            println!(
-                "ok: bundle `{}` ({})",
-                policy.bundle_name, policy.content_hash
-            );
+            println!("ok: bundle `{}` ({})", policy.bundle_name, policy.content_hash);
             for (name, stage) in policy.plugin_names() {
                 println!("  {stage:<15} {name}");
             }
@@ -103,10 +92,7 @@ fn check(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
 
 fn init(dir: &Path, force: bool) -> anyhow::Result<ExitCode> {
     if dir.join(vodpipe_policy::bundle::MANIFEST).exists() && !force {
-        bail!(
-            "{} already holds a bundle (use --force to overwrite it)",
-            dir.display()
-        );
+        bail!("{} already holds a bundle (use --force to overwrite it)", dir.display());
     }
     for (rel, bytes) in vodpipe_plugin_artifacts::builtin_bundle() {
         let path = dir.join(&rel);

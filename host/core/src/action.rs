@@ -27,31 +27,19 @@ pub const MAX_REASON_CHARS: usize = 500;
 
 /// Refuses a list of actions that contradicts itself or points outside the job's outputs.
 pub fn check_actions(actions: &[Action]) -> Result<(), String> {
-    let done = actions
-        .iter()
-        .filter(|a| matches!(a, Action::SetDone))
-        .count();
-    let failed = actions
-        .iter()
-        .filter(|a| matches!(a, Action::SetFailed(_)))
-        .count();
+    let done = actions.iter().filter(|a| matches!(a, Action::SetDone)).count();
+    let failed = actions.iter().filter(|a| matches!(a, Action::SetFailed(_))).count();
     if done + failed != 1 {
         return Err(format!(
             "exactly one of set-done or set-failed is required; got {done} set-done and {failed} set-failed"
         ));
     }
-    let has_playback = actions
-        .iter()
-        .any(|a| matches!(a, Action::RecordPlayback(_)));
+    let has_playback = actions.iter().any(|a| matches!(a, Action::RecordPlayback(_)));
     if done == 1 && !has_playback {
-        return Err(
-            "set-done without record-playback would publish a video nobody can play".into(),
-        );
+        return Err("set-done without record-playback would publish a video nobody can play".into());
     }
     if failed == 1 && actions.iter().any(|a| matches!(a, Action::DeleteSource)) {
-        return Err(
-            "delete-source with set-failed would lose the only copy of a video that failed".into(),
-        );
+        return Err("delete-source with set-failed would lose the only copy of a video that failed".into());
     }
     for action in actions {
         let paths: Vec<&str> = match action {
@@ -64,9 +52,7 @@ pub fn check_actions(actions: &[Action]) -> Result<(), String> {
         };
         for path in paths {
             if !safe_relative_path(path) {
-                return Err(format!(
-                    "`{path}` is not a relative path inside the job's outputs"
-                ));
+                return Err(format!("`{path}` is not a relative path inside the job's outputs"));
             }
         }
     }
@@ -93,9 +79,7 @@ mod tests {
     #[test]
     fn done_needs_playback_and_a_single_status() {
         assert!(check_actions(&[Action::SetDone]).is_err());
-        assert!(
-            check_actions(&[Action::RecordPlayback("index.m3u8".into()), Action::SetDone]).is_ok()
-        );
+        assert!(check_actions(&[Action::RecordPlayback("index.m3u8".into()), Action::SetDone]).is_ok());
         assert!(check_actions(&[Action::SetDone, Action::SetFailed("x".into())]).is_err());
         assert!(check_actions(&[]).is_err());
     }

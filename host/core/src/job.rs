@@ -32,11 +32,9 @@ impl JobDocument {
                 create_job.len()
             ));
         }
-        let value: serde_json::Value = serde_json::from_str(create_job)
-            .map_err(|e| format!("the job document is not valid JSON: {e}"))?;
-        let settings = value
-            .get("Settings")
-            .ok_or("the job document has no `Settings`")?;
+        let value: serde_json::Value =
+            serde_json::from_str(create_job).map_err(|e| format!("the job document is not valid JSON: {e}"))?;
+        let settings = value.get("Settings").ok_or("the job document has no `Settings`")?;
         if !settings
             .get("Inputs")
             .is_some_and(|i| i.as_array().is_some_and(|a| a.len() == 1))
@@ -56,10 +54,7 @@ impl JobDocument {
     }
 
     pub fn metadata(&self, key: &str) -> Option<&str> {
-        self.metadata
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 }
 

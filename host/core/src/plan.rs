@@ -52,9 +52,7 @@ impl Plan {
             // Describing each of thousands of renditions helps nobody.
             return Err(problems);
         }
-        if !(limits::MIN_SEGMENT_SECONDS..=limits::MAX_SEGMENT_SECONDS)
-            .contains(&self.segment_seconds)
-        {
+        if !(limits::MIN_SEGMENT_SECONDS..=limits::MAX_SEGMENT_SECONDS).contains(&self.segment_seconds) {
             problems.push(format!(
                 "segment_seconds {} is out of range ({}..={})",
                 self.segment_seconds,
@@ -68,22 +66,13 @@ impl Plan {
         for (i, r) in self.renditions.iter().enumerate() {
             let at = format!("renditions[{i}] ({})", r.name);
             if !valid_name(&r.name) {
-                problems.push(format!(
-                    "{at}: name must be 1-32 letters, digits, '-' or '_'"
-                ));
+                problems.push(format!("{at}: name must be 1-32 letters, digits, '-' or '_'"));
             }
             if !names.insert(r.name.as_str()) {
                 problems.push(format!("{at}: name is used twice"));
             }
-            if r.width < 2
-                || r.height < 2
-                || r.width > limits::MAX_DIMENSION
-                || r.height > limits::MAX_DIMENSION
-            {
-                problems.push(format!(
-                    "{at}: size {}x{} is out of range",
-                    r.width, r.height
-                ));
+            if r.width < 2 || r.height < 2 || r.width > limits::MAX_DIMENSION || r.height > limits::MAX_DIMENSION {
+                problems.push(format!("{at}: size {}x{} is out of range", r.width, r.height));
             }
             if r.width % 2 != 0 || r.height % 2 != 0 {
                 problems.push(format!("{at}: size {}x{} is not even", r.width, r.height));
@@ -95,10 +84,7 @@ impl Plan {
                 ));
             }
             if !(limits::MIN_VIDEO_BITRATE..=limits::MAX_VIDEO_BITRATE).contains(&r.video_bitrate) {
-                problems.push(format!(
-                    "{at}: video_bitrate {} is out of range",
-                    r.video_bitrate
-                ));
+                problems.push(format!("{at}: video_bitrate {} is out of range", r.video_bitrate));
             }
             if r.max_bitrate < r.video_bitrate || r.max_bitrate > limits::MAX_VIDEO_BITRATE {
                 problems.push(format!(
@@ -115,10 +101,7 @@ impl Plan {
                 problems.push(format!("{at}: unknown level `{}`", r.level));
             }
             if !(r.frame_rate_cap > 0.0 && r.frame_rate_cap <= limits::MAX_FRAME_RATE) {
-                problems.push(format!(
-                    "{at}: frame_rate_cap {} is out of range",
-                    r.frame_rate_cap
-                ));
+                problems.push(format!("{at}: frame_rate_cap {} is out of range", r.frame_rate_cap));
             }
             if let Some(audio) = r.audio_bitrate
                 && !(limits::MIN_AUDIO_BITRATE..=limits::MAX_AUDIO_BITRATE).contains(&audio)
@@ -127,29 +110,18 @@ impl Plan {
             }
         }
         if let Some(t) = &self.thumbnail
-            && (t.width < 2
-                || t.height < 2
-                || t.width % 2 != 0
-                || t.height % 2 != 0
-                || !(t.at_seconds >= 0.0))
+            && (t.width < 2 || t.height < 2 || t.width % 2 != 0 || t.height % 2 != 0 || !(t.at_seconds >= 0.0))
         {
             problems.push(format!(
                 "thumbnail: {}x{} at {}s is not a valid capture",
                 t.width, t.height, t.at_seconds
             ));
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems)
-        }
+        if problems.is_empty() { Ok(()) } else { Err(problems) }
     }
 }
 
 /// Rendition names become file names and HLS name modifiers.
 pub fn valid_name(name: &str) -> bool {
-    (1..=32).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    (1..=32).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }

@@ -3,9 +3,7 @@
 
 use std::path::Path;
 
-use crate::{
-    Action, JobContext, JobDocument, JobResult, LadderPreset, Plan, PluginError, Probe, Video,
-};
+use crate::{Action, JobContext, JobDocument, JobResult, LadderPreset, Plan, PluginError, Probe, Video};
 
 /// Learns a source's size, duration, rotation and streams.
 pub trait Prober {

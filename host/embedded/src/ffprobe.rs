@@ -23,14 +23,7 @@ impl Default for FfprobeProber {
 impl Prober for FfprobeProber {
     fn probe(&self, source: &Path) -> Result<Probe, ProbeError> {
         let output = Command::new(&self.binary)
-            .args([
-                "-v",
-                "error",
-                "-print_format",
-                "json",
-                "-show_format",
-                "-show_streams",
-            ])
+            .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
             .arg(source)
             .output()
             .map_err(|e| ProbeError::Unavailable(format!("cannot run `{}`: {e}", self.binary)))?;
@@ -42,19 +35,15 @@ impl Prober for FfprobeProber {
                 "the file could not be read as a video ({why})"
             )));
         }
-        let json: Value = serde_json::from_slice(&output.stdout).map_err(|e| {
-            ProbeError::Unavailable(format!("ffprobe printed something that is not JSON: {e}"))
-        })?;
+        let json: Value = serde_json::from_slice(&output.stdout)
+            .map_err(|e| ProbeError::Unavailable(format!("ffprobe printed something that is not JSON: {e}")))?;
         parse(&json)
     }
 }
 
 /// Reads ffprobe's `-show_format -show_streams` JSON.
 pub fn parse(json: &Value) -> Result<Probe, ProbeError> {
-    let streams = json["streams"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let streams = json["streams"].as_array().map(Vec::as_slice).unwrap_or_default();
     let video = streams
         .iter()
         .find(|s| s["codec_type"] == "video" && s["disposition"]["attached_pic"] != 1)
@@ -62,9 +51,7 @@ pub fn parse(json: &Value) -> Result<Probe, ProbeError> {
     let width = video["width"].as_u64().unwrap_or(0) as u32;
     let height = video["height"].as_u64().unwrap_or(0) as u32;
     if width == 0 || height == 0 {
-        return Err(ProbeError::NotAVideo(
-            "the video stream has no picture size".into(),
-        ));
+        return Err(ProbeError::NotAVideo("the video stream has no picture size".into()));
     }
     let format = &json["format"];
     let duration = number(&format["duration"])
@@ -83,10 +70,7 @@ pub fn parse(json: &Value) -> Result<Probe, ProbeError> {
         video_bitrate: number(&video["bit_rate"]).map(|b| b as u64),
         total_bitrate: number(&format["bit_rate"]).map(|b| b as u64),
         has_audio: streams.iter().any(|s| s["codec_type"] == "audio"),
-        container: format["format_name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
+        container: format["format_name"].as_str().unwrap_or_default().to_owned(),
         video_codec: video["codec_name"].as_str().unwrap_or_default().to_owned(),
     })
 }
@@ -100,9 +84,7 @@ fn rotation(video: &Value) -> u32 {
         .flatten()
         .find_map(|d| d["rotation"].as_f64())
         .map(|ccw| -ccw);
-    let from_tag = video["tags"]["rotate"]
-        .as_str()
-        .and_then(|r| r.parse::<f64>().ok());
+    let from_tag = video["tags"]["rotate"].as_str().and_then(|r| r.parse::<f64>().ok());
     let degrees = from_matrix.or(from_tag).unwrap_or(0.0).round() as i64;
     (((degrees % 360) + 360) % 360) as u32
 }

@@ -80,21 +80,12 @@ delete_source = true
 /// The presets of `ladders/`, as shipped.
 pub const LADDERS: &[(&str, &str)] = &[
     ("default", include_str!("../../../ladders/default.toml")),
-    (
-        "mobile-first",
-        include_str!("../../../ladders/mobile-first.toml"),
-    ),
-    (
-        "high-quality",
-        include_str!("../../../ladders/high-quality.toml"),
-    ),
+    ("mobile-first", include_str!("../../../ladders/mobile-first.toml")),
+    ("high-quality", include_str!("../../../ladders/high-quality.toml")),
     ("per-title", include_str!("../../../ladders/per-title.toml")),
 ];
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

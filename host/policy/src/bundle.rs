@@ -100,10 +100,7 @@ impl BundleFiles for MemoryFiles {
         let prefix = format!("{dir}/");
         self.files
             .keys()
-            .filter(|k| {
-                k.strip_prefix(&prefix)
-                    .is_some_and(|rest| !rest.contains('/'))
-            })
+            .filter(|k| k.strip_prefix(&prefix).is_some_and(|rest| !rest.contains('/')))
             .cloned()
             .collect()
     }
@@ -211,11 +208,7 @@ fn read_manifest(
     let presets: Vec<String> = files
         .list("ladders")
         .iter()
-        .filter_map(|p| {
-            p.strip_prefix("ladders/")?
-                .strip_suffix(".toml")
-                .map(str::to_owned)
-        })
+        .filter_map(|p| p.strip_prefix("ladders/")?.strip_suffix(".toml").map(str::to_owned))
         .collect();
     let mut preset = None;
     if let Some(mut ladder) = root.table(src, "ladder", true) {
@@ -235,10 +228,7 @@ fn read_manifest(
                     "",
                     None,
                     "",
-                    format!(
-                        "no preset `{chosen}` in this bundle (presets: {})",
-                        presets.join(", ")
-                    ),
+                    format!("no preset `{chosen}` in this bundle (presets: {})", presets.join(", ")),
                 )),
                 Ok(None) => src.error(
                     span,
@@ -257,9 +247,7 @@ fn read_manifest(
     if !other_files.is_empty() {
         return Err(other_files);
     }
-    let (Some(_), Some(name), Some(preset), [Some(p), Some(j), Some(q)]) =
-        (schema, name, preset, stages)
-    else {
+    let (Some(_), Some(name), Some(preset), [Some(p), Some(j), Some(q)]) = (schema, name, preset, stages) else {
         return Err(other_files);
     };
     Ok((name, preset, [p, j, q], presets))
@@ -288,10 +276,7 @@ fn read_stage(
     table.finish(src);
 
     if let Some((hash, span)) = &pinned
-        && !(hash.len() == 64
-            && hash
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+        && !(hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
     {
         src.error(
             span.clone(),
@@ -332,10 +317,7 @@ fn read_stage(
         src.error(
             path_span,
             &format!("{key}.plugin"),
-            format!(
-                "{} bytes; plugins may be at most {MAX_PLUGIN_BYTES}",
-                wasm.len()
-            ),
+            format!("{} bytes; plugins may be at most {MAX_PLUGIN_BYTES}", wasm.len()),
         );
         return None;
     }

@@ -14,13 +14,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(
-        file: &str,
-        text: &str,
-        span: Option<Range<usize>>,
-        key: &str,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(file: &str, text: &str, span: Option<Range<usize>>, key: &str, message: impl Into<String>) -> Self {
         let (line, column) = span.map_or((0, 0), |s| line_column(text, s.start));
         Self {
             file: file.to_owned(),

@@ -51,11 +51,7 @@ pub struct Fields<'t> {
 }
 
 impl<'t> Fields<'t> {
-    pub fn new(
-        table: &'t dyn TableLike,
-        path: impl Into<String>,
-        span: Option<Range<usize>>,
-    ) -> Self {
+    pub fn new(table: &'t dyn TableLike, path: impl Into<String>, span: Option<Range<usize>>) -> Self {
         Self {
             table,
             path: path.into(),
@@ -77,12 +73,7 @@ impl<'t> Fields<'t> {
     }
 
     /// The item under `key`; reports it missing when `required`.
-    pub fn item(
-        &mut self,
-        src: &mut Source,
-        key: &'static str,
-        required: bool,
-    ) -> Option<&'t Item> {
+    pub fn item(&mut self, src: &mut Source, key: &'static str, required: bool) -> Option<&'t Item> {
         self.known.push(key);
         let item = self.table.get(key).filter(|i| !i.is_none());
         if item.is_none() && required {
@@ -121,9 +112,7 @@ impl<'t> Fields<'t> {
         key: &'static str,
         required: bool,
     ) -> Option<(String, Option<Range<usize>>)> {
-        self.typed(src, key, required, "a string", |v| {
-            v.as_str().map(str::to_owned)
-        })
+        self.typed(src, key, required, "a string", |v| v.as_str().map(str::to_owned))
     }
 
     pub fn boolean(&mut self, src: &mut Source, key: &'static str, default: bool) -> bool {
@@ -172,11 +161,7 @@ impl<'t> Fields<'t> {
             src.error(
                 span,
                 &path,
-                format!(
-                    "{value} is out of range ({}..={})",
-                    range.start(),
-                    range.end()
-                ),
+                format!("{value} is out of range ({}..={})", range.start(), range.end()),
             );
             return None;
         }
@@ -184,12 +169,7 @@ impl<'t> Fields<'t> {
     }
 
     /// A sub-table (`[name]` or an inline `{ ... }`).
-    pub fn table(
-        &mut self,
-        src: &mut Source,
-        key: &'static str,
-        required: bool,
-    ) -> Option<Fields<'t>> {
+    pub fn table(&mut self, src: &mut Source, key: &'static str, required: bool) -> Option<Fields<'t>> {
         let item = self.item(src, key, required)?;
         let path = self.path(key);
         match item.as_table_like() {
@@ -206,12 +186,7 @@ impl<'t> Fields<'t> {
     }
 
     /// An array of tables (`[[name]]`), each with its own path `name[i]`.
-    pub fn tables(
-        &mut self,
-        src: &mut Source,
-        key: &'static str,
-        required: bool,
-    ) -> Vec<Fields<'t>> {
+    pub fn tables(&mut self, src: &mut Source, key: &'static str, required: bool) -> Vec<Fields<'t>> {
         let Some(item) = self.item(src, key, required) else {
             return Vec::new();
         };
@@ -222,21 +197,11 @@ impl<'t> Fields<'t> {
                 .enumerate()
                 .map(|(i, t)| Fields::new(t, format!("{path}[{i}]"), t.span()))
                 .collect(),
-            Item::Value(Value::Array(array))
-                if array.iter().all(|v| v.as_inline_table().is_some()) =>
-            {
-                array
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| {
-                        Fields::new(
-                            v.as_inline_table().unwrap(),
-                            format!("{path}[{i}]"),
-                            v.span(),
-                        )
-                    })
-                    .collect()
-            }
+            Item::Value(Value::Array(array)) if array.iter().all(|v| v.as_inline_table().is_some()) => array
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Fields::new(v.as_inline_table().unwrap(), format!("{path}[{i}]"), v.span()))
+                .collect(),
             other => {
                 src.error(
                     other.span(),
@@ -292,9 +257,7 @@ pub fn to_json(item: &Item) -> serde_json::Value {
             Value::Boolean(b) => J::Bool(*b.value()),
             Value::Datetime(d) => J::String(d.value().to_string()),
             Value::Array(a) => J::Array(a.iter().map(value).collect()),
-            Value::InlineTable(t) => {
-                J::Object(t.iter().map(|(k, v)| (k.to_owned(), value(v))).collect())
-            }
+            Value::InlineTable(t) => J::Object(t.iter().map(|(k, v)| (k.to_owned(), value(v))).collect()),
         }
     }
     match item {

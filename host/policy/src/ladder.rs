@@ -37,11 +37,7 @@ pub const LADDER_SCHEMA: i64 = 1;
 
 /// Parses and checks a ladder preset. `file` is how positions name the file; when
 /// `expected_name` is given, the preset's `name` must equal it (the file stem).
-pub fn parse_ladder(
-    file: &str,
-    text: &str,
-    expected_name: Option<&str>,
-) -> Result<LadderPreset, Diagnostics> {
+pub fn parse_ladder(file: &str, text: &str, expected_name: Option<&str>) -> Result<LadderPreset, Diagnostics> {
     let mut src = Source::new(file, text);
     let preset = read(&mut src, expected_name);
     let diagnostics = std::mem::take(&mut src.diagnostics);
@@ -69,11 +65,7 @@ fn read(src: &mut Source, expected_name: Option<&str>) -> Option<LadderPreset> {
     if let Some((name, span)) = &name
         && !vodpipe_core::plan::valid_name(name)
     {
-        src.error(
-            span.clone(),
-            "name",
-            "must be 1-32 letters, digits, '-' or '_'",
-        );
+        src.error(span.clone(), "name", "must be 1-32 letters, digits, '-' or '_'");
     }
     let description = root
         .string(src, "description", false)
@@ -94,9 +86,7 @@ fn read(src: &mut Source, expected_name: Option<&str>) -> Option<LadderPreset> {
     let (mut thumbnail_at_seconds, mut thumbnail_width) = (None, 640);
     if let Some(mut thumbnail) = root.table(src, "thumbnail", false) {
         thumbnail_at_seconds = thumbnail.number(src, "at_seconds", true, 0.0..=86_400.0);
-        thumbnail_width = thumbnail
-            .integer(src, "width", false, 64..=3840, "px")
-            .unwrap_or(640) as u32;
+        thumbnail_width = thumbnail.integer(src, "width", false, 64..=3840, "px").unwrap_or(640) as u32;
         if thumbnail_width % 2 != 0 {
             src.error(thumbnail.span(), "thumbnail.width", "must be even");
         }
@@ -111,11 +101,7 @@ fn read(src: &mut Source, expected_name: Option<&str>) -> Option<LadderPreset> {
         src.error(
             None,
             "rungs",
-            format!(
-                "{} rungs; at most {} are allowed",
-                rung_tables.len(),
-                limits::MAX_RUNGS
-            ),
+            format!("{} rungs; at most {} are allowed", rung_tables.len(), limits::MAX_RUNGS),
         );
     }
     let mut rungs = Vec::new();
@@ -145,9 +131,7 @@ fn read(src: &mut Source, expected_name: Option<&str>) -> Option<LadderPreset> {
     }
     rungs.sort_by(|a, b| b.short_side.cmp(&a.short_side));
 
-    let plugin_config = root
-        .item(src, "plugin", false)
-        .map_or(serde_json::json!({}), to_json);
+    let plugin_config = root.item(src, "plugin", false).map_or(serde_json::json!({}), to_json);
     if !plugin_config.is_object() {
         src.error(None, "plugin", "expected a table");
     }
@@ -191,14 +175,9 @@ fn read_rung(src: &mut Source, t: &mut Fields) -> Option<Rung> {
         && side % 2 != 0
     {
         let path = t.path("short_side");
-        src.error(
-            t.span(),
-            &path,
-            format!("{side} is odd; sizes must be even"),
-        );
+        src.error(t.span(), &path, format!("{side} is odd; sizes must be even"));
     }
-    let video_range =
-        (limits::MIN_VIDEO_BITRATE / 1000) as i64..=(limits::MAX_VIDEO_BITRATE / 1000) as i64;
+    let video_range = (limits::MIN_VIDEO_BITRATE / 1000) as i64..=(limits::MAX_VIDEO_BITRATE / 1000) as i64;
     let video = t.integer(src, "video_kbps", true, video_range.clone(), " kbps");
     let max = t.integer(src, "max_kbps", false, video_range, " kbps");
     if let (Some(video), Some(max)) = (video, max)
@@ -230,25 +209,17 @@ fn read_rung(src: &mut Source, t: &mut Fields) -> Option<Rung> {
         src.error(
             span.clone(),
             &path,
-            format!(
-                "`{l}` is not an H.264 level ({})",
-                limits::LEVELS.join(", ")
-            ),
+            format!("`{l}` is not an H.264 level ({})", limits::LEVELS.join(", ")),
         );
     }
-    let audio_range =
-        (limits::MIN_AUDIO_BITRATE / 1000) as i64..=(limits::MAX_AUDIO_BITRATE / 1000) as i64;
-    let audio = t
-        .integer(src, "audio_kbps", false, audio_range, " kbps")
-        .unwrap_or(128);
+    let audio_range = (limits::MIN_AUDIO_BITRATE / 1000) as i64..=(limits::MAX_AUDIO_BITRATE / 1000) as i64;
+    let audio = t.integer(src, "audio_kbps", false, audio_range, " kbps").unwrap_or(128);
     let video = video?;
     Some(Rung {
         name: name?.0,
         short_side: short_side? as u32,
         video_bitrate: kbps(video),
-        max_bitrate: kbps(
-            max.unwrap_or((video * 3 / 2).min((limits::MAX_VIDEO_BITRATE / 1000) as i64)),
-        ),
+        max_bitrate: kbps(max.unwrap_or((video * 3 / 2).min((limits::MAX_VIDEO_BITRATE / 1000) as i64))),
         profile: profile.map_or_else(|| "main".to_owned(), |(p, _)| p),
         level: level.map_or_else(|| "auto".to_owned(), |(l, _)| l),
         audio_bitrate: kbps(audio),

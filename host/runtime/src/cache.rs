@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
@@ -22,6 +23,16 @@ pub struct ArtifactCache {
     /// Hash of everything that makes an artifact loadable by this engine.
     engine_key: String,
     memory: Mutex<HashMap<String, Component>>,
+    stats: [AtomicUsize; 3],
+}
+
+/// Where compiled plugins came from, since this runtime started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CacheStats {
+    pub from_memory: usize,
+    pub from_disk: usize,
+    /// Ran Cranelift.
+    pub compiled: usize,
 }
 
 impl ArtifactCache {
@@ -32,6 +43,7 @@ impl ArtifactCache {
             dir,
             engine_key: format!("{:016x}", hasher.finish()),
             memory: Mutex::new(HashMap::new()),
+            stats: Default::default(),
         }
     }
 
@@ -42,26 +54,45 @@ impl ArtifactCache {
             .map(|d| d.join(format!("{sha256}-{}.cwasm", self.engine_key)))
     }
 
-    pub fn component(
-        &self,
-        engine: &Engine,
-        wasm: &[u8],
-        sha256: &str,
-    ) -> Result<Component, String> {
+    pub fn stats(&self) -> CacheStats {
+        let [from_memory, from_disk, compiled] = self.stats.each_ref().map(|s| s.load(Ordering::Relaxed));
+        CacheStats {
+            from_memory,
+            from_disk,
+            compiled,
+        }
+    }
+
+    pub fn clear_memory(&self) {
+        self.memory.lock().unwrap().clear();
+    }
+
+    fn count(&self, which: usize) {
+        self.stats[which].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn component(&self, engine: &Engine, wasm: &[u8], sha256: &str) -> Result<Component, String> {
         if let Some(component) = self.memory.lock().unwrap().get(sha256) {
+            self.count(0);
             return Ok(component.clone());
         }
-        let component = match self.artifact_path(sha256) {
-            Some(path) => self
-                .from_disk(engine, &path, sha256)
-                .map_or_else(|| self.compile_to_disk(engine, wasm, sha256, &path), Ok)?,
-            None => Component::new(engine, wasm)
-                .map_err(|e| format!("not a valid plugin component: {e:#}"))?,
+        let cached = self
+            .artifact_path(sha256)
+            .and_then(|path| self.from_disk(engine, &path, sha256));
+        let component = match cached {
+            Some(component) => {
+                self.count(1);
+                component
+            }
+            None => {
+                self.count(2);
+                match self.artifact_path(sha256) {
+                    Some(path) => self.compile_to_disk(engine, wasm, sha256, &path)?,
+                    None => Component::new(engine, wasm).map_err(|e| format!("not a valid plugin component: {e:#}"))?,
+                }
+            }
         };
-        self.memory
-            .lock()
-            .unwrap()
-            .insert(sha256.to_owned(), component.clone());
+        self.memory.lock().unwrap().insert(sha256.to_owned(), component.clone());
         Ok(component)
     }
 
@@ -85,13 +116,7 @@ impl ArtifactCache {
         }
     }
 
-    fn compile_to_disk(
-        &self,
-        engine: &Engine,
-        wasm: &[u8],
-        sha256: &str,
-        path: &Path,
-    ) -> Result<Component, String> {
+    fn compile_to_disk(&self, engine: &Engine, wasm: &[u8], sha256: &str, path: &Path) -> Result<Component, String> {
         let body = engine
             .precompile_component(wasm)
             .map_err(|e| format!("not a valid plugin component: {e:#}"))?;

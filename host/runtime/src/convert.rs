@@ -191,20 +191,16 @@ pub mod size {
     }
 
     pub fn job_document(d: &wit::JobDocument) -> usize {
-        d.create_job.len()
-            + d.metadata
-                .iter()
-                .map(|(k, v)| k.len() + v.len())
-                .sum::<usize>()
+        d.create_job.len() + d.metadata.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
     }
 
     pub fn actions(actions: &[wit::Action]) -> usize {
         actions
             .iter()
             .map(|a| match a {
-                wit::Action::SetFailed(s)
-                | wit::Action::RecordPlayback(s)
-                | wit::Action::RecordThumbnail(s) => 8 + s.len(),
+                wit::Action::SetFailed(s) | wit::Action::RecordPlayback(s) | wit::Action::RecordThumbnail(s) => {
+                    8 + s.len()
+                }
                 wit::Action::RecordRenditions(list) => list
                     .iter()
                     .map(|r| 16 + r.name.len() + r.playlist_path.len())

@@ -18,6 +18,7 @@ pub mod policy;
 pub mod reload;
 mod runtime;
 
+pub use cache::CacheStats;
 pub use policy::LoadedPolicy;
 pub use reload::PolicyHandle;
 pub use runtime::{Limits, PluginRuntime};

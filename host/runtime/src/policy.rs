@@ -5,14 +5,11 @@ use std::sync::Arc;
 use vodpipe_core::action::check_actions;
 use vodpipe_core::ports::Policy;
 use vodpipe_core::{
-    Action, JobContext, JobDocument, JobResult, LadderPreset, Plan, PluginError, PluginFailure,
-    Probe, Stage, Video,
+    Action, JobContext, JobDocument, JobResult, LadderPreset, Plan, PluginError, PluginFailure, Probe, Stage, Video,
 };
 use vodpipe_policy::{Bundle, StagePlugin};
 
-use crate::bindings::{
-    job_builder::JobBuilderPre, planner::PlannerPre, post_processor::PostProcessorPre,
-};
+use crate::bindings::{job_builder::JobBuilderPre, planner::PlannerPre, post_processor::PostProcessorPre};
 use crate::convert::{self, size};
 use crate::host::HostState;
 use crate::runtime::PluginRuntime;
@@ -40,20 +37,9 @@ impl LoadedPolicy {
     pub fn load(runtime: &Arc<PluginRuntime>, bundle: &Bundle) -> Result<Self, Vec<PluginError>> {
         let mut errors = Vec::new();
         let planner = prepare(runtime, &bundle.planner, PlannerPre::new, &mut errors);
-        let job_builder = prepare(
-            runtime,
-            &bundle.job_builder,
-            JobBuilderPre::new,
-            &mut errors,
-        );
-        let post_processor = prepare(
-            runtime,
-            &bundle.post_processor,
-            PostProcessorPre::new,
-            &mut errors,
-        );
-        let (Some(mut planner), Some(job_builder), Some(post_processor)) =
-            (planner, job_builder, post_processor)
+        let job_builder = prepare(runtime, &bundle.job_builder, JobBuilderPre::new, &mut errors);
+        let post_processor = prepare(runtime, &bundle.post_processor, PostProcessorPre::new, &mut errors);
+        let (Some(mut planner), Some(job_builder), Some(post_processor)) = (planner, job_builder, post_processor)
         else {
             return Err(errors);
         };
@@ -73,11 +59,7 @@ impl LoadedPolicy {
                 errors.push(e);
             }
         }
-        if errors.is_empty() {
-            Ok(policy)
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(policy) } else { Err(errors) }
     }
 
     /// Runs the stage plugin's `validate-config` on its config.
@@ -192,18 +174,19 @@ impl Policy for LoadedPolicy {
         })?;
         let document = answer.map_err(|message| self.refused(name, stage, message))?;
         self.check_size(name, stage, size::job_document(&document))?;
-        JobDocument::parse(&document.create_job, document.metadata)
-            .map_err(|why| Self::invalid(name, stage, why))
+        JobDocument::parse(&document.create_job, document.metadata).map_err(|why| Self::invalid(name, stage, why))
     }
 
     fn post_process(&self, video: &Video, result: &JobResult) -> Result<Vec<Action>, PluginError> {
         let (name, stage) = (&self.post_processor.name, Stage::PostProcessor);
         let (wit_video, wit_result) = (convert::video(video), convert::job_result(result));
         let answer = self.runtime.call(name, stage, |store| {
-            self.post_processor
-                .pre
-                .instantiate(&mut *store)?
-                .call_process(store, &wit_video, &wit_result, &self.post_processor.config)
+            self.post_processor.pre.instantiate(&mut *store)?.call_process(
+                store,
+                &wit_video,
+                &wit_result,
+                &self.post_processor.config,
+            )
         })?;
         let actions = answer.map_err(|message| self.refused(name, stage, message))?;
         self.check_size(name, stage, size::actions(&actions))?;
@@ -226,10 +209,7 @@ fn prepare<P>(
             typed(pre).map_err(|e| PluginError {
                 plugin: name.clone(),
                 stage: plugin.stage,
-                failure: PluginFailure::Load(format!(
-                    "does not export the `{}` world: {e:#}",
-                    plugin.stage.world()
-                )),
+                failure: PluginFailure::Load(format!("does not export the `{}` world: {e:#}", plugin.stage.world())),
             })
         });
     match result {

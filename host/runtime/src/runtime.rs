@@ -11,7 +11,7 @@ use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
 use wasmtime::{Config, Engine, Store, Trap};
 
 use crate::bindings;
-use crate::cache::ArtifactCache;
+use crate::cache::{ArtifactCache, CacheStats};
 use crate::host::HostState;
 
 /// Per-call limits. The defaults fit every shipped plugin with a wide margin.
@@ -86,6 +86,20 @@ impl PluginRuntime {
         &self.engine
     }
 
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.stats()
+    }
+
+    /// Where the precompiled artifact of the plugin with this sha256 lives, if on disk.
+    pub fn artifact_path(&self, sha256: &str) -> Option<PathBuf> {
+        self.cache.artifact_path(sha256)
+    }
+
+    /// Forgets compiled plugins held in memory (the disk cache stays), as a new process would.
+    pub fn clear_memory_cache(&self) {
+        self.cache.clear_memory();
+    }
+
     /// Compiles (or fetches from the cache) a plugin and links it, ready to instantiate.
     pub fn prepare(
         &self,
@@ -116,17 +130,9 @@ impl PluginRuntime {
         stage: Stage,
         call: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, PluginError> {
-        let mut store = Store::new(
-            &self.engine,
-            HostState::new(plugin, stage, self.limits.memory_bytes),
-        );
+        let mut store = Store::new(&self.engine, HostState::new(plugin, stage, self.limits.memory_bytes));
         store.limiter(|state| state);
-        let ticks = self
-            .limits
-            .deadline
-            .as_millis()
-            .div_ceil(EPOCH_TICK.as_millis())
-            .max(1) as u64;
+        let ticks = self.limits.deadline.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1) as u64;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
 

@@ -88,8 +88,7 @@ pub fn plan(source: &Source, ladder: &Ladder, bitrate_factor: f64) -> Result<Pla
         ladder.frame_rate_cap
     };
     let audio = |rung: &Rung| source.has_audio.then_some(rung.audio_bitrate);
-    let scaled =
-        |bitrate: u64, factor: f64| ((bitrate as f64 * factor) as u64).max(MIN_VIDEO_BITRATE);
+    let scaled = |bitrate: u64, factor: f64| ((bitrate as f64 * factor) as u64).max(MIN_VIDEO_BITRATE);
 
     let mut renditions: Vec<Rendition> = rungs
         .iter()
@@ -286,19 +285,13 @@ mod tests {
     }
 
     fn sizes(plan: &Plan) -> Vec<(u32, u32)> {
-        plan.renditions
-            .iter()
-            .map(|r| (r.width, r.height))
-            .collect()
+        plan.renditions.iter().map(|r| (r.width, r.height)).collect()
     }
 
     #[test]
     fn landscape_720p_gets_four_rungs_without_upscaling() {
         let plan = plan(&source(1280, 720), &ladder(), 1.0).unwrap();
-        assert_eq!(
-            sizes(&plan),
-            [(1280, 720), (854, 480), (640, 360), (426, 240)]
-        );
+        assert_eq!(sizes(&plan), [(1280, 720), (854, 480), (640, 360), (426, 240)]);
     }
 
     #[test]
@@ -310,10 +303,7 @@ mod tests {
     #[test]
     fn portrait_uses_the_short_side() {
         let plan = plan(&source(720, 1280), &ladder(), 1.0).unwrap();
-        assert_eq!(
-            sizes(&plan),
-            [(720, 1280), (480, 854), (360, 640), (240, 426)]
-        );
+        assert_eq!(sizes(&plan), [(720, 1280), (480, 854), (360, 640), (240, 426)]);
     }
 
     #[test]
@@ -342,18 +332,11 @@ mod tests {
         short.duration_ms = 800;
         let plan = plan(&short, &ladder(), 1.0).unwrap();
         let thumb = plan.thumbnail.unwrap();
-        assert_eq!(
-            (thumb.at_seconds, thumb.width, thumb.height),
-            (0.4, 640, 360)
-        );
+        assert_eq!((thumb.at_seconds, thumb.width, thumb.height), (0.4, 640, 360));
     }
 
     #[test]
     fn zero_sized_source_is_refused() {
-        assert!(
-            plan(&source(0, 0), &ladder(), 1.0)
-                .unwrap_err()
-                .contains("0x0")
-        );
+        assert!(plan(&source(0, 0), &ladder(), 1.0).unwrap_err().contains("0x0"));
     }
 }

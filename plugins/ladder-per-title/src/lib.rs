@@ -20,9 +20,7 @@ struct Settings {
 }
 
 fn settings(config: &str) -> Result<Settings, Vec<ConfigProblem>> {
-    let into = |p: Vec<vodpipe_plugin_sdk::config::Problem>| {
-        p.into_iter().map(Into::into).collect::<Vec<_>>()
-    };
+    let into = |p: Vec<vodpipe_plugin_sdk::config::Problem>| p.into_iter().map(Into::into).collect::<Vec<_>>();
     let mut reader = Reader::parse(config).map_err(into)?;
     let settings = Settings {
         reference_bpp: reader.number("reference_bpp", 0.1, 0.001, 10.0),
@@ -44,9 +42,7 @@ impl Planner for LadderPerTitle {
             format!("invalid plugin config: {}: {}", first.key, first.message)
         })?;
         let factor = match bits_per_pixel(&source) {
-            Some(bpp) => {
-                (bpp / settings.reference_bpp).clamp(settings.min_factor, settings.max_factor)
-            }
+            Some(bpp) => (bpp / settings.reference_bpp).clamp(settings.min_factor, settings.max_factor),
             None => 1.0,
         };
         log::info(&format!(

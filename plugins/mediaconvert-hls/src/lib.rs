@@ -11,9 +11,7 @@
 
 use serde_json::{Value, json};
 use vodpipe_plugin_sdk::config::{Problem, Reader};
-use vodpipe_plugin_sdk::job_builder::{
-    ConfigProblem, JobBuilder, JobContext, JobDocument, Plan, Rendition,
-};
+use vodpipe_plugin_sdk::job_builder::{ConfigProblem, JobBuilder, JobContext, JobDocument, Plan, Rendition};
 
 struct MediaConvertHls;
 
@@ -31,15 +29,8 @@ fn settings(config: &str) -> Result<Settings, Vec<Problem>> {
         thumbnail_quality: reader.number("thumbnail_quality", 80.0, 1.0, 100.0),
     };
     let name = &settings.manifest_name;
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        reader.problem(
-            "manifest_name",
-            format!("`{name}` must be letters, digits, '-' or '_'"),
-        );
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        reader.problem("manifest_name", format!("`{name}` must be letters, digits, '-' or '_'"));
     }
     reader.finish()?;
     Ok(settings)
@@ -53,8 +44,7 @@ impl JobBuilder for MediaConvertHls {
     }
 
     fn build(plan: Plan, context: JobContext, config: &str) -> Result<JobDocument, String> {
-        let settings = settings(config)
-            .map_err(|p| format!("invalid config: {}: {}", p[0].key, p[0].message))?;
+        let settings = settings(config).map_err(|p| format!("invalid config: {}: {}", p[0].key, p[0].message))?;
         if plan.renditions.is_empty() {
             return Err("the plan has no renditions".into());
         }
@@ -77,8 +67,7 @@ impl JobBuilder for MediaConvertHls {
             "VideoSelector": { "Rotate": "AUTO" },
         });
         if has_audio {
-            input["AudioSelectors"] =
-                json!({ "Audio Selector 1": { "DefaultSelection": "DEFAULT" } });
+            input["AudioSelectors"] = json!({ "Audio Selector 1": { "DefaultSelection": "DEFAULT" } });
         }
 
         let outputs: Vec<Value> = plan
@@ -111,10 +100,7 @@ impl JobBuilder for MediaConvertHls {
 
         let mut metadata = vec![
             ("video_id".to_owned(), context.video_id.clone()),
-            (
-                "master_playlist".to_owned(),
-                format!("{}.m3u8", settings.manifest_name),
-            ),
+            ("master_playlist".to_owned(), format!("{}.m3u8", settings.manifest_name)),
         ];
         if let Some(thumb) = &plan.thumbnail {
             // Frame capture starts at 0s and repeats every `at_seconds`: the second capture
@@ -146,10 +132,7 @@ impl JobBuilder for MediaConvertHls {
                     },
                 }],
             }));
-            metadata.push((
-                "thumbnail".to_owned(),
-                "thumbnails/thumb_poster.0000001.jpg".to_owned(),
-            ));
+            metadata.push(("thumbnail".to_owned(), "thumbnails/thumb_poster.0000001.jpg".to_owned()));
         }
 
         let mut create_job = json!({
@@ -231,8 +214,7 @@ fn profile(profile: &str) -> Result<&'static str, String> {
 
 fn level(level: &str) -> Result<String, String> {
     const LEVELS: [&str; 16] = [
-        "1", "1.1", "1.2", "1.3", "2", "2.1", "2.2", "3", "3.1", "3.2", "4", "4.1", "4.2", "5",
-        "5.1", "5.2",
+        "1", "1.1", "1.2", "1.3", "2", "2.1", "2.2", "3", "3.1", "3.2", "4", "4.1", "4.2", "5", "5.1", "5.2",
     ];
     if level == "auto" {
         return Ok("AUTO".into());

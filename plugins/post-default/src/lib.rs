@@ -6,16 +6,12 @@
 //! - `delete_source` (default true): delete the raw upload after a successful job.
 
 use vodpipe_plugin_sdk::config::Reader;
-use vodpipe_plugin_sdk::post_processor::{
-    Action, ConfigProblem, JobResult, JobStatus, PostProcessor, Rendered, Video,
-};
+use vodpipe_plugin_sdk::post_processor::{Action, ConfigProblem, JobResult, JobStatus, PostProcessor, Rendered, Video};
 
 struct PostDefault;
 
 fn delete_source(config: &str) -> Result<bool, Vec<ConfigProblem>> {
-    let into = |p: Vec<vodpipe_plugin_sdk::config::Problem>| {
-        p.into_iter().map(Into::into).collect::<Vec<_>>()
-    };
+    let into = |p: Vec<vodpipe_plugin_sdk::config::Problem>| p.into_iter().map(Into::into).collect::<Vec<_>>();
     let mut reader = Reader::parse(config).map_err(into)?;
     let delete = reader.boolean("delete_source", true);
     reader.finish().map_err(into)?;
@@ -28,8 +24,7 @@ impl PostProcessor for PostDefault {
     }
 
     fn process(_video: Video, result: JobResult, config: &str) -> Result<Vec<Action>, String> {
-        let delete = delete_source(config)
-            .map_err(|p| format!("invalid config: {}: {}", p[0].key, p[0].message))?;
+        let delete = delete_source(config).map_err(|p| format!("invalid config: {}: {}", p[0].key, p[0].message))?;
         match result.status {
             JobStatus::Error => Ok(vec![Action::SetFailed(failure_reason(&result))]),
             JobStatus::Complete => {
@@ -68,24 +63,17 @@ impl PostProcessor for PostDefault {
 fn rendition_name(path: &str) -> String {
     let file = path.rsplit('/').next().unwrap_or(path);
     let stem = file.strip_suffix(".m3u8").unwrap_or(file);
-    stem.rsplit_once('_')
-        .map_or(stem, |(_, name)| name)
-        .to_owned()
+    stem.rsplit_once('_').map_or(stem, |(_, name)| name).to_owned()
 }
 
 /// MediaConvert's error codes are documented; turn the common ones into plain words.
 fn failure_reason(result: &JobResult) -> String {
-    let detail = result
-        .error_message
-        .clone()
-        .unwrap_or_else(|| "no details".into());
+    let detail = result.error_message.clone().unwrap_or_else(|| "no details".into());
     let summary = match result.error_code {
         Some(1010) | Some(1030) | Some(1040) => "the upload could not be read as a video",
         Some(1020) | Some(1021) | Some(1022) => "the uploaded file could not be found or read",
         Some(1050) | Some(1056) | Some(1060) => "the video uses a format that cannot be processed",
-        Some(1401) | Some(1432) | Some(1433) => {
-            "the processing service was not allowed to read or write media"
-        }
+        Some(1401) | Some(1432) | Some(1433) => "the processing service was not allowed to read or write media",
         Some(1999) | None => "processing failed",
         Some(_) => "processing failed",
     };

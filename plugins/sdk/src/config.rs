@@ -80,9 +80,7 @@ impl Reader {
         self.read.push(key.to_owned());
         match self.object.get(key) {
             None => default.to_owned(),
-            Some(Value::String(s)) if allowed.is_empty() || allowed.contains(&s.as_str()) => {
-                s.clone()
-            }
+            Some(Value::String(s)) if allowed.is_empty() || allowed.contains(&s.as_str()) => s.clone(),
             Some(Value::String(s)) => {
                 self.problem(key, format!("`{s}` is not one of {}", allowed.join(", ")));
                 default.to_owned()
@@ -103,16 +101,15 @@ impl Reader {
 
     /// All problems, including keys that no getter asked for.
     pub fn finish(mut self) -> Result<(), Vec<Problem>> {
-        let mut unknown: Vec<String> = self
-            .object
-            .keys()
-            .filter(|k| !self.read.contains(k))
-            .cloned()
-            .collect();
+        let mut unknown: Vec<String> = self.object.keys().filter(|k| !self.read.contains(k)).cloned().collect();
         unknown.sort();
         for key in unknown {
-            let expected = self.read.join(", ");
-            self.problem(&key, format!("unknown key (expected one of: {expected})"));
+            let message = if self.read.is_empty() {
+                "unknown key (this plugin takes no config)".to_owned()
+            } else {
+                format!("unknown key (expected one of: {})", self.read.join(", "))
+            };
+            self.problem(&key, message);
         }
         if self.problems.is_empty() {
             Ok(())

@@ -53,10 +53,9 @@ impl Planner for Hostile {
             "trap" => panic!("the hostile planner panics on purpose"),
             "odd-size" => vec![rendition(641, 359)],
             "upscale" => vec![rendition(7680, 4320)],
-            "huge-output" => (0..100_000)
-                .map(|i| rendition(640, 360 + (i % 2) * 2))
-                .collect(),
+            "huge-output" => (0..100_000).map(|i| rendition(640, 360 + (i % 2) * 2)).collect(),
             "duplicate-names" => vec![rendition(640, 360), rendition(640, 360)],
+            "escape" => return Err(escape()),
             "log-flood" => {
                 for i in 0..100_000 {
                     log::info(&format!("line {i}"));
@@ -71,6 +70,24 @@ impl Planner for Hostile {
             thumbnail: None,
         })
     }
+}
+
+/// Tries to reach outside the sandbox and says what it got.
+fn escape() -> String {
+    let files = match std::fs::read("/etc/passwd").or_else(|_| std::fs::read("Cargo.toml")) {
+        Ok(bytes) => format!("read {} bytes", bytes.len()),
+        Err(_) => "denied".to_owned(),
+    };
+    let network = match std::net::TcpStream::connect("127.0.0.1:80") {
+        Ok(_) => "connected".to_owned(),
+        Err(_) => "denied".to_owned(),
+    };
+    println!("stdout is not the host's");
+    format!(
+        "files: {files}; environment: {} variables; arguments: {}; network: {network}",
+        std::env::vars().count(),
+        std::env::args().skip(1).count()
+    )
 }
 
 vodpipe_plugin_sdk::export_planner!(Hostile);

@@ -1,0 +1,126 @@
+//! Snapshot tests over good and bad policy files: every `ui/ladders/*.toml` and every
+//! `ui/bundles/<case>/` is loaded; a good one must match its `.json` snapshot, a bad one its
+//! `.err` snapshot (every diagnostic with file:line:column and key path). `BLESS=1`
+//! rewrites the snapshots.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use vodpipe_policy::{Bundle, DirFiles, parse_ladder};
+
+fn ui_dir() -> PathBuf {
+    // Relative, so snapshots name files the same way on every machine.
+    PathBuf::from("tests/ui")
+}
+
+fn compare(snapshot: &Path, actual: &str, failures: &mut Vec<String>) {
+    let other = snapshot.with_extension(if snapshot.extension().unwrap() == "json" {
+        "err"
+    } else {
+        "json"
+    });
+    if std::env::var_os("BLESS").is_some() {
+        fs::write(snapshot, actual).unwrap();
+        let _ = fs::remove_file(other);
+        return;
+    }
+    match fs::read_to_string(snapshot) {
+        Ok(expected) if expected == actual => {}
+        Ok(expected) => failures.push(format!(
+            "{} differs (BLESS=1 to accept)\n--- expected\n{expected}\n--- actual\n{actual}",
+            snapshot.display()
+        )),
+        Err(_) => failures.push(format!(
+            "{} is missing (BLESS=1 to create); actual:\n{actual}",
+            snapshot.display()
+        )),
+    }
+}
+
+#[test]
+fn ladders() {
+    let mut failures = Vec::new();
+    let mut seen = 0;
+    let mut entries: Vec<_> = fs::read_dir(ui_dir().join("ladders"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for path in entries.iter().filter(|p| p.extension().is_some_and(|e| e == "toml")) {
+        seen += 1;
+        let stem = path.file_stem().unwrap().to_str().unwrap();
+        let text = fs::read_to_string(path).unwrap();
+        let (snapshot, actual) = match parse_ladder(&path.display().to_string(), &text, Some(stem)) {
+            Ok(preset) => (
+                path.with_extension("json"),
+                serde_json::to_string_pretty(&preset).unwrap() + "\n",
+            ),
+            Err(d) => (path.with_extension("err"), format!("{d}\n")),
+        };
+        compare(&snapshot, &actual, &mut failures);
+    }
+    assert!(seen >= 9, "expected the ladder examples, found {seen}");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn bundles() {
+    let mut failures = Vec::new();
+    let mut cases: Vec<_> = fs::read_dir(ui_dir().join("bundles"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    cases.sort();
+    for case in cases.iter().filter(|p| p.is_dir()) {
+        let (snapshot, actual) = match Bundle::load(&DirFiles(case.clone()), None) {
+            Ok(bundle) => {
+                let summary = json!({
+                    "name": bundle.name,
+                    "preset": bundle.preset.name,
+                    "presets": bundle.presets,
+                    "stages": bundle.stages().map(|s| json!({
+                        "stage": s.stage, "plugin": s.path, "name": s.name(), "sha256": s.sha256, "config": s.config,
+                    })),
+                });
+                (
+                    case.join("expected.json"),
+                    serde_json::to_string_pretty(&summary).unwrap() + "\n",
+                )
+            }
+            Err(d) => (case.join("expected.err"), format!("{d}\n")),
+        };
+        compare(&snapshot, &actual, &mut failures);
+    }
+    assert!(cases.len() >= 6, "expected the bundle examples");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The presets the repository ships are all valid.
+#[test]
+fn shipped_ladders_are_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ladders");
+    let mut names = Vec::new();
+    for entry in fs::read_dir(&dir).unwrap().flatten() {
+        let path = entry.path();
+        let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        let text = fs::read_to_string(&path).unwrap();
+        let preset =
+            parse_ladder(&format!("ladders/{stem}.toml"), &text, Some(&stem)).unwrap_or_else(|d| panic!("{d}"));
+        assert!(!preset.rungs.is_empty());
+        names.push(stem);
+    }
+    names.sort();
+    assert_eq!(names, ["default", "high-quality", "mobile-first", "per-title"]);
+}
+
+#[test]
+fn default_ladder_is_the_original_rule() {
+    let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ladders/default.toml")).unwrap();
+    let preset = parse_ladder("ladders/default.toml", &text, Some("default")).unwrap();
+    let sides: Vec<u32> = preset.rungs.iter().map(|r| r.short_side).collect();
+    assert_eq!(sides, [1080, 720, 480, 360, 240]);
+    assert!(!preset.allow_upscale);
+}

@@ -1,0 +1,264 @@
+//! The shipped plugins through the real runtime: ladder rules, plugin swap by configuration,
+//! config validation, job documents and post-processing.
+
+mod common;
+
+use common::{Spec, runtime, source};
+use vodpipe_core::ports::Policy;
+use vodpipe_core::{Action, JobContext, JobOutput, JobResult, JobStatus, Stage, Video, VideoStatus};
+use vodpipe_runtime::reload::{LoadError, load};
+
+fn sizes(policy: &dyn Policy, probe: &vodpipe_core::Probe) -> Vec<(u32, u32)> {
+    policy
+        .plan(probe)
+        .unwrap()
+        .renditions
+        .iter()
+        .map(|r| (r.width, r.height))
+        .collect()
+}
+
+#[test]
+fn default_ladder_reproduces_the_original_rule() {
+    let runtime = runtime();
+    let policy = Spec::default().load(&runtime);
+    assert_eq!(
+        sizes(&policy, &source(1280, 720)),
+        [(1280, 720), (854, 480), (640, 360), (426, 240)]
+    );
+    assert_eq!(sizes(&policy, &source(658, 370)), [(640, 360), (426, 240)]);
+    assert_eq!(
+        sizes(&policy, &source(1920, 1080)),
+        [(1920, 1080), (1280, 720), (854, 480), (640, 360), (426, 240)]
+    );
+    // Huge sources stop at the top rung.
+    assert_eq!(sizes(&policy, &source(7680, 4320))[0], (1920, 1080));
+}
+
+#[test]
+fn portrait_and_rotated_sources_use_short_side_rungs() {
+    let runtime = runtime();
+    let policy = Spec::default().load(&runtime);
+    let portrait = [(720, 1280), (480, 854), (360, 640), (240, 426)];
+    assert_eq!(sizes(&policy, &source(720, 1280)), portrait);
+    // A phone video stored as 1280x720 with a 90° display rotation is portrait.
+    let mut phone = source(1280, 720);
+    phone.rotation = 90;
+    assert_eq!(sizes(&policy, &phone), portrait);
+}
+
+#[test]
+fn tiny_source_gets_one_rendition_at_its_own_even_size() {
+    let runtime = runtime();
+    let policy = Spec::default().load(&runtime);
+    let plan = policy.plan(&source(177, 99)).unwrap();
+    assert_eq!(plan.renditions.len(), 1);
+    assert_eq!((plan.renditions[0].width, plan.renditions[0].height), (176, 98));
+}
+
+#[test]
+fn silent_source_plans_no_audio_and_the_job_has_no_audio_selector() {
+    let runtime = runtime();
+    let policy = Spec::default().load(&runtime);
+    let mut silent = source(1280, 720);
+    silent.has_audio = false;
+    let plan = policy.plan(&silent).unwrap();
+    assert!(plan.renditions.iter().all(|r| r.audio_bitrate.is_none()));
+    let job = policy.build_job(&plan, &context()).unwrap();
+    let text = job.create_job.to_string();
+    assert!(
+        !text.contains("AudioSelectors") && !text.contains("AudioDescriptions"),
+        "{text}"
+    );
+}
+
+#[test]
+fn swapping_the_planner_is_configuration_only() {
+    let runtime = runtime();
+    let table = Spec {
+        preset: "per-title",
+        ..Default::default()
+    };
+    // ladder-table takes no config, so the per-title preset's [plugin] table is refused...
+    let Err(LoadError::Plugins(errors)) = load(&runtime, &table.files(), None) else {
+        panic!("accepted")
+    };
+    let message = errors[0].to_string();
+    assert!(
+        message.contains("reference_bpp: unknown key (this plugin takes no config)"),
+        "{message}"
+    );
+
+    // ...and ladder-per-title reads it: same sizes, bitrates shifted by the source's detail.
+    let per_title = Spec {
+        planner: "ladder-per-title",
+        preset: "per-title",
+        ..Default::default()
+    }
+    .load(&runtime);
+    let plain = Spec::default().load(&runtime);
+    let mut simple = source(1280, 720);
+    simple.video_bitrate = Some(500_000); // ~0.018 bits per pixel: flat content
+    let mut busy = source(1280, 720);
+    busy.video_bitrate = Some(12_000_000); // ~0.43 bits per pixel: busy content
+
+    let base = plain.plan(&simple).unwrap();
+    let low = per_title.plan(&simple).unwrap();
+    let high = per_title.plan(&busy).unwrap();
+    assert_eq!(sizes(&per_title, &simple), sizes(&plain, &simple));
+    let top = |p: &vodpipe_core::Plan| p.renditions[0].video_bitrate;
+    assert_eq!(top(&low), top(&base) * 6 / 10, "clamped at min_factor 0.6");
+    assert_eq!(top(&high), top(&base) * 14 / 10, "clamped at max_factor 1.4");
+}
+
+#[test]
+fn plugin_config_problems_name_their_keys() {
+    let runtime = runtime();
+    let spec = Spec {
+        planner: "ladder-per-title",
+        preset: "per-title",
+        job_builder_config: "{ gop_seconds = 4, manifest_name = \"no spaces\", colour = \"red\" }",
+        post_processor_config: "{ delete_source = \"yes\" }",
+        ..Default::default()
+    };
+    let mut files = spec.files();
+    let preset = files.files.get_mut("ladders/per-title.toml").unwrap();
+    *preset = String::from_utf8_lossy(preset)
+        .replace("min_factor = 0.6", "min_factor = 5")
+        .into_bytes();
+    let Err(LoadError::Plugins(errors)) = load(&runtime, &files, None) else {
+        panic!("accepted")
+    };
+    let described: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let all = described.join("\n");
+    assert_eq!(errors.len(), 3, "{all}");
+    assert!(
+        all.contains("`ladder-per-title` (planner): found problems in its config: min_factor: 5 is out of range"),
+        "{all}"
+    );
+    assert!(all.contains("manifest_name: `no spaces` must be letters"), "{all}");
+    assert!(all.contains("colour: unknown key"), "{all}");
+    assert!(
+        all.contains(
+            "`post-default` (post-processor): found problems in its config: delete_source: expected a boolean"
+        ),
+        "{all}"
+    );
+    assert!(errors.iter().map(|e| e.stage).eq(Stage::ALL));
+}
+
+fn context() -> JobContext {
+    JobContext {
+        video_id: "01JDVP6Q7Z8X9Y0A1B2C3D4E5F".into(),
+        input_uri: "s3://uploads/01JDVP6Q7Z8X9Y0A1B2C3D4E5F".into(),
+        output_prefix: "s3://media/01JDVP6Q7Z8X9Y0A1B2C3D4E5F/".into(),
+        role: "arn:aws:iam::123456789012:role/vodpipe-mediaconvert".into(),
+        queue: None,
+    }
+}
+
+#[test]
+fn job_document_is_a_mediaconvert_hls_job() {
+    let runtime = runtime();
+    let policy = Spec::default().load(&runtime);
+    let plan = policy.plan(&source(1280, 720)).unwrap();
+    let job = policy.build_job(&plan, &context()).unwrap();
+    let doc = &job.create_job;
+    assert_eq!(doc["Role"], "arn:aws:iam::123456789012:role/vodpipe-mediaconvert");
+    assert_eq!(doc["UserMetadata"]["video_id"], "01JDVP6Q7Z8X9Y0A1B2C3D4E5F");
+    let groups = doc["Settings"]["OutputGroups"].as_array().unwrap();
+    let hls = &groups[0];
+    assert_eq!(hls["OutputGroupSettings"]["Type"], "HLS_GROUP_SETTINGS");
+    assert_eq!(hls["OutputGroupSettings"]["HlsGroupSettings"]["SegmentLength"], 6);
+    assert_eq!(
+        hls["OutputGroupSettings"]["HlsGroupSettings"]["Destination"],
+        "s3://media/01JDVP6Q7Z8X9Y0A1B2C3D4E5F/index"
+    );
+    let modifiers: Vec<&str> = hls["Outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["NameModifier"].as_str().unwrap())
+        .collect();
+    assert_eq!(modifiers, ["_720p", "_480p", "_360p", "_240p"]);
+    let h264 = &hls["Outputs"][1]["VideoDescription"]["CodecSettings"]["H264Settings"];
+    assert_eq!(
+        (
+            &h264["Bitrate"],
+            &h264["MaxBitrate"],
+            &h264["CodecProfile"],
+            &h264["CodecLevel"]
+        ),
+        (&1_400_000.into(), &2_100_000.into(), &"MAIN".into(), &"LEVEL_3".into())
+    );
+    assert_eq!(
+        hls["Outputs"][0]["AudioDescriptions"][0]["CodecSettings"]["Codec"],
+        "AAC"
+    );
+    let thumbnail = &groups[1]["Outputs"][0]["VideoDescription"];
+    assert_eq!(thumbnail["CodecSettings"]["Codec"], "FRAME_CAPTURE");
+    assert_eq!((&thumbnail["Width"], &thumbnail["Height"]), (&640.into(), &360.into()));
+    assert_eq!(job.metadata("master_playlist"), Some("index.m3u8"));
+}
+
+fn video() -> Video {
+    Video {
+        id: "01JDVP6Q7Z8X9Y0A1B2C3D4E5F".into(),
+        user_id: "user-1".into(),
+        title: "A title".into(),
+        status: VideoStatus::Processing,
+        source_key: "01JDVP6Q7Z8X9Y0A1B2C3D4E5F".into(),
+    }
+}
+
+#[test]
+fn post_processor_publishes_a_complete_job_and_deletes_the_source() {
+    let runtime = runtime();
+    let policy = Spec::default().load(&runtime);
+    let output = |name: &str, width, height| JobOutput {
+        path: format!("index_{name}.m3u8"),
+        width,
+        height,
+        duration_ms: 10_000,
+    };
+    let result = JobResult {
+        job_id: "job-1".into(),
+        status: JobStatus::Complete,
+        error_code: None,
+        error_message: None,
+        playlist_path: Some("index.m3u8".into()),
+        outputs: vec![output("720p", 1280, 720), output("480p", 854, 480)],
+        thumbnail_path: Some("thumbnails/thumb_poster.0000001.jpg".into()),
+    };
+    let actions = policy.post_process(&video(), &result).unwrap();
+    assert_eq!(actions[0], Action::RecordPlayback("index.m3u8".into()));
+    assert!(actions.contains(&Action::SetDone) && actions.contains(&Action::DeleteSource));
+    assert!(actions.contains(&Action::RecordDuration(10_000)));
+    let Some(Action::RecordRenditions(renditions)) = actions.iter().find(|a| matches!(a, Action::RecordRenditions(_)))
+    else {
+        panic!("no renditions in {actions:?}")
+    };
+    assert_eq!(renditions[1].name, "480p");
+}
+
+#[test]
+fn post_processor_fails_an_errored_job_with_a_readable_reason_and_keeps_the_source() {
+    let runtime = runtime();
+    let policy = Spec::default().load(&runtime);
+    let result = JobResult {
+        job_id: "job-2".into(),
+        status: JobStatus::Error,
+        error_code: Some(1010),
+        error_message: Some("Unable to open input file [s3://uploads/x]".into()),
+        playlist_path: None,
+        outputs: vec![],
+        thumbnail_path: None,
+    };
+    let actions = policy.post_process(&video(), &result).unwrap();
+    assert_eq!(
+        actions,
+        [Action::SetFailed(
+            "the upload could not be read as a video: Unable to open input file [s3://uploads/x]".into()
+        )]
+    );
+}
