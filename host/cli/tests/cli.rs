@@ -1,0 +1,341 @@
+//! The `vodpipe` binary end to end: real ffmpeg-made sources probed by real ffprobe, the
+//! built-in and on-disk bundles, and the MediaConvert document checked against botocore's
+//! service model.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+fn vodpipe(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vodpipe"))
+        .args(args)
+        .env("VODPIPE_CACHE_DIR", cache_dir())
+        .output()
+        .expect("run vodpipe")
+}
+
+fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = vodpipe(args);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success(),
+        "vodpipe {args:?} failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    stdout.into_owned()
+}
+
+fn fails(args: &[&str]) -> String {
+    let out = vodpipe(args);
+    assert!(
+        !out.status.success(),
+        "vodpipe {args:?} succeeded:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn plan_json(args: &[&str]) -> Value {
+    let mut all = vec!["plan", "--json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&ok(&all)).expect("plan --json prints JSON")
+}
+
+fn sizes(plan: &Value) -> Vec<(u64, u64)> {
+    plan["renditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["width"].as_u64().unwrap(), r["height"].as_u64().unwrap()))
+        .collect()
+}
+
+/// Sources made once per test run with ffmpeg's test patterns.
+fn samples() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("samples");
+        std::fs::create_dir_all(&dir).unwrap();
+        let make = |name: &str, size: &str, extra: &[&str], audio: bool| {
+            let path = dir.join(name);
+            if path.exists() {
+                return;
+            }
+            let mut cmd = Command::new("ffmpeg");
+            cmd.args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                &format!("testsrc2=size={size}:rate=30:duration=1"),
+            ]);
+            if audio {
+                cmd.args(["-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac"]);
+            }
+            cmd.args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"])
+                .args(extra)
+                .arg(&path);
+            let out = cmd.output().expect("ffmpeg is installed (scripts/test installs it)");
+            assert!(out.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        make("720p.mp4", "1280x720", &[], true);
+        make("370p.mp4", "658x370", &[], true);
+        make("portrait.mp4", "720x1280", &[], true);
+        make("silent.mp4", "640x360", &[], false);
+        // A phone video: stored landscape, displayed portrait through the display matrix
+        // (ffmpeg writes the matrix from the `rotate` tag when remuxing).
+        let phone = dir.join("phone.mov");
+        if !phone.exists() {
+            let out = Command::new("ffmpeg")
+                .args(["-v", "error", "-y", "-i"])
+                .arg(dir.join("720p.mp4"))
+                .args(["-c", "copy", "-metadata:s:v:0", "rotate=90"])
+                .arg(&phone)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        std::fs::write(dir.join("notes.txt"), "this is not a video\n").unwrap();
+        std::fs::write(dir.join("empty.mp4"), b"").unwrap();
+        let whole = std::fs::read(dir.join("720p.mp4")).unwrap();
+        std::fs::write(dir.join("truncated.mp4"), &whole[..whole.len() / 3]).unwrap();
+        dir
+    })
+}
+
+fn sample(name: &str) -> String {
+    samples().join(name).display().to_string()
+}
+
+#[test]
+fn plans_a_720p_file_into_four_renditions() {
+    let plan = plan_json(&[&sample("720p.mp4")]);
+    assert_eq!(sizes(&plan), [(1280, 720), (854, 480), (640, 360), (426, 240)]);
+    let names: Vec<&str> = plan["renditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["720p", "480p", "360p", "240p"]);
+    assert!(plan["renditions"][0]["video_bitrate"].as_u64().unwrap() > 0);
+    assert_eq!(plan["source"]["duration_ms"], 1000);
+    assert_eq!(
+        plan["job"]["Settings"]["OutputGroups"][0]["Outputs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+}
+
+#[test]
+fn plans_a_370_line_file_into_two_renditions() {
+    assert_eq!(sizes(&plan_json(&[&sample("370p.mp4")])), [(640, 360), (426, 240)]);
+}
+
+#[test]
+fn portrait_and_rotated_phone_videos_get_short_side_rungs() {
+    let portrait = [(720, 1280), (480, 854), (360, 640), (240, 426)];
+    assert_eq!(sizes(&plan_json(&[&sample("portrait.mp4")])), portrait);
+    let phone = plan_json(&[&sample("phone.mov")]);
+    let rotation = phone["source"]["rotation"].as_u64().unwrap();
+    assert!(rotation == 90 || rotation == 270, "{}", phone["source"]);
+    assert_eq!(sizes(&phone), portrait);
+}
+
+#[test]
+fn a_silent_video_plans_without_audio() {
+    let plan = plan_json(&[&sample("silent.mp4")]);
+    assert_eq!(sizes(&plan), [(640, 360), (426, 240)]);
+    assert!(
+        plan["renditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["audio_bitrate"].is_null())
+    );
+}
+
+#[test]
+fn files_that_are_not_videos_are_refused_with_a_reason() {
+    for name in ["notes.txt", "empty.mp4", "truncated.mp4"] {
+        let message = fails(&["plan", &sample(name)]);
+        assert!(message.contains("could not be read as a video"), "{name}: {message}");
+        assert!(message.contains(name), "{name}: the message names the file: {message}");
+    }
+}
+
+#[test]
+fn plans_from_a_size_with_a_readable_table() {
+    let table = ok(&["plan", "--width", "1280", "--height", "720"]);
+    assert!(table.contains("preset `default`, planner `ladder-table`"), "{table}");
+    assert!(table.contains("854x480"), "{table}");
+    let json = plan_json(&["--width", "658", "--height", "370"]);
+    assert_eq!(sizes(&json), [(640, 360), (426, 240)]);
+    let preset = plan_json(&["--width", "1920", "--height", "1080", "--preset", "mobile-first"]);
+    assert_eq!(sizes(&preset)[0], (1280, 720));
+    let message = fails(&["plan", "--width", "1280", "--height", "720", "--preset", "nope"]);
+    assert!(message.contains("no preset `nope`"), "{message}");
+}
+
+#[test]
+fn policy_check_passes_the_built_in_bundle_and_an_initialised_one() {
+    assert!(ok(&["policy", "check"]).starts_with("ok: bundle `builtin`"));
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("policy");
+    let bundle = bundle.to_str().unwrap();
+    ok(&["policy", "init", bundle]);
+    assert!(fails(&["policy", "init", bundle]).contains("already holds a bundle"));
+    assert!(ok(&["policy", "check", bundle]).contains("planner"));
+}
+
+#[test]
+fn policy_check_reports_every_problem_with_its_position_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().to_str().unwrap();
+    ok(&["policy", "init", bundle]);
+    let manifest = dir.path().join("bundle.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("gop_seconds = 2", "gop_seconds = 2\ncolour = \"red\""),
+    )
+    .unwrap();
+    let ladder = dir.path().join("ladders/mobile-first.toml");
+    let text = std::fs::read_to_string(&ladder).unwrap();
+    std::fs::write(&ladder, text.replace("video_kbps = 1800", "video_kbps = 1800000")).unwrap();
+
+    let report = fails(&["policy", "check", bundle]);
+    assert!(
+        report.contains("ladders/mobile-first.toml:17:14: rungs[0].video_kbps: 1800000 kbps is out of range"),
+        "{report}"
+    );
+    assert!(
+        report.contains("`mediaconvert-hls` (job-builder): found problems in its config: colour: unknown key"),
+        "{report}"
+    );
+    assert!(report.contains("policy check failed: 2 problems"), "{report}");
+    // The broken bundle is not used by plan either; the message says why.
+    let message = fails(&["plan", "--width", "1280", "--height", "720", "--policy", bundle]);
+    assert!(message.contains("colour: unknown key"), "{message}");
+}
+
+#[test]
+fn swapping_the_planner_in_a_bundle_changes_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().to_str().unwrap();
+    ok(&["policy", "init", bundle]);
+    let per_title = std::fs::read(dir.path().join("plugins/ladder-per-title.wasm")).unwrap();
+    let sha = vodpipe_plugin_artifacts::sha256_hex(&per_title);
+    let manifest = dir.path().join("bundle.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let table_sha =
+        vodpipe_plugin_artifacts::sha256_hex(&std::fs::read(dir.path().join("plugins/ladder-table.wasm")).unwrap());
+    let swapped = text
+        .replace("plugins/ladder-table.wasm", "plugins/ladder-per-title.wasm")
+        .replace(&table_sha, &sha)
+        .replace("preset = \"default\"", "preset = \"per-title\"");
+    std::fs::write(&manifest, swapped).unwrap();
+    let plan = plan_json(&[&sample("720p.mp4"), "--policy", bundle]);
+    assert_eq!(plan["policy"]["plugins"][0]["plugin"], "ladder-per-title");
+    assert_eq!(sizes(&plan), [(1280, 720), (854, 480), (640, 360), (426, 240)]);
+}
+
+/// A Python with botocore, in a venv this test makes (and reuses) under the target dir.
+fn botocore_python() -> PathBuf {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("botocore-venv");
+    let python = venv.join("bin/python");
+    let ready = |python: &Path| {
+        Command::new(python)
+            .args(["-c", "import botocore"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !ready(&python) {
+        let status = Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv)
+            .status()
+            .expect("python3");
+        assert!(status.success(), "python3 -m venv failed");
+        let status = Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "botocore==1.44.8"])
+            .status()
+            .expect("pip");
+        assert!(status.success(), "pip install botocore failed");
+    }
+    python
+}
+
+#[test]
+fn job_documents_validate_against_the_mediaconvert_api_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let cases: [&[&str]; 5] = [
+        &["--width", "1280", "--height", "720"],
+        &["--width", "1920", "--height", "1080", "--preset", "high-quality"],
+        &["--width", "720", "--height", "1280", "--preset", "mobile-first"],
+        &["--width", "160", "--height", "90"],
+        &[],
+    ];
+    for (i, case) in cases.iter().enumerate() {
+        let silent = sample("silent.mp4");
+        let args: Vec<&str> = if case.is_empty() {
+            vec![silent.as_str()]
+        } else {
+            case.to_vec()
+        };
+        let plan = plan_json(&args);
+        let mut job = plan["job"].clone();
+        // What the AWS adapter adds at submit time.
+        job["ClientRequestToken"] = "01JDVP6Q7Z8X9Y0A1B2C3D4E5F".into();
+        job["Role"] = "arn:aws:iam::123456789012:role/vodpipe-mediaconvert".into();
+        let path = dir.path().join(format!("job-{i}.json"));
+        std::fs::write(&path, job.to_string()).unwrap();
+        files.push(path);
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate_mediaconvert.py");
+    let out = Command::new(botocore_python())
+        .arg(script)
+        .args(&files)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        report.matches("valid CreateJob request").count(),
+        cases.len(),
+        "{report}"
+    );
+
+    // The validator is not a rubber stamp: a broken document is refused.
+    let mut broken: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    broken["Settings"]["OutputGroups"][0]["Outputs"][0]["VideoDescription"]["CodecSettings"]["H264Settings"]["CodecLevel"] =
+        "LEVEL_9".into();
+    broken["Settings"]["OutputGroups"][0]["OutputGroupSettings"]["HlsGroupSettings"]["SegmentLenght"] = 6.into();
+    let path = dir.path().join("broken.json");
+    std::fs::write(&path, broken.to_string()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate_mediaconvert.py");
+    let out = Command::new(botocore_python()).arg(script).arg(&path).output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{report}");
+    assert!(
+        report.contains("SegmentLenght") && report.contains("LEVEL_9"),
+        "{report}"
+    );
+}
