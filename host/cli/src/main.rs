@@ -35,6 +35,7 @@ pub fn cache_dir() -> Option<PathBuf> {
         return (!dir.is_empty()).then(|| dir.into());
     }
     let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|dir| !dir.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
     Some(base.join("vodpipe/plugins"))

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::anyhow;
 use clap::Args;
@@ -9,8 +10,8 @@ use serde_json::json;
 use vodpipe_core::ports::{Policy, Prober};
 use vodpipe_core::{JobContext, Plan, Probe};
 use vodpipe_embedded::ffprobe::FfprobeProber;
-use vodpipe_runtime::reload::load;
-use vodpipe_runtime::{Limits, PluginRuntime};
+use vodpipe_runtime::reload::{Reload, load};
+use vodpipe_runtime::{Limits, LoadedPolicy, PluginRuntime, PolicyHandle};
 
 #[derive(Args)]
 pub struct PlanArgs {
@@ -34,6 +35,10 @@ pub struct PlanArgs {
     /// Print JSON: the source, the renditions and the MediaConvert job document.
     #[arg(long)]
     json: bool,
+    /// Keep running and plan again whenever the --policy bundle changes on disk; a broken
+    /// edit is reported and the last good plan stays.
+    #[arg(long, requires = "policy", conflicts_with = "preset")]
+    watch: bool,
 }
 
 fn parse_rotation(text: &str) -> Result<u32, String> {
@@ -61,19 +66,38 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     };
 
     let runtime = PluginRuntime::new(crate::cache_dir(), Limits::default()).map_err(|e| anyhow!("{e}"))?;
+    if args.watch {
+        let dir = args.policy.as_deref().expect("clap requires --policy with --watch");
+        let handle = PolicyHandle::from_dir(runtime, dir)?;
+        show(&handle.current(), &source, &input_uri, args.json)?;
+        eprintln!("watching {} for changes (Ctrl-C to stop)", dir.display());
+        loop {
+            std::thread::sleep(Duration::from_millis(250));
+            match handle.poll() {
+                None | Some(Ok(Reload::Unchanged)) => {}
+                Some(Ok(Reload::Activated)) => show(&handle.current(), &source, &input_uri, args.json)?,
+                Some(Err(e)) => eprintln!("\nrefused, the last good bundle stays active:\n{e}"),
+            }
+        }
+    }
     let files = crate::policy::files(args.policy.as_deref());
     let policy = load(&runtime, files.as_ref(), args.preset.as_deref())?;
-    let plan = policy.plan(&source)?;
+    show(&policy, &source, &input_uri, args.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(policy: &LoadedPolicy, source: &Probe, input_uri: &str, json: bool) -> anyhow::Result<()> {
+    let plan = policy.plan(source)?;
     let context = JobContext {
         video_id: "preview".into(),
-        input_uri,
+        input_uri: input_uri.to_owned(),
         output_prefix: "file:///media/preview/".into(),
         role: String::new(),
         queue: None,
     };
     let job = policy.build_job(&plan, &context)?;
 
-    if args.json {
+    if json {
         let output = json!({
             "policy": { "bundle": policy.bundle_name, "hash": policy.content_hash, "preset": policy.preset().name,
                         "plugins": policy.plugin_names().map(|(name, stage)| json!({"stage": stage, "plugin": name})) },
@@ -92,14 +116,14 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
             policy.bundle_name,
             policy.preset().name
         );
-        print_source(&source);
+        print_source(source);
         print_plan(&plan);
-        let groups = job.create_job["Settings"]["OutputGroups"]
+        let groups = job.to_value()["Settings"]["OutputGroups"]
             .as_array()
             .map_or(0, Vec::len);
         println!("job: MediaConvert CreateJob, {groups} output groups (--json shows it)");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn print_source(source: &Probe) {

@@ -339,3 +339,75 @@ fn job_documents_validate_against_the_mediaconvert_api_model() {
         "{report}"
     );
 }
+
+#[test]
+fn plan_watch_replans_on_every_good_edit_and_reports_broken_ones() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().to_str().unwrap();
+    ok(&["policy", "init", bundle]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vodpipe"))
+        .args([
+            "plan", "--width", "1920", "--height", "1080", "--policy", bundle, "--watch",
+        ])
+        .env("VODPIPE_CACHE_DIR", cache_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    for stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    // Lines up to and including the first that contains `marker`.
+    let read_until = |marker: &str| -> String {
+        let mut seen = String::new();
+        loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no `{marker}` in:\n{seen}"));
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.contains(marker) {
+                return seen;
+            }
+        }
+    };
+    let first = read_until("watching");
+    let top = first
+        .lines()
+        .find(|l| l.trim_start().starts_with("1080p"))
+        .unwrap_or_default();
+    assert!(top.contains("1920x1080"), "{first}");
+
+    let ladder = dir.path().join("ladders/default.toml");
+    let text = std::fs::read_to_string(&ladder).unwrap();
+    std::fs::write(&ladder, text.replace("short_side = 1080", "short_side = 1000")).unwrap();
+    let second = read_until("segments:");
+    let top = second
+        .lines()
+        .find(|l| l.trim_start().starts_with("1080p"))
+        .unwrap_or_default();
+    assert!(top.contains("1778x1000"), "{second}");
+
+    std::fs::write(&ladder, text.replace("short_side = 1080", "short_side = 1081")).unwrap();
+    let refused = read_until("problem");
+    assert!(
+        refused.contains("refused, the last good bundle stays active"),
+        "{refused}"
+    );
+    assert!(refused.contains("rungs[0].short_side: 1081 is odd"), "{refused}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -1,4 +1,6 @@
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 /// Where a job reads from and writes to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -13,44 +15,61 @@ pub struct JobContext {
 }
 
 /// A MediaConvert `CreateJob` request (as JSON) plus what the host records with the job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// The request is kept as the plugin wrote it (checked, not re-encoded): adapters submit it
+/// as it is, and reading it into a tree is left to those that need one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobDocument {
-    pub create_job: serde_json::Value,
+    pub create_job: Box<RawValue>,
     pub metadata: Vec<(String, String)>,
 }
 
 /// Job documents larger than this are refused: real ones are a few kilobytes.
 pub const MAX_JOB_DOCUMENT_BYTES: usize = 256 * 1024;
 
+/// The parts of a `CreateJob` request the host relies on; everything else is the plugin's.
+#[derive(Deserialize)]
+struct RequiredShape {
+    #[serde(rename = "Settings")]
+    settings: RequiredSettings,
+}
+
+#[derive(Deserialize)]
+struct RequiredSettings {
+    #[serde(rename = "Inputs")]
+    inputs: Vec<IgnoredAny>,
+    #[serde(rename = "OutputGroups")]
+    output_groups: Vec<IgnoredAny>,
+}
+
 impl JobDocument {
-    /// Parses and checks a job builder's output: a JSON object with `Settings.Inputs` and
-    /// a non-empty `Settings.OutputGroups`.
-    pub fn parse(create_job: &str, metadata: Vec<(String, String)>) -> Result<Self, String> {
+    /// Parses and checks a job builder's output: a JSON object with `Settings.Inputs` holding
+    /// one input and a non-empty `Settings.OutputGroups`.
+    pub fn parse(create_job: String, metadata: Vec<(String, String)>) -> Result<Self, String> {
         if create_job.len() > MAX_JOB_DOCUMENT_BYTES {
             return Err(format!(
                 "the job document is {} bytes; at most {MAX_JOB_DOCUMENT_BYTES} are allowed",
                 create_job.len()
             ));
         }
-        let value: serde_json::Value =
-            serde_json::from_str(create_job).map_err(|e| format!("the job document is not valid JSON: {e}"))?;
-        let settings = value.get("Settings").ok_or("the job document has no `Settings`")?;
-        if !settings
-            .get("Inputs")
-            .is_some_and(|i| i.as_array().is_some_and(|a| a.len() == 1))
-        {
+        let raw = RawValue::from_string(create_job).map_err(|e| format!("the job document is not valid JSON: {e}"))?;
+        let shape: RequiredShape =
+            serde_json::from_str(raw.get()).map_err(|e| format!("the job document is not a CreateJob request: {e}"))?;
+        if shape.settings.inputs.len() != 1 {
             return Err("`Settings.Inputs` must hold exactly one input".into());
         }
-        if !settings
-            .get("OutputGroups")
-            .is_some_and(|g| g.as_array().is_some_and(|a| !a.is_empty()))
-        {
+        if shape.settings.output_groups.is_empty() {
             return Err("`Settings.OutputGroups` must be a non-empty list".into());
         }
         Ok(Self {
-            create_job: value,
+            create_job: raw,
             metadata,
         })
+    }
+
+    /// The request as a JSON tree.
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::from_str(self.create_job.get()).expect("checked when parsed")
     }
 
     pub fn metadata(&self, key: &str) -> Option<&str> {

@@ -44,8 +44,15 @@ pub mod limits {
     pub const MAX_FRAME_RATE: f64 = 120.0;
     pub const MAX_DIMENSION: u32 = 8192;
     pub const PROFILES: [&str; 3] = ["baseline", "main", "high"];
-    pub const LEVELS: [&str; 20] = [
-        "auto", "1", "1.1", "1.2", "1.3", "2", "2.1", "2.2", "3", "3.0", "3.1", "3.2", "4", "4.0", "4.1", "4.2", "5",
-        "5.0", "5.1", "5.2",
+    pub const LEVELS: [&str; 17] = [
+        "auto", "1", "1.1", "1.2", "1.3", "2", "2.1", "2.2", "3", "3.1", "3.2", "4", "4.1", "4.2", "5", "5.1", "5.2",
     ];
+
+    /// An H.264 level from [`LEVELS`]; "4.0" is the same as "4".
+    pub fn valid_level(level: &str) -> bool {
+        LEVELS.contains(&level)
+            || level
+                .strip_suffix(".0")
+                .is_some_and(|l| l != "auto" && LEVELS.contains(&l))
+    }
 }

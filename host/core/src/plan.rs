@@ -65,8 +65,8 @@ impl Plan {
         let mut names = HashSet::new();
         for (i, r) in self.renditions.iter().enumerate() {
             let at = format!("renditions[{i}] ({})", r.name);
-            if !valid_name(&r.name) {
-                problems.push(format!("{at}: name must be 1-32 letters, digits, '-' or '_'"));
+            if !valid_rendition_name(&r.name) {
+                problems.push(format!("{at}: name must be 1-32 letters, digits or '-'"));
             }
             if !names.insert(r.name.as_str()) {
                 problems.push(format!("{at}: name is used twice"));
@@ -97,7 +97,7 @@ impl Plan {
             if !limits::PROFILES.contains(&r.profile.as_str()) {
                 problems.push(format!("{at}: unknown profile `{}`", r.profile));
             }
-            if !limits::LEVELS.contains(&r.level.as_str()) {
+            if !limits::valid_level(&r.level) {
                 problems.push(format!("{at}: unknown level `{}`", r.level));
             }
             if !(r.frame_rate_cap > 0.0 && r.frame_rate_cap <= limits::MAX_FRAME_RATE) {
@@ -110,7 +110,12 @@ impl Plan {
             }
         }
         if let Some(t) = &self.thumbnail
-            && (t.width < 2 || t.height < 2 || t.width % 2 != 0 || t.height % 2 != 0 || !(t.at_seconds >= 0.0))
+            && (t.width < 2
+                || t.height < 2
+                || t.width % 2 != 0
+                || t.height % 2 != 0
+                || t.at_seconds.is_nan()
+                || t.at_seconds < 0.0)
         {
             problems.push(format!(
                 "thumbnail: {}x{} at {}s is not a valid capture",
@@ -121,7 +126,13 @@ impl Plan {
     }
 }
 
-/// Rendition names become file names and HLS name modifiers.
+/// Rendition names become HLS name modifiers (`index_<name>.m3u8`), where '_' separates them
+/// from the manifest name, so they may not contain one.
+pub fn valid_rendition_name(name: &str) -> bool {
+    valid_name(name) && !name.contains('_')
+}
+
+/// Names of presets and bundles: they become file names.
 pub fn valid_name(name: &str) -> bool {
     (1..=32).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }

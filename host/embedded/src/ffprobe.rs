@@ -85,8 +85,9 @@ fn rotation(video: &Value) -> u32 {
         .find_map(|d| d["rotation"].as_f64())
         .map(|ccw| -ccw);
     let from_tag = video["tags"]["rotate"].as_str().and_then(|r| r.parse::<f64>().ok());
-    let degrees = from_matrix.or(from_tag).unwrap_or(0.0).round() as i64;
-    (((degrees % 360) + 360) % 360) as u32
+    // Only quarter turns change the display size; snap anything else to the nearest one.
+    let quarter_turns = (from_matrix.or(from_tag).unwrap_or(0.0) / 90.0).round() as i64;
+    (quarter_turns.rem_euclid(4) * 90) as u32
 }
 
 /// ffprobe prints most numbers as strings.

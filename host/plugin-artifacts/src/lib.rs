@@ -1,7 +1,7 @@
 //! The guest plugins of `plugins/`, built for wasm32-wasip2 by this crate's build script.
 //!
-//! The shipped ones make up vodpipe's built-in policy bundle; the hostile ones (feature
-//! `hostile`) exist only for the sandbox tests.
+//! The shipped ones make up vodpipe's built-in policy bundle; the example and the hostile ones
+//! (feature `test-guests`) exist only for the tests.
 
 /// One compiled guest plugin.
 #[derive(Debug, Clone, Copy)]

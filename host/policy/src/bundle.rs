@@ -215,7 +215,15 @@ fn read_manifest(
         if let Some((active, span)) = ladder.string(src, "preset", true) {
             let chosen = preset_override.unwrap_or(&active);
             let rel = format!("ladders/{chosen}.toml");
-            match read_text(files, &rel) {
+            let readable = if vodpipe_core::plan::valid_name(chosen) {
+                read_text(files, &rel)
+            } else {
+                Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "a preset name is letters, digits, '-' or '_'",
+                ))
+            };
+            match readable {
                 Ok(Some(text)) => {
                     hasher.update(text.as_bytes());
                     match parse_ladder(&files.describe(&rel), &text, Some(chosen)) {
@@ -264,11 +272,20 @@ fn read_stage(
     let mut table = root.table(src, key, true)?;
     let plugin = table.string(src, "plugin", true);
     let pinned = table.string(src, "sha256", true);
-    // Free-form: the plugin's own validate-config checks what is inside.
-    let config = match table.item(src, "config", false) {
-        None => serde_json::json!({}),
-        Some(item) if item.is_table_like() => to_json(item),
-        Some(item) => {
+    // Free-form: the plugin's own validate-config checks what is inside. The planner's config
+    // is the active preset's `[plugin]` table, so a preset and its settings travel together.
+    let config = match (stage, table.item(src, "config", false)) {
+        (_, None) => serde_json::json!({}),
+        (Stage::Planner, Some(item)) => {
+            src.error(
+                item.span(),
+                "planner.config",
+                "the planner's config is the `[plugin]` table of the ladder preset",
+            );
+            serde_json::json!({})
+        }
+        (_, Some(item)) if item.is_table_like() => to_json(item),
+        (_, Some(item)) => {
             src.error(item.span(), &format!("{key}.config"), "expected a table");
             serde_json::json!({})
         }

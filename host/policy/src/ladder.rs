@@ -129,7 +129,7 @@ fn read(src: &mut Source, expected_name: Option<&str>) -> Option<LadderPreset> {
         }
         rungs.push(rung);
     }
-    rungs.sort_by(|a, b| b.short_side.cmp(&a.short_side));
+    rungs.sort_by_key(|r| std::cmp::Reverse(r.short_side));
 
     let plugin_config = root.item(src, "plugin", false).map_or(serde_json::json!({}), to_json);
     if !plugin_config.is_object() {
@@ -155,13 +155,13 @@ fn read_rung(src: &mut Source, t: &mut Fields) -> Option<Rung> {
     let kbps = |v: i64| v as u64 * 1000;
     let name = t.string(src, "name", true);
     if let Some((name, span)) = &name
-        && !vodpipe_core::plan::valid_name(name)
+        && !vodpipe_core::plan::valid_rendition_name(name)
     {
         let path = t.path("name");
         src.error(
             span.clone(),
             &path,
-            "must be 1-32 letters, digits, '-' or '_' (it names files)",
+            "must be 1-32 letters, digits or '-' (it names HLS files)",
         );
     }
     let short_side = t.integer(
@@ -203,7 +203,7 @@ fn read_rung(src: &mut Source, t: &mut Fields) -> Option<Rung> {
     }
     let level = t.string(src, "level", false);
     if let Some((l, span)) = &level
-        && !limits::LEVELS.contains(&l.as_str())
+        && !limits::valid_level(l)
     {
         let path = t.path("level");
         src.error(

@@ -78,7 +78,7 @@ impl ArtifactCache {
         }
         let cached = self
             .artifact_path(sha256)
-            .and_then(|path| self.from_disk(engine, &path, sha256));
+            .and_then(|path| self.load_verified(engine, &path, sha256));
         let component = match cached {
             Some(component) => {
                 self.count(1);
@@ -96,7 +96,7 @@ impl ArtifactCache {
         Ok(component)
     }
 
-    fn from_disk(&self, engine: &Engine, path: &Path, sha256: &str) -> Option<Component> {
+    fn load_verified(&self, engine: &Engine, path: &Path, sha256: &str) -> Option<Component> {
         let bytes = std::fs::read(path).ok()?;
         let body = match verify(&bytes, sha256) {
             Ok(body) => body,

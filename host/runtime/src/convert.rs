@@ -147,7 +147,9 @@ pub fn job_result(r: &core::JobResult) -> wit::JobResult {
 pub fn action_from(a: wit::Action) -> core::Action {
     match a {
         wit::Action::SetDone => core::Action::SetDone,
-        wit::Action::SetFailed(reason) => core::Action::SetFailed(reason),
+        wit::Action::SetFailed(reason) => {
+            core::Action::SetFailed(reason.chars().take(core::action::MAX_REASON_CHARS).collect())
+        }
         wit::Action::RecordPlayback(p) => core::Action::RecordPlayback(p),
         wit::Action::RecordThumbnail(p) => core::Action::RecordThumbnail(p),
         wit::Action::RecordRenditions(list) => core::Action::RecordRenditions(

@@ -59,7 +59,55 @@ impl LoadedPolicy {
                 errors.push(e);
             }
         }
+        if errors.is_empty()
+            && let Err(e) = policy.dry_run()
+        {
+            errors.push(e);
+        }
         if errors.is_empty() { Ok(policy) } else { Err(errors) }
+    }
+
+    /// Runs a reference video (1920x1080, 30 fps, with audio) through all three stages, so
+    /// plugins that disagree with each other (say a segment length the job builder cannot
+    /// align to its GOP) are refused at activation, not on the first upload.
+    fn dry_run(&self) -> Result<(), PluginError> {
+        let mut source = Probe::from_size(1920, 1080);
+        (source.duration_ms, source.frame_rate, source.video_bitrate) = (60_000, 30.0, Some(6_000_000));
+        let context = JobContext {
+            video_id: "dry-run".into(),
+            input_uri: "s3://dry-run/source".into(),
+            output_prefix: "s3://dry-run/media/".into(),
+            role: String::new(),
+            queue: None,
+        };
+        let plan = self.plan(&source)?;
+        self.build_job(&plan, &context)?;
+        let video = Video {
+            id: context.video_id.clone(),
+            user_id: "dry-run".into(),
+            title: "dry run".into(),
+            status: vodpipe_core::VideoStatus::Processing,
+            source_key: "source".into(),
+        };
+        let result = JobResult {
+            job_id: "dry-run".into(),
+            status: vodpipe_core::JobStatus::Complete,
+            error_code: None,
+            error_message: None,
+            playlist_path: Some("index.m3u8".into()),
+            outputs: plan
+                .renditions
+                .iter()
+                .map(|r| vodpipe_core::JobOutput {
+                    path: format!("index_{}.m3u8", r.name),
+                    width: r.width,
+                    height: r.height,
+                    duration_ms: source.duration_ms,
+                })
+                .collect(),
+            thumbnail_path: None,
+        };
+        self.post_process(&video, &result).map(|_| ())
     }
 
     /// Runs the stage plugin's `validate-config` on its config.
@@ -174,7 +222,7 @@ impl Policy for LoadedPolicy {
         })?;
         let document = answer.map_err(|message| self.refused(name, stage, message))?;
         self.check_size(name, stage, size::job_document(&document))?;
-        JobDocument::parse(&document.create_job, document.metadata).map_err(|why| Self::invalid(name, stage, why))
+        JobDocument::parse(document.create_job, document.metadata).map_err(|why| Self::invalid(name, stage, why))
     }
 
     fn post_process(&self, video: &Video, result: &JobResult) -> Result<Vec<Action>, PluginError> {

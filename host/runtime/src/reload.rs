@@ -112,6 +112,15 @@ impl PolicyHandle {
         Ok(Reload::Activated)
     }
 
+    /// Reloads if a file of the bundle changed since the last look; `None` when nothing did.
+    pub fn poll(&self) -> Option<Result<Reload, LoadError>> {
+        let dir = self.dir.as_ref()?;
+        if fingerprint(dir) == *self.seen.lock().unwrap() {
+            return None;
+        }
+        Some(self.reload())
+    }
+
     /// Polls the directory every `interval` and reloads when a file changed. Stops when the
     /// returned guard is dropped.
     pub fn watch(self: &Arc<Self>, interval: Duration) -> WatchGuard {
@@ -123,12 +132,9 @@ impl PolicyHandle {
                 while !flag.load(Ordering::Relaxed) {
                     thread::sleep(interval);
                     let Some(handle) = handle.upgrade() else { break };
-                    let Some(dir) = &handle.dir else { break };
-                    if fingerprint(dir) == *handle.seen.lock().unwrap() {
-                        continue;
-                    }
-                    if let Err(e) = handle.reload() {
-                        tracing::error!(dir = %dir.display(), "policy bundle refused, the last good one stays active:\n{e}");
+                    if let Some(Err(e)) = handle.poll() {
+                        let dir = handle.dir.as_deref().unwrap_or(Path::new("")).display();
+                        tracing::error!(%dir, "policy bundle refused, the last good one stays active:\n{e}");
                     }
                 }
             })

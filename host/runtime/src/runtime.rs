@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use vodpipe_core::{PluginError, PluginFailure, Stage};
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
-use wasmtime::{Config, Engine, Store, Trap};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 use crate::bindings;
 use crate::cache::{ArtifactCache, CacheStats};
@@ -19,7 +19,7 @@ use crate::host::HostState;
 pub struct Limits {
     /// Linear memory a plugin instance may grow to.
     pub memory_bytes: usize,
-    /// Wall-clock CPU budget of one call.
+    /// Wall-clock budget of one call (epoch ticks, so accurate to about 5 ms).
     pub deadline: Duration,
     /// Total size of what a call may return (strings and lists, summed).
     pub output_bytes: usize,
@@ -34,6 +34,10 @@ impl Default for Limits {
         }
     }
 }
+
+/// Plugin calls that may be in flight at once (pool slots); one more fails at once with a
+/// trap error rather than taking more memory.
+const MAX_CONCURRENT_CALLS: u32 = 64;
 
 /// How often the epoch ticks; deadlines are whole ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -52,6 +56,21 @@ impl PluginRuntime {
     pub fn new(cache_dir: Option<PathBuf>, limits: Limits) -> wasmtime::Result<Arc<Self>> {
         let mut config = Config::new();
         config.wasm_component_model(true).epoch_interruption(true);
+        // Every call instantiates afresh; a pool of pre-reserved slots makes that cheap. Memory
+        // up to a plugin's usual size stays resident and, where the kernel can say which pages
+        // a call dirtied (PAGEMAP_SCAN), only those are reset: no page faults or TLB
+        // shootdowns per call. The pool bounds how many plugin calls run at once.
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_component_instances(MAX_CONCURRENT_CALLS)
+            .total_core_instances(MAX_CONCURRENT_CALLS * 8)
+            .total_memories(MAX_CONCURRENT_CALLS * 2)
+            .total_tables(MAX_CONCURRENT_CALLS * 8)
+            .max_memory_size(limits.memory_bytes)
+            .linear_memory_keep_resident(2 << 20)
+            .table_keep_resident(64 << 10)
+            .pagemap_scan(Enabled::Auto)
+            .decommit_batch_size(16);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config)?;
 
         let mut linker = Linker::new(&engine);

@@ -65,7 +65,7 @@ fn silent_source_plans_no_audio_and_the_job_has_no_audio_selector() {
     let plan = policy.plan(&silent).unwrap();
     assert!(plan.renditions.iter().all(|r| r.audio_bitrate.is_none()));
     let job = policy.build_job(&plan, &context()).unwrap();
-    let text = job.create_job.to_string();
+    let text = job.create_job.get();
     assert!(
         !text.contains("AudioSelectors") && !text.contains("AudioDescriptions"),
         "{text}"
@@ -163,7 +163,7 @@ fn job_document_is_a_mediaconvert_hls_job() {
     let policy = Spec::default().load(&runtime);
     let plan = policy.plan(&source(1280, 720)).unwrap();
     let job = policy.build_job(&plan, &context()).unwrap();
-    let doc = &job.create_job;
+    let doc = &job.to_value();
     assert_eq!(doc["Role"], "arn:aws:iam::123456789012:role/vodpipe-mediaconvert");
     assert_eq!(doc["UserMetadata"]["video_id"], "01JDVP6Q7Z8X9Y0A1B2C3D4E5F");
     let groups = doc["Settings"]["OutputGroups"].as_array().unwrap();
@@ -260,5 +260,25 @@ fn post_processor_fails_an_errored_job_with_a_readable_reason_and_keeps_the_sour
         [Action::SetFailed(
             "the upload could not be read as a video: Unable to open input file [s3://uploads/x]".into()
         )]
+    );
+}
+
+#[test]
+fn plugins_that_disagree_are_refused_at_activation() {
+    // A 5 s segment cannot start on the job builder's 2 s keyframes: found by the dry run,
+    // before any upload.
+    let runtime = runtime();
+    let mut files = Spec::default().files();
+    let preset = files.files.get_mut("ladders/default.toml").unwrap();
+    *preset = String::from_utf8_lossy(preset)
+        .replace("segment_seconds = 6", "segment_seconds = 5")
+        .into_bytes();
+    let Err(LoadError::Plugins(errors)) = load(&runtime, &files, None) else {
+        panic!("activated")
+    };
+    let message = errors[0].to_string();
+    assert!(
+        message.contains("`mediaconvert-hls` (job-builder)") && message.contains("not a multiple of the 2s GOP"),
+        "{message}"
     );
 }

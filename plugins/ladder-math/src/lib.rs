@@ -63,8 +63,10 @@ pub struct Plan {
     pub thumbnail: Option<Thumbnail>,
 }
 
-/// Bitrates never go below this, whatever a factor or a tiny source asks for.
+/// Bitrates stay in this range, whatever a factor or a tiny source asks for (the host
+/// refuses plans outside 50 kb/s..=60 Mb/s).
 pub const MIN_VIDEO_BITRATE: u64 = 64_000;
+pub const MAX_VIDEO_BITRATE: u64 = 60_000_000;
 
 /// Plans `source` on `ladder`, multiplying every video bitrate by `bitrate_factor`
 /// (1.0 for the plain table; per-title planners pass their own).
@@ -88,7 +90,8 @@ pub fn plan(source: &Source, ladder: &Ladder, bitrate_factor: f64) -> Result<Pla
         ladder.frame_rate_cap
     };
     let audio = |rung: &Rung| source.has_audio.then_some(rung.audio_bitrate);
-    let scaled = |bitrate: u64, factor: f64| ((bitrate as f64 * factor) as u64).max(MIN_VIDEO_BITRATE);
+    let scaled =
+        |bitrate: u64, factor: f64| ((bitrate as f64 * factor) as u64).clamp(MIN_VIDEO_BITRATE, MAX_VIDEO_BITRATE);
 
     let mut renditions: Vec<Rendition> = rungs
         .iter()
@@ -137,7 +140,7 @@ pub fn plan(source: &Source, ladder: &Ladder, bitrate_factor: f64) -> Result<Pla
         } else {
             at
         };
-        let width = even_round(ladder.thumbnail_width.min(source.width) as f64);
+        let width = even_floor(ladder.thumbnail_width.min(source.width));
         let height = even_round(width as f64 * source.height as f64 / source.width as f64);
         Thumbnail {
             at_seconds,

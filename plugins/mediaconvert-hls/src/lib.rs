@@ -9,7 +9,7 @@
 //! - `manifest_name` (default "index"): master playlist is `<output prefix><manifest_name>.m3u8`;
 //! - `thumbnail_quality` (default 80): JPEG quality 1..=100.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 use vodpipe_plugin_sdk::config::{Problem, Reader};
 use vodpipe_plugin_sdk::job_builder::{ConfigProblem, JobBuilder, JobContext, JobDocument, Plan, Rendition};
 
@@ -61,42 +61,34 @@ impl JobBuilder for MediaConvertHls {
         }
         let has_audio = plan.renditions.iter().any(|r| r.audio_bitrate.is_some());
 
-        let mut input = json!({
-            "FileInput": context.input_uri,
-            "TimecodeSource": "ZEROBASED",
-            "VideoSelector": { "Rotate": "AUTO" },
-        });
-        if has_audio {
-            input["AudioSelectors"] = json!({ "Audio Selector 1": { "DefaultSelection": "DEFAULT" } });
-        }
-
-        let outputs: Vec<Value> = plan
+        let outputs = plan
             .renditions
             .iter()
             .map(|r| hls_output(r, &settings))
             .collect::<Result<_, _>>()?;
-        let mut output_groups = vec![json!({
-            "Name": "HLS",
-            "OutputGroupSettings": {
-                "Type": "HLS_GROUP_SETTINGS",
-                "HlsGroupSettings": {
-                    "Destination": format!("{prefix}{}", settings.manifest_name),
-                    "SegmentLength": plan.segment_seconds,
-                    "MinSegmentLength": 0,
-                    "SegmentControl": "SEGMENTED_FILES",
-                    "SegmentLengthControl": "GOP_MULTIPLE",
-                    "OutputSelection": "MANIFESTS_AND_SEGMENTS",
-                    "DirectoryStructure": "SINGLE_DIRECTORY",
-                    "ManifestDurationFormat": "INTEGER",
-                    "StreamInfResolution": "INCLUDE",
-                    "CodecSpecification": "RFC_4281",
-                    "ClientCache": "ENABLED",
-                    "ProgramDateTime": "EXCLUDE",
-                    "ManifestCompression": "NONE",
-                },
+        let mut output_groups = vec![OutputGroup {
+            name: "HLS",
+            output_group_settings: OutputGroupSettings {
+                kind: "HLS_GROUP_SETTINGS",
+                hls_group_settings: Some(HlsGroupSettings {
+                    destination: format!("{prefix}{}", settings.manifest_name),
+                    segment_length: plan.segment_seconds,
+                    min_segment_length: 0,
+                    segment_control: "SEGMENTED_FILES",
+                    segment_length_control: "GOP_MULTIPLE",
+                    output_selection: "MANIFESTS_AND_SEGMENTS",
+                    directory_structure: "SINGLE_DIRECTORY",
+                    manifest_duration_format: "INTEGER",
+                    stream_inf_resolution: "INCLUDE",
+                    codec_specification: "RFC_4281",
+                    client_cache: "ENABLED",
+                    program_date_time: "EXCLUDE",
+                    manifest_compression: "NONE",
+                }),
+                file_group_settings: None,
             },
-            "Outputs": outputs,
-        })];
+            outputs,
+        }];
 
         let mut metadata = vec![
             ("video_id".to_owned(), context.video_id.clone()),
@@ -105,102 +97,120 @@ impl JobBuilder for MediaConvertHls {
         if let Some(thumb) = &plan.thumbnail {
             // Frame capture starts at 0s and repeats every `at_seconds`: the second capture
             // is the frame at `at_seconds`.
-            let every = thumb.at_seconds.max(0.001);
-            let (numerator, denominator) = rational(1.0 / every);
-            output_groups.push(json!({
-                "Name": "Thumbnails",
-                "OutputGroupSettings": {
-                    "Type": "FILE_GROUP_SETTINGS",
-                    "FileGroupSettings": { "Destination": format!("{prefix}thumbnails/thumb") },
+            let (numerator, denominator) = rational(1.0 / thumb.at_seconds.max(0.001));
+            output_groups.push(OutputGroup {
+                name: "Thumbnails",
+                output_group_settings: OutputGroupSettings {
+                    kind: "FILE_GROUP_SETTINGS",
+                    hls_group_settings: None,
+                    file_group_settings: Some(FileGroupSettings {
+                        destination: format!("{prefix}thumbnails/thumb"),
+                    }),
                 },
-                "Outputs": [{
-                    "NameModifier": "_poster",
-                    "ContainerSettings": { "Container": "RAW" },
-                    "VideoDescription": {
-                        "Width": thumb.width,
-                        "Height": thumb.height,
-                        "ScalingBehavior": "DEFAULT",
-                        "CodecSettings": {
-                            "Codec": "FRAME_CAPTURE",
-                            "FrameCaptureSettings": {
-                                "FramerateNumerator": numerator,
-                                "FramerateDenominator": denominator,
-                                "MaxCaptures": 2,
-                                "Quality": settings.thumbnail_quality as u32,
-                            },
+                outputs: vec![Output {
+                    name_modifier: "_poster".into(),
+                    container_settings: ContainerSettings {
+                        container: "RAW",
+                        m3u8_settings: None,
+                    },
+                    output_settings: None,
+                    video_description: VideoDescription {
+                        width: thumb.width,
+                        height: thumb.height,
+                        scaling_behavior: "DEFAULT",
+                        codec_settings: VideoCodecSettings {
+                            codec: "FRAME_CAPTURE",
+                            h264_settings: None,
+                            frame_capture_settings: Some(FrameCaptureSettings {
+                                framerate_numerator: numerator,
+                                framerate_denominator: denominator,
+                                max_captures: 2,
+                                quality: settings.thumbnail_quality as u32,
+                            }),
                         },
                     },
+                    audio_descriptions: None,
                 }],
-            }));
+            });
             metadata.push(("thumbnail".to_owned(), "thumbnails/thumb_poster.0000001.jpg".to_owned()));
         }
 
-        let mut create_job = json!({
-            "Role": context.role,
-            "UserMetadata": { "video_id": context.video_id },
-            "StatusUpdateInterval": "SECONDS_10",
-            "Settings": {
-                "TimecodeConfig": { "Source": "ZEROBASED" },
-                "Inputs": [input],
-                "OutputGroups": output_groups,
+        let create_job = CreateJob {
+            role: &context.role,
+            queue: context.queue.as_deref(),
+            user_metadata: UserMetadata {
+                video_id: &context.video_id,
             },
-        });
-        if let Some(queue) = &context.queue {
-            create_job["Queue"] = json!(queue);
-        }
-        Ok(JobDocument {
-            create_job: create_job.to_string(),
-            metadata,
-        })
+            status_update_interval: "SECONDS_10",
+            settings: JobSettings {
+                timecode_config: TimecodeConfig { source: "ZEROBASED" },
+                inputs: [Input {
+                    file_input: &context.input_uri,
+                    timecode_source: "ZEROBASED",
+                    video_selector: VideoSelector { rotate: "AUTO" },
+                    audio_selectors: has_audio.then_some(AudioSelectors {
+                        selector_1: AudioSelector {
+                            default_selection: "DEFAULT",
+                        },
+                    }),
+                }],
+                output_groups,
+            },
+        };
+        let create_job = serde_json::to_string(&create_job).map_err(|e| e.to_string())?;
+        Ok(JobDocument { create_job, metadata })
     }
 }
 
-fn hls_output(r: &Rendition, settings: &Settings) -> Result<Value, String> {
-    let (fr_num, fr_den) = rational(r.frame_rate_cap);
-    let mut output = json!({
-        "NameModifier": format!("_{}", r.name),
-        "ContainerSettings": { "Container": "M3U8", "M3u8Settings": {} },
-        "OutputSettings": { "HlsSettings": {} },
-        "VideoDescription": {
-            "Width": r.width,
-            "Height": r.height,
-            "ScalingBehavior": "DEFAULT",
-            "CodecSettings": {
-                "Codec": "H_264",
-                "H264Settings": {
-                    "RateControlMode": "VBR",
-                    "Bitrate": r.video_bitrate,
-                    "MaxBitrate": r.max_bitrate,
-                    "CodecProfile": profile(&r.profile)?,
-                    "CodecLevel": level(&r.level)?,
-                    "GopSize": settings.gop_seconds,
-                    "GopSizeUnits": "SECONDS",
-                    "GopClosedCadence": 1,
+fn hls_output(r: &Rendition, settings: &Settings) -> Result<Output, String> {
+    let (framerate_numerator, framerate_denominator) = rational(r.frame_rate_cap);
+    Ok(Output {
+        name_modifier: format!("_{}", r.name),
+        container_settings: ContainerSettings {
+            container: "M3U8",
+            m3u8_settings: Some(Empty {}),
+        },
+        output_settings: Some(OutputSettings { hls_settings: Empty {} }),
+        video_description: VideoDescription {
+            width: r.width,
+            height: r.height,
+            scaling_behavior: "DEFAULT",
+            codec_settings: VideoCodecSettings {
+                codec: "H_264",
+                h264_settings: Some(H264Settings {
+                    rate_control_mode: "VBR",
+                    bitrate: r.video_bitrate,
+                    max_bitrate: r.max_bitrate,
+                    codec_profile: profile(&r.profile)?,
+                    codec_level: level(&r.level)?,
+                    gop_size: settings.gop_seconds,
+                    gop_size_units: "SECONDS",
+                    gop_closed_cadence: 1,
                     // Scene-change keyframes would break alignment across renditions.
-                    "SceneChangeDetect": "DISABLED",
-                    "FramerateControl": "SPECIFIED",
-                    "FramerateNumerator": fr_num,
-                    "FramerateDenominator": fr_den,
-                },
+                    scene_change_detect: "DISABLED",
+                    framerate_control: "SPECIFIED",
+                    framerate_numerator,
+                    framerate_denominator,
+                }),
+                frame_capture_settings: None,
             },
         },
-    });
-    if let Some(audio) = r.audio_bitrate {
-        output["AudioDescriptions"] = json!([{
-            "AudioSourceName": "Audio Selector 1",
-            "CodecSettings": {
-                "Codec": "AAC",
-                "AacSettings": {
-                    "Bitrate": audio,
-                    "CodingMode": "CODING_MODE_2_0",
-                    "SampleRate": 48000,
-                    "CodecProfile": "LC",
-                    "RateControlMode": "CBR",
+        audio_descriptions: r.audio_bitrate.map(|bitrate| {
+            [AudioDescription {
+                audio_source_name: "Audio Selector 1",
+                codec_settings: AudioCodecSettings {
+                    codec: "AAC",
+                    aac_settings: AacSettings {
+                        bitrate,
+                        coding_mode: "CODING_MODE_2_0",
+                        sample_rate: 48000,
+                        codec_profile: "LC",
+                        rate_control_mode: "CBR",
+                    },
                 },
-            },
-        }]);
-    }
-    Ok(output)
+            }]
+        }),
+    })
 }
 
 fn profile(profile: &str) -> Result<&'static str, String> {
@@ -243,6 +253,209 @@ fn rational(rate: f64) -> (u32, u32) {
 
 fn gcd(a: u32, b: u32) -> u32 {
     if b == 0 { a.max(1) } else { gcd(b, a % b) }
+}
+
+// The subset of MediaConvert's CreateJob request this builder writes, field for field
+// (PascalCase, as the API spells it). Typed, so serialising allocates one string.
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateJob<'a> {
+    role: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    queue: Option<&'a str>,
+    user_metadata: UserMetadata<'a>,
+    status_update_interval: &'static str,
+    settings: JobSettings<'a>,
+}
+
+#[derive(Serialize)]
+struct UserMetadata<'a> {
+    video_id: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct JobSettings<'a> {
+    timecode_config: TimecodeConfig,
+    inputs: [Input<'a>; 1],
+    output_groups: Vec<OutputGroup>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TimecodeConfig {
+    source: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Input<'a> {
+    file_input: &'a str,
+    timecode_source: &'static str,
+    video_selector: VideoSelector,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    audio_selectors: Option<AudioSelectors>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct VideoSelector {
+    rotate: &'static str,
+}
+
+#[derive(Serialize)]
+struct AudioSelectors {
+    #[serde(rename = "Audio Selector 1")]
+    selector_1: AudioSelector,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AudioSelector {
+    default_selection: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct OutputGroup {
+    name: &'static str,
+    output_group_settings: OutputGroupSettings,
+    outputs: Vec<Output>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct OutputGroupSettings {
+    #[serde(rename = "Type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hls_group_settings: Option<HlsGroupSettings>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_group_settings: Option<FileGroupSettings>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct HlsGroupSettings {
+    destination: String,
+    segment_length: u32,
+    min_segment_length: u32,
+    segment_control: &'static str,
+    segment_length_control: &'static str,
+    output_selection: &'static str,
+    directory_structure: &'static str,
+    manifest_duration_format: &'static str,
+    stream_inf_resolution: &'static str,
+    codec_specification: &'static str,
+    client_cache: &'static str,
+    program_date_time: &'static str,
+    manifest_compression: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct FileGroupSettings {
+    destination: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Output {
+    name_modifier: String,
+    container_settings: ContainerSettings,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_settings: Option<OutputSettings>,
+    video_description: VideoDescription,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    audio_descriptions: Option<[AudioDescription; 1]>,
+}
+
+/// Serialises as `{}`.
+#[derive(Serialize)]
+struct Empty {}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ContainerSettings {
+    container: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    m3u8_settings: Option<Empty>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct OutputSettings {
+    hls_settings: Empty,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct VideoDescription {
+    width: u32,
+    height: u32,
+    scaling_behavior: &'static str,
+    codec_settings: VideoCodecSettings,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct VideoCodecSettings {
+    codec: &'static str,
+    #[serde(rename = "H264Settings", skip_serializing_if = "Option::is_none")]
+    h264_settings: Option<H264Settings>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    frame_capture_settings: Option<FrameCaptureSettings>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct H264Settings {
+    rate_control_mode: &'static str,
+    bitrate: u64,
+    max_bitrate: u64,
+    codec_profile: &'static str,
+    codec_level: String,
+    gop_size: f64,
+    gop_size_units: &'static str,
+    gop_closed_cadence: u32,
+    scene_change_detect: &'static str,
+    framerate_control: &'static str,
+    framerate_numerator: u32,
+    framerate_denominator: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct FrameCaptureSettings {
+    framerate_numerator: u32,
+    framerate_denominator: u32,
+    max_captures: u32,
+    quality: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AudioDescription {
+    audio_source_name: &'static str,
+    codec_settings: AudioCodecSettings,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AudioCodecSettings {
+    codec: &'static str,
+    aac_settings: AacSettings,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AacSettings {
+    bitrate: u64,
+    coding_mode: &'static str,
+    sample_rate: u32,
+    codec_profile: &'static str,
+    rate_control_mode: &'static str,
 }
 
 vodpipe_plugin_sdk::export_job_builder!(MediaConvertHls);
