@@ -41,18 +41,19 @@ impl Default for Spec<'_> {
 
 impl Spec<'_> {
     pub fn files(&self) -> MemoryFiles {
-        let stage = |key: &str, plugin: &str, config: &str| {
+        let stage = |key: &str, plugin: &str, config: Option<&str>| {
+            let config = config.map_or(String::new(), |c| format!("config = {c}\n"));
             format!(
-                "[{key}]\nplugin = \"plugins/{plugin}.wasm\"\nsha256 = \"{}\"\nconfig = {config}\n\n",
+                "[{key}]\nplugin = \"plugins/{plugin}.wasm\"\nsha256 = \"{}\"\n{config}\n",
                 sha256_hex(guest(plugin).wasm)
             )
         };
         let manifest = format!(
             "schema = 1\nname = \"test\"\n\n[ladder]\npreset = \"{}\"\n\n{}{}{}",
             self.preset,
-            stage("planner", self.planner, "{}"),
-            stage("job_builder", self.job_builder, self.job_builder_config),
-            stage("post_processor", self.post_processor, self.post_processor_config),
+            stage("planner", self.planner, None),
+            stage("job_builder", self.job_builder, Some(self.job_builder_config)),
+            stage("post_processor", self.post_processor, Some(self.post_processor_config)),
         );
         let mut files = MemoryFiles {
             label: "test-bundle".into(),

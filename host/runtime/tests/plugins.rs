@@ -282,3 +282,29 @@ fn plugins_that_disagree_are_refused_at_activation() {
         "{message}"
     );
 }
+
+#[test]
+fn the_documented_example_plugin_caps_the_ladder() {
+    // plugins/examples/ladder-cap, shown whole in docs/plugins.md.
+    let runtime = runtime();
+    let keep = |extra: &'static str| Spec {
+        planner: "ladder-cap",
+        preset_extra: extra,
+        ..Default::default()
+    };
+    let largest = keep("\n[plugin]\nmax_renditions = 2\n").load(&runtime);
+    assert_eq!(sizes(&largest, &source(1280, 720)), [(1280, 720), (854, 480)]);
+    let smallest = keep("\n[plugin]\nmax_renditions = 2\nkeep = \"smallest\"\n").load(&runtime);
+    assert_eq!(sizes(&smallest, &source(1280, 720)), [(640, 360), (426, 240)]);
+    let Err(LoadError::Plugins(errors)) = load(&runtime, &keep("\n[plugin]\nmax_renditions = 2.5\n").files(), None)
+    else {
+        panic!("accepted a fractional cap")
+    };
+    assert!(
+        errors[0]
+            .to_string()
+            .contains("max_renditions: 2.5 is not a whole number"),
+        "{}",
+        errors[0]
+    );
+}

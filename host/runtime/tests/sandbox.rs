@@ -20,11 +20,18 @@ fn hostile_planner(mode: &str) -> Spec<'static> {
     }
 }
 
+/// A source the hostile planner misbehaves on (it behaves for the activation dry run).
+fn trigger() -> vodpipe_core::Probe {
+    let mut source = source(1280, 720);
+    source.video_codec = "trigger".into();
+    source
+}
+
 fn plan_error(mode: &str) -> PluginError {
     let runtime = runtime();
     let policy = hostile_planner(mode).load(&runtime);
     let started = Instant::now();
-    let error = policy.plan(&source(1280, 720)).expect_err(mode);
+    let error = policy.plan(&trigger()).expect_err(mode);
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "{mode} took {:?}",
@@ -103,7 +110,7 @@ fn oversized_answer_is_refused() {
 fn log_flood_is_capped_and_the_answer_still_counts() {
     let runtime = runtime();
     let policy = hostile_planner("log-flood").load(&runtime);
-    assert_eq!(policy.plan(&source(1280, 720)).unwrap().renditions.len(), 1);
+    assert_eq!(policy.plan(&trigger()).unwrap().renditions.len(), 1);
 }
 
 #[test]
@@ -126,7 +133,7 @@ fn job_error(mode: &str) -> PluginError {
     .load(&runtime);
     let plan = policy.plan(&source(1280, 720)).unwrap();
     let context = JobContext {
-        video_id: "v".into(),
+        video_id: "trigger".into(),
         input_uri: "s3://u/v".into(),
         output_prefix: "s3://m/v/".into(),
         role: String::new(),
@@ -148,6 +155,17 @@ fn garbage_job_documents_are_refused() {
     );
     assert_eq!(job_error("huge").failure, PluginFailure::OutputTooLarge(1 << 20));
     assert!(matches!(job_error("other").failure, PluginFailure::Refused(m) if m.contains("unknown mode")));
+}
+
+#[test]
+fn a_plugin_that_misbehaves_on_every_video_is_refused_at_activation() {
+    // The activation dry run plans a reference video: a planner that hangs on it never
+    // becomes the active policy.
+    let runtime = runtime();
+    let Err(LoadError::Plugins(errors)) = load(&runtime, &hostile_planner("always-loop").files(), None) else {
+        panic!("activated a planner that hangs");
+    };
+    assert_eq!(errors[0].failure, PluginFailure::Timeout(500), "{}", errors[0]);
 }
 
 #[test]

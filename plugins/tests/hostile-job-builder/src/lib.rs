@@ -5,8 +5,15 @@ use vodpipe_plugin_sdk::job_builder::{JobBuilder, JobContext, JobDocument, Plan}
 struct Hostile;
 
 impl JobBuilder for Hostile {
-    fn build(_plan: Plan, _context: JobContext, config: &str) -> Result<JobDocument, String> {
-        let create_job = match config.split('"').nth(3).unwrap_or("") {
+    fn build(_plan: Plan, context: JobContext, config: &str) -> Result<JobDocument, String> {
+        // Behave for the host's activation dry run; misbehave for jobs marked by the tests.
+        let mode = if context.video_id == "trigger" {
+            config.split('"').nth(3).unwrap_or("")
+        } else {
+            "ok"
+        };
+        let create_job = match mode {
+            "ok" => "{\"Role\":\"\",\"Settings\":{\"Inputs\":[{}],\"OutputGroups\":[{}]}}".to_owned(),
             "not-json" => "{\"Settings\": [unterminated".to_owned(),
             "no-output-groups" => "{\"Role\":\"\",\"Settings\":{\"Inputs\":[{}]}}".to_owned(),
             "huge" => format!("{{\"Role\":\"{}\"}}", "x".repeat(8 << 20)),

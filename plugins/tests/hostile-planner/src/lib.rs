@@ -40,8 +40,16 @@ impl Planner for Hostile {
         }
     }
 
-    fn plan(_source: Probe, preset: Preset) -> Result<Plan, String> {
-        let renditions = match mode(&preset.config).as_str() {
+    fn plan(source: Probe, preset: Preset) -> Result<Plan, String> {
+        // Behave for the host's activation dry run and misbehave for sources the tests mark,
+        // unless the mode says "always-".
+        let mode = mode(&preset.config);
+        let mode = match mode.strip_prefix("always-") {
+            Some(always) => always.to_owned(),
+            None if source.video_codec == "trigger" => mode,
+            None => "ok".to_owned(),
+        };
+        let renditions = match mode.as_str() {
             "loop" => spin(),
             "memory" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
