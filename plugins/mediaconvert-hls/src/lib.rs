@@ -157,7 +157,9 @@ impl JobBuilder for MediaConvertHls {
                 output_groups,
             },
         };
-        let create_job = serde_json::to_string(&create_job).map_err(|e| e.to_string())?;
+        let mut json = Vec::with_capacity(8 << 10);
+        serde_json::to_writer(&mut json, &create_job).map_err(|e| e.to_string())?;
+        let create_job = String::from_utf8(json).map_err(|e| e.to_string())?;
         Ok(JobDocument { create_job, metadata })
     }
 }
