@@ -1,3 +1,5 @@
 //! Adapters for running vodpipe on one machine.
 
+pub mod ffmpeg;
 pub mod ffprobe;
+pub mod job_reader;

@@ -1,0 +1,723 @@
+//! The embedded transcoder: runs the MediaConvert job document a job-builder plugin wrote,
+//! with one ffmpeg process that decodes the source once and encodes every rendition
+//! (split + scale), then writes the HLS master playlist itself from what was produced.
+//!
+//! Only the subset of MediaConvert settings listed in [`translate`] is understood; any other
+//! setting, or a value ffmpeg cannot honour, refuses the job with the field's path.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use vodpipe_core::{JobOutput, JobResult, JobStatus};
+
+use crate::ffprobe::FfprobeProber;
+use crate::job_reader::{Obj, Unsupported};
+use vodpipe_core::ports::Prober;
+
+/// What the embedded transcoder will do for a job document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HlsJob {
+    pub input: PathBuf,
+    pub output_dir: PathBuf,
+    /// Master playlist stem: `<output_dir>/<manifest>.m3u8`.
+    pub manifest: String,
+    pub segment_seconds: u64,
+    pub variants: Vec<Variant>,
+    pub thumbnail: Option<ThumbnailJob>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    /// `_720p`: files are `<manifest><modifier>.m3u8` and `<manifest><modifier>_00001.ts`.
+    pub modifier: String,
+    pub width: u64,
+    pub height: u64,
+    pub bitrate: u64,
+    pub max_bitrate: u64,
+    pub profile: &'static str,
+    /// `3.1`; none for AUTO.
+    pub level: Option<String>,
+    pub gop_seconds: f64,
+    /// Output frame rate as numerator/denominator; none keeps the source's.
+    pub frame_rate: Option<(u64, u64)>,
+    pub audio: Option<Audio>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Audio {
+    pub bitrate: u64,
+    pub sample_rate: u64,
+    pub channels: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThumbnailJob {
+    /// Full path of the JPEG to write (MediaConvert's name for that capture).
+    pub path: PathBuf,
+    pub width: u64,
+    pub height: u64,
+    pub at_seconds: f64,
+    pub quality: u64,
+}
+
+/// Reads a `CreateJob` request into an [`HlsJob`], or says every setting it cannot honour.
+pub fn translate(create_job: &Value) -> Result<HlsJob, Vec<Unsupported>> {
+    let mut p = Vec::new();
+    let job = read_job(create_job, &mut p);
+    match job {
+        Some(job) if p.is_empty() => Ok(job),
+        _ => Err(p),
+    }
+}
+
+fn read_job(doc: &Value, p: &mut Vec<Unsupported>) -> Option<HlsJob> {
+    let mut root = Obj::root(doc, p)?;
+    for key in [
+        "Role",
+        "Queue",
+        "UserMetadata",
+        "ClientRequestToken",
+        "StatusUpdateInterval",
+        "Priority",
+    ] {
+        root.ignore(key); // where the job runs and who is told, not what is encoded
+    }
+    let mut settings = root.object("Settings", true, p);
+    root.finish(p);
+    let settings_obj = settings.as_mut()?;
+
+    if let Some(mut timecode) = settings_obj.object("TimecodeConfig", false, p) {
+        timecode.choice("Source", false, &["ZEROBASED"], p);
+        timecode.finish(p);
+    }
+    let mut inputs = settings_obj.objects("Inputs", true, p);
+    if inputs.len() != 1 {
+        p.push(Unsupported {
+            path: "Settings.Inputs".into(),
+            message: "must hold exactly one input".into(),
+        });
+    }
+    let mut input_path = None;
+    let mut has_audio_selector = false;
+    if let Some(input) = inputs.first_mut() {
+        input_path = input
+            .string("FileInput", true, p)
+            .and_then(|uri| file_path(uri, &input.path("FileInput"), p));
+        input.choice("TimecodeSource", false, &["ZEROBASED"], p);
+        if let Some(mut selector) = input.object("VideoSelector", false, p) {
+            selector.choice("Rotate", false, &["AUTO"], p);
+            selector.finish(p);
+        }
+        for (_, mut selector) in input.entries("AudioSelectors", p) {
+            has_audio_selector = true;
+            selector.choice("DefaultSelection", false, &["DEFAULT"], p);
+            selector.finish(p);
+        }
+    }
+    for input in inputs {
+        input.finish(p);
+    }
+
+    let mut hls = None;
+    let mut thumbnail = None;
+    for mut group in settings_obj.objects("OutputGroups", true, p) {
+        group.ignore("Name");
+        let Some(mut group_settings) = group.object("OutputGroupSettings", true, p) else {
+            group.finish(p);
+            continue;
+        };
+        let kind = group_settings.choice("Type", true, &["HLS_GROUP_SETTINGS", "FILE_GROUP_SETTINGS"], p);
+        let outputs = group.objects("Outputs", true, p);
+        match kind {
+            Some("HLS_GROUP_SETTINGS") if hls.is_none() => {
+                hls = read_hls_group(&mut group_settings, outputs, has_audio_selector, p);
+            }
+            Some("FILE_GROUP_SETTINGS") if thumbnail.is_none() => {
+                thumbnail = read_frame_capture_group(&mut group_settings, outputs, p);
+            }
+            Some(_) => p.push(Unsupported {
+                path: group.path("OutputGroupSettings.Type"),
+                message: "only one HLS group and one frame-capture group are supported".into(),
+            }),
+            None => {}
+        }
+        group_settings.finish(p);
+        group.finish(p);
+    }
+    if let Some(settings) = settings {
+        settings.finish(p);
+    }
+    let Some((output_dir, manifest, segment_seconds, variants)) = hls else {
+        if p.is_empty() {
+            p.push(Unsupported {
+                path: "Settings.OutputGroups".into(),
+                message: "needs an HLS output group".into(),
+            });
+        }
+        return None;
+    };
+    Some(HlsJob {
+        input: input_path?,
+        output_dir,
+        manifest,
+        segment_seconds,
+        variants,
+        thumbnail,
+    })
+}
+
+type Hls = (PathBuf, String, u64, Vec<Variant>);
+
+fn read_hls_group(group: &mut Obj, outputs: Vec<Obj>, audio_selector: bool, p: &mut Vec<Unsupported>) -> Option<Hls> {
+    let mut settings = group.object("HlsGroupSettings", true, p)?;
+    let destination = settings.string("Destination", true, p);
+    let destination = destination.and_then(|d| file_path(d, &settings.path("Destination"), p));
+    let segment_seconds = settings.integer("SegmentLength", true, p);
+    settings.integer("MinSegmentLength", false, p);
+    settings.choice("SegmentControl", false, &["SEGMENTED_FILES"], p);
+    settings.choice("SegmentLengthControl", false, &["GOP_MULTIPLE", "EXACT"], p);
+    settings.choice("OutputSelection", false, &["MANIFESTS_AND_SEGMENTS"], p);
+    settings.choice("DirectoryStructure", false, &["SINGLE_DIRECTORY"], p);
+    settings.choice("ManifestDurationFormat", false, &["INTEGER", "FLOATING_POINT"], p);
+    settings.choice("StreamInfResolution", false, &["INCLUDE"], p);
+    settings.choice("CodecSpecification", false, &["RFC_4281"], p);
+    settings.choice("ClientCache", false, &["ENABLED"], p);
+    settings.choice("ProgramDateTime", false, &["EXCLUDE"], p);
+    settings.choice("ManifestCompression", false, &["NONE"], p);
+    settings.finish(p);
+
+    let mut variants = Vec::new();
+    for mut output in outputs {
+        if let Some(variant) = read_hls_output(&mut output, audio_selector, p) {
+            variants.push(variant);
+        }
+        output.finish(p);
+    }
+    if variants.is_empty() {
+        p.push(Unsupported {
+            path: group.path("Outputs"),
+            message: "the HLS group has no usable outputs".into(),
+        });
+    }
+    let destination = destination?;
+    let manifest = destination.file_name()?.to_string_lossy().into_owned();
+    let output_dir = destination.parent()?.to_owned();
+    Some((output_dir, manifest, segment_seconds?.max(1), variants))
+}
+
+fn read_hls_output(output: &mut Obj, audio_selector: bool, p: &mut Vec<Unsupported>) -> Option<Variant> {
+    let modifier = output.string("NameModifier", true, p).map(str::to_owned);
+    if let Some(m) = &modifier
+        && (m.is_empty() || !m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+    {
+        p.push(Unsupported {
+            path: output.path("NameModifier"),
+            message: "must be letters, digits, '_' or '-'".into(),
+        });
+    }
+    if let Some(mut container) = output.object("ContainerSettings", false, p) {
+        container.choice("Container", true, &["M3U8"], p);
+        if let Some(m3u8) = container.object("M3u8Settings", false, p) {
+            m3u8.finish(p);
+        }
+        container.finish(p);
+    }
+    if let Some(mut settings) = output.object("OutputSettings", false, p) {
+        if let Some(hls) = settings.object("HlsSettings", false, p) {
+            hls.finish(p);
+        }
+        settings.finish(p);
+    }
+    let mut video = output.object("VideoDescription", true, p)?;
+    let (width, height) = (video.integer("Width", true, p), video.integer("Height", true, p));
+    video.choice("ScalingBehavior", false, &["DEFAULT", "STRETCH_TO_OUTPUT"], p);
+    let mut codec = video.object("CodecSettings", true, p)?;
+    codec.choice("Codec", true, &["H_264"], p);
+    let mut h264 = codec.object("H264Settings", true, p)?;
+    h264.choice("RateControlMode", true, &["VBR", "CBR"], p);
+    let bitrate = h264.integer("Bitrate", true, p);
+    let max_bitrate = h264.integer("MaxBitrate", false, p);
+    let profile = h264
+        .choice("CodecProfile", false, &["BASELINE", "MAIN", "HIGH"], p)
+        .unwrap_or("MAIN");
+    let level = h264
+        .choice(
+            "CodecLevel",
+            false,
+            &[
+                "AUTO",
+                "LEVEL_1",
+                "LEVEL_1_1",
+                "LEVEL_1_2",
+                "LEVEL_1_3",
+                "LEVEL_2",
+                "LEVEL_2_1",
+                "LEVEL_2_2",
+                "LEVEL_3",
+                "LEVEL_3_1",
+                "LEVEL_3_2",
+                "LEVEL_4",
+                "LEVEL_4_1",
+                "LEVEL_4_2",
+                "LEVEL_5",
+                "LEVEL_5_1",
+                "LEVEL_5_2",
+            ],
+            p,
+        )
+        .filter(|l| *l != "AUTO")
+        .map(|l| l.trim_start_matches("LEVEL_").replace('_', "."));
+    let gop = h264.number("GopSize", false, p).unwrap_or(2.0);
+    let units = h264
+        .choice("GopSizeUnits", false, &["SECONDS", "FRAMES"], p)
+        .unwrap_or("SECONDS");
+    h264.integer("GopClosedCadence", false, p);
+    h264.choice("SceneChangeDetect", false, &["DISABLED"], p);
+    let control = h264.choice("FramerateControl", false, &["SPECIFIED", "INITIALIZE_FROM_SOURCE"], p);
+    let numerator = h264.integer("FramerateNumerator", control == Some("SPECIFIED"), p);
+    let denominator = h264.integer("FramerateDenominator", control == Some("SPECIFIED"), p);
+    let frame_rate = match (control, numerator, denominator) {
+        (Some("SPECIFIED"), Some(n), Some(d)) if n > 0 && d > 0 => Some((n, d)),
+        _ => None,
+    };
+    let gop_seconds = match (units, frame_rate) {
+        ("FRAMES", Some((n, d))) => gop * d as f64 / n as f64,
+        ("FRAMES", None) => {
+            p.push(Unsupported {
+                path: h264.path("GopSizeUnits"),
+                message: "FRAMES needs a SPECIFIED frame rate".into(),
+            });
+            gop / 30.0
+        }
+        _ => gop,
+    };
+    h264.finish(p);
+    codec.finish(p);
+    video.finish(p);
+
+    let mut audio = None;
+    let descriptions = output.objects("AudioDescriptions", false, p);
+    if descriptions.len() > 1 {
+        p.push(Unsupported {
+            path: output.path("AudioDescriptions"),
+            message: "at most one audio track per output".into(),
+        });
+    }
+    for mut description in descriptions {
+        description.choice("AudioSourceName", true, &["Audio Selector 1"], p);
+        if !audio_selector {
+            p.push(Unsupported {
+                path: description.path("AudioSourceName"),
+                message: "no such audio selector in the input".into(),
+            });
+        }
+        if let Some(mut codec) = description.object("CodecSettings", true, p) {
+            codec.choice("Codec", true, &["AAC"], p);
+            if let Some(mut aac) = codec.object("AacSettings", true, p) {
+                let bitrate = aac.integer("Bitrate", true, p);
+                let mode = aac.choice("CodingMode", false, &["CODING_MODE_2_0", "CODING_MODE_1_0"], p);
+                let sample_rate = aac.integer("SampleRate", false, p).unwrap_or(48_000);
+                aac.choice("CodecProfile", false, &["LC"], p);
+                aac.choice("RateControlMode", false, &["CBR"], p);
+                aac.finish(p);
+                let channels = if mode == Some("CODING_MODE_1_0") { 1 } else { 2 };
+                audio = bitrate.map(|bitrate| Audio {
+                    bitrate,
+                    sample_rate,
+                    channels,
+                });
+            }
+            codec.finish(p);
+        }
+        description.finish(p);
+    }
+
+    let bitrate = bitrate?;
+    Some(Variant {
+        modifier: modifier?,
+        width: width?,
+        height: height?,
+        bitrate,
+        max_bitrate: max_bitrate.unwrap_or(bitrate),
+        profile: match profile {
+            "BASELINE" => "baseline",
+            "HIGH" => "high",
+            _ => "main",
+        },
+        level,
+        gop_seconds,
+        frame_rate,
+        audio,
+    })
+}
+
+fn read_frame_capture_group(group: &mut Obj, outputs: Vec<Obj>, p: &mut Vec<Unsupported>) -> Option<ThumbnailJob> {
+    let mut settings = group.object("FileGroupSettings", true, p)?;
+    let destination = settings.string("Destination", true, p);
+    let destination = destination.and_then(|d| file_path(d, &settings.path("Destination"), p));
+    settings.finish(p);
+    if outputs.len() != 1 {
+        p.push(Unsupported {
+            path: group.path("Outputs"),
+            message: "a frame-capture group needs exactly one output".into(),
+        });
+    }
+    let mut thumbnail = None;
+    for mut output in outputs {
+        let modifier = output.string("NameModifier", false, p).unwrap_or_default().to_owned();
+        if let Some(mut container) = output.object("ContainerSettings", false, p) {
+            container.choice("Container", true, &["RAW"], p);
+            container.finish(p);
+        }
+        if let Some(mut video) = output.object("VideoDescription", true, p) {
+            let (width, height) = (video.integer("Width", true, p), video.integer("Height", true, p));
+            video.choice("ScalingBehavior", false, &["DEFAULT", "STRETCH_TO_OUTPUT"], p);
+            if let Some(mut codec) = video.object("CodecSettings", true, p) {
+                codec.choice("Codec", true, &["FRAME_CAPTURE"], p);
+                if let Some(mut capture) = codec.object("FrameCaptureSettings", true, p) {
+                    let numerator = capture.integer("FramerateNumerator", true, p).filter(|n| *n > 0);
+                    let denominator = capture.integer("FramerateDenominator", true, p);
+                    let max_captures = capture.integer("MaxCaptures", false, p).unwrap_or(1).max(1);
+                    let quality = capture.integer("Quality", false, p).unwrap_or(80);
+                    capture.finish(p);
+                    // Captures happen every denominator/numerator seconds from 0; vodpipe
+                    // writes the second one (the first is often black), as the job builder
+                    // promised in its metadata.
+                    let index = (max_captures - 1).min(1);
+                    if let (Some(dir), Some(n), Some(d), Some(w), Some(h)) =
+                        (&destination, numerator, denominator, width, height)
+                    {
+                        let base = dir
+                            .file_name()
+                            .map(|b| b.to_string_lossy().into_owned())
+                            .unwrap_or_default();
+                        let path = dir.with_file_name(format!("{base}{modifier}.{index:07}.jpg"));
+                        let at_seconds = index as f64 * d as f64 / n as f64;
+                        thumbnail = Some(ThumbnailJob {
+                            path,
+                            width: w,
+                            height: h,
+                            at_seconds,
+                            quality,
+                        });
+                    }
+                }
+                codec.finish(p);
+            }
+            video.finish(p);
+        }
+        output.finish(p);
+    }
+    thumbnail
+}
+
+/// `file:///abs/path` → `/abs/path`; anything else is refused.
+fn file_path(uri: &str, path: &str, p: &mut Vec<Unsupported>) -> Option<PathBuf> {
+    match uri.strip_prefix("file://") {
+        Some(local) if local.starts_with('/') && !local.split('/').any(|part| part == "..") => {
+            Some(PathBuf::from(local))
+        }
+        _ => {
+            p.push(Unsupported {
+                path: path.to_owned(),
+                message: format!("`{uri}`: the embedded transcoder reads and writes absolute file:// URIs only"),
+            });
+            None
+        }
+    }
+}
+
+/// The ffmpeg arguments for a job: one process, the source decoded once.
+pub fn arguments(job: &HlsJob) -> Vec<String> {
+    let n = job.variants.len();
+    let branches = n + usize::from(job.thumbnail.is_some());
+    let mut filter = format!("[0:v]split={branches}");
+    for i in 0..branches {
+        write!(filter, "[s{i}]").unwrap();
+    }
+    for (i, v) in job.variants.iter().enumerate() {
+        write!(filter, ";[s{i}]scale={}:{},setsar=1", v.width, v.height).unwrap();
+        if let Some((num, den)) = v.frame_rate {
+            write!(filter, ",fps={num}/{den}").unwrap();
+        }
+        write!(filter, "[v{i}]").unwrap();
+    }
+    if let Some(t) = &job.thumbnail {
+        write!(
+            filter,
+            ";[s{n}]select='gte(t\\,{:.3})',scale={}:{},setsar=1[thumb]",
+            t.at_seconds, t.width, t.height
+        )
+        .unwrap();
+    }
+
+    let mut args: Vec<String> = [
+        "-hide_banner",
+        "-nostdin",
+        "-y",
+        "-loglevel",
+        "error",
+        "-nostats",
+        "-progress",
+        "pipe:1",
+        "-i",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.push(job.input.display().to_string());
+    args.extend(["-filter_complex".into(), filter]);
+    let mut stream_map = Vec::new();
+    let mut audio_index = 0;
+    for (i, v) in job.variants.iter().enumerate() {
+        args.extend(["-map".into(), format!("[v{i}]")]);
+        let mut entry = format!("v:{i}");
+        if let Some(a) = &v.audio {
+            args.extend(["-map".into(), "0:a:0".into()]);
+            args.extend([
+                format!("-c:a:{audio_index}"),
+                "aac".into(),
+                format!("-b:a:{audio_index}"),
+                a.bitrate.to_string(),
+                format!("-ar:a:{audio_index}"),
+                a.sample_rate.to_string(),
+                format!("-ac:a:{audio_index}"),
+                a.channels.to_string(),
+            ]);
+            write!(entry, ",a:{audio_index}").unwrap();
+            audio_index += 1;
+        }
+        write!(entry, ",name:{}", v.modifier).unwrap();
+        stream_map.push(entry);
+        let gop_frames = v.frame_rate.map_or(250, |(num, den)| {
+            ((v.gop_seconds * num as f64 / den as f64).round() as u64).max(1)
+        });
+        args.extend([
+            format!("-c:v:{i}"),
+            "libx264".into(),
+            format!("-preset:v:{i}"),
+            "veryfast".into(),
+            format!("-b:v:{i}"),
+            v.bitrate.to_string(),
+            format!("-maxrate:v:{i}"),
+            v.max_bitrate.to_string(),
+            format!("-bufsize:v:{i}"),
+            (v.max_bitrate * 2).to_string(),
+            format!("-profile:v:{i}"),
+            v.profile.into(),
+            format!("-pix_fmt:v:{i}"),
+            "yuv420p".into(),
+            format!("-g:v:{i}"),
+            gop_frames.to_string(),
+            format!("-keyint_min:v:{i}"),
+            gop_frames.to_string(),
+            format!("-sc_threshold:v:{i}"),
+            "0".into(),
+            // Keyframes at the same instants in every rendition, so segments align.
+            format!("-force_key_frames:v:{i}"),
+            format!("expr:gte(t,n_forced*{})", v.gop_seconds),
+        ]);
+        if let Some(level) = &v.level {
+            args.extend([format!("-level:v:{i}"), level.clone()]);
+        }
+    }
+    let dir = job.output_dir.display();
+    args.extend([
+        "-f".into(),
+        "hls".into(),
+        "-hls_time".into(),
+        job.segment_seconds.to_string(),
+        "-hls_playlist_type".into(),
+        "vod".into(),
+        "-hls_flags".into(),
+        "independent_segments".into(),
+        "-hls_segment_type".into(),
+        "mpegts".into(),
+        "-hls_segment_filename".into(),
+        format!("{dir}/{}%v_%05d.ts", job.manifest),
+        "-var_stream_map".into(),
+        stream_map.join(" "),
+        format!("{dir}/{}%v.m3u8", job.manifest),
+    ]);
+    if let Some(t) = &job.thumbnail {
+        // ffmpeg's JPEG quality scale: 2 (best) to 31.
+        let q = (31 - (t.quality.min(100) * 29 / 100)).clamp(2, 31);
+        args.extend([
+            "-map".into(),
+            "[thumb]".into(),
+            "-frames:v".into(),
+            "1".into(),
+            "-q:v".into(),
+            q.to_string(),
+            "-update".into(),
+            "1".into(),
+            t.path.display().to_string(),
+        ]);
+    }
+    args
+}
+
+/// Runs a job to completion. `progress` gets the fraction done (0.0..=1.0) as ffmpeg reports
+/// it; `duration_ms` is the source's, for that fraction.
+pub fn run(job: &HlsJob, job_id: &str, duration_ms: u64, mut progress: impl FnMut(f64)) -> JobResult {
+    let failed = |code, message: String| JobResult {
+        job_id: job_id.to_owned(),
+        status: JobStatus::Error,
+        error_code: Some(code),
+        error_message: Some(message),
+        playlist_path: None,
+        outputs: Vec::new(),
+        thumbnail_path: None,
+    };
+    let mut dirs = vec![job.output_dir.clone()];
+    dirs.extend(job.thumbnail.as_ref().and_then(|t| t.path.parent().map(Path::to_owned)));
+    for dir in dirs {
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            return failed(1401, format!("cannot create {}: {e}", dir.display()));
+        }
+    }
+    let child = Command::new("ffmpeg")
+        .args(arguments(job))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) => return failed(1999, format!("cannot run ffmpeg: {e}")),
+    };
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(us) = line.strip_prefix("out_time_us=").and_then(|v| v.parse::<u64>().ok())
+                && duration_ms > 0
+            {
+                progress((us as f64 / 1000.0 / duration_ms as f64).min(1.0));
+            }
+        }
+    }
+    let output = match child.wait_with_output() {
+        Ok(output) => output,
+        Err(e) => return failed(1999, format!("ffmpeg did not finish: {e}")),
+    };
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no message")
+            .trim();
+        let why = match output.status.code() {
+            Some(code) => format!("ffmpeg exited with {code}: {last}"),
+            None => format!("ffmpeg was killed: {last}"),
+        };
+        return failed(1030, why);
+    }
+    progress(1.0);
+    match finish(job) {
+        Ok((outputs, master)) => JobResult {
+            job_id: job_id.to_owned(),
+            status: JobStatus::Complete,
+            error_code: None,
+            error_message: None,
+            playlist_path: Some(master),
+            outputs,
+            thumbnail_path: job.thumbnail.as_ref().and_then(|t| relative(&job.output_dir, &t.path)),
+        },
+        Err(why) => failed(1999, why),
+    }
+}
+
+/// Reads back what ffmpeg wrote and writes the master playlist with the attributes players
+/// use to choose a variant: BANDWIDTH (peak segment bitrate), AVERAGE-BANDWIDTH, RESOLUTION,
+/// CODECS and FRAME-RATE.
+fn finish(job: &HlsJob) -> Result<(Vec<JobOutput>, String), String> {
+    let prober = FfprobeProber::default();
+    let mut outputs = Vec::new();
+    let mut master = String::from("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+    for v in &job.variants {
+        let name = format!("{}{}.m3u8", job.manifest, v.modifier);
+        let playlist = job.output_dir.join(&name);
+        let (peak, average) = bandwidth(&playlist)?;
+        let probe = prober.probe(&playlist).map_err(|e| format!("{name}: {e}"))?;
+        let codecs = match &v.audio {
+            Some(_) => format!("{},mp4a.40.2", avc1(v)),
+            None => avc1(v),
+        };
+        writeln!(
+            master,
+            "#EXT-X-STREAM-INF:BANDWIDTH={peak},AVERAGE-BANDWIDTH={average},RESOLUTION={}x{},CODECS=\"{codecs}\",FRAME-RATE={:.3}",
+            probe.width, probe.height, probe.frame_rate
+        )
+        .unwrap();
+        writeln!(master, "{name}").unwrap();
+        outputs.push(JobOutput {
+            path: name,
+            width: probe.width,
+            height: probe.height,
+            duration_ms: probe.duration_ms,
+        });
+    }
+    let master_name = format!("{}.m3u8", job.manifest);
+    let tmp = job.output_dir.join(format!(".{master_name}.tmp"));
+    std::fs::write(&tmp, master)
+        .and_then(|_| std::fs::rename(&tmp, job.output_dir.join(&master_name)))
+        .map_err(|e| format!("cannot write {master_name}: {e}"))?;
+    if let Some(t) = &job.thumbnail
+        && !t.path.exists()
+    {
+        return Err(format!("no thumbnail was captured at {:.1} s", t.at_seconds));
+    }
+    Ok((outputs, master_name))
+}
+
+/// Peak and average bits per second over a media playlist's segments.
+fn bandwidth(playlist: &Path) -> Result<(u64, u64), String> {
+    let text = std::fs::read_to_string(playlist).map_err(|e| format!("{}: {e}", playlist.display()))?;
+    let dir = playlist.parent().unwrap_or(Path::new("."));
+    let (mut peak, mut bits, mut seconds) = (0f64, 0f64, 0f64);
+    let mut duration = None;
+    for line in text.lines() {
+        if let Some(d) = line.strip_prefix("#EXTINF:") {
+            duration = d
+                .trim_end_matches(',')
+                .split(',')
+                .next()
+                .and_then(|d| d.parse::<f64>().ok());
+        } else if !line.starts_with('#') && !line.trim().is_empty() {
+            let size = std::fs::metadata(dir.join(line.trim()))
+                .map_err(|e| format!("segment {line}: {e}"))?
+                .len();
+            let d = duration
+                .take()
+                .filter(|d| *d > 0.0)
+                .ok_or(format!("segment {line} has no duration"))?;
+            peak = peak.max(size as f64 * 8.0 / d);
+            bits += size as f64 * 8.0;
+            seconds += d;
+        }
+    }
+    if seconds == 0.0 {
+        return Err(format!("{} lists no segments", playlist.display()));
+    }
+    Ok((peak.round() as u64, (bits / seconds).round() as u64))
+}
+
+/// RFC 6381 codec string for H.264: avc1.PPCCLL.
+fn avc1(v: &Variant) -> String {
+    let (profile, constraints) = match v.profile {
+        "baseline" => (0x42, 0xe0),
+        "high" => (0x64, 0x00),
+        _ => (0x4d, 0x40),
+    };
+    let level = v.level.as_deref().and_then(|l| {
+        let (major, minor) = l.split_once('.').unwrap_or((l, "0"));
+        Some(major.parse::<u32>().ok()? * 10 + minor.parse::<u32>().ok()?)
+    });
+    format!("avc1.{profile:02x}{constraints:02x}{:02x}", level.unwrap_or(40))
+}
+
+fn relative(base: &Path, path: &Path) -> Option<String> {
+    path.strip_prefix(base).ok().map(|p| p.display().to_string())
+}
