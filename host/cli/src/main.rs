@@ -3,6 +3,7 @@
 
 mod plan;
 mod policy;
+mod process;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +25,8 @@ struct Cli {
 enum Command {
     /// Show the rendition ladder and MediaConvert job the active policy makes for a source.
     Plan(plan::PlanArgs),
+    /// Process a video file end to end: probe, plan, transcode to HLS, publish.
+    Process(process::ProcessArgs),
     /// Check or create policy bundles.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Plan(args) => plan::run(args),
         Command::Policy(command) => policy::run(command),
+        Command::Process(args) => process::run(args),
     };
     match result {
         Ok(code) => code,

@@ -411,3 +411,41 @@ fn plan_watch_replans_on_every_good_edit_and_reports_broken_ones() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn process_turns_a_file_into_a_published_hls_ladder() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = ok(&[
+        "process",
+        &sample("720p.mp4"),
+        "--out",
+        data.to_str().unwrap(),
+        "--json",
+    ]);
+    let video: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(video["status"], "done", "{video}");
+    assert_eq!(video["renditions"].as_array().unwrap().len(), 4);
+    let master = Path::new(video["master_playlist"].as_str().unwrap());
+    assert!(std::fs::read_to_string(master).unwrap().contains("#EXT-X-STREAM-INF"));
+    assert!(Path::new(video["thumbnail"].as_str().unwrap()).is_file());
+
+    // A file that is not a video ends as failed, with the reason, and a non-zero exit.
+    let out = vodpipe(&[
+        "process",
+        &sample("notes.txt"),
+        "--out",
+        data.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(!out.status.success());
+    let video: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(video["status"], "failed");
+    assert!(
+        video["failure_reason"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read as a video"),
+        "{video}"
+    );
+}

@@ -4,8 +4,10 @@
 //! Nothing here knows about wasmtime, AWS, HTTP or SQLite.
 
 pub mod action;
+pub mod event;
 pub mod job;
 pub mod ladder;
+pub mod pipeline;
 pub mod plan;
 pub mod ports;
 pub mod probe;
@@ -18,4 +20,4 @@ pub use ladder::{LadderPreset, Rung};
 pub use plan::{Plan, Rendition, Thumbnail};
 pub use probe::Probe;
 pub use stage::{ConfigProblem, PluginError, PluginFailure, Stage};
-pub use video::{Video, VideoStatus};
+pub use video::{Outcome, Video, VideoRecord, VideoStatus};

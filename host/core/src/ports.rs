@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::video::{Outcome, VideoRecord};
 use crate::{Action, JobContext, JobDocument, JobResult, LadderPreset, Plan, PluginError, Probe, Video};
 
 /// Learns a source's size, duration, rotation and streams.
@@ -25,4 +26,61 @@ pub trait Policy: Send + Sync {
     fn plan(&self, source: &Probe) -> Result<Plan, PluginError>;
     fn build_job(&self, plan: &Plan, context: &JobContext) -> Result<JobDocument, PluginError>;
     fn post_process(&self, video: &Video, result: &JobResult) -> Result<Vec<Action>, PluginError>;
+}
+
+/// A storage or messaging adapter that could not do its job; the work is retried.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unavailable(pub String);
+
+/// What the object store knows about an object without reading it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectMeta {
+    pub size: u64,
+    /// The `user-id` metadata the upload carried.
+    pub user_id: Option<String>,
+}
+
+/// Raw uploads and published media.
+pub trait ObjectStore: Send + Sync {
+    fn head(&self, key: &str) -> Result<Option<ObjectMeta>, Unavailable>;
+    /// How a job document names the upload `key` (`s3://…`, `file://…`).
+    fn source_uri(&self, key: &str) -> String;
+    /// Where a job writes a video's media, ending in '/'.
+    fn output_prefix(&self, video_id: &str) -> String;
+    /// Probes the upload `key`.
+    fn probe(&self, key: &str) -> Result<Probe, ProbeError>;
+    fn delete_source(&self, key: &str) -> Result<(), Unavailable>;
+}
+
+/// Video records. Every change is conditional, so repeated or out-of-order events cannot
+/// undo a final state.
+pub trait VideoRepository: Send + Sync {
+    fn get(&self, id: &str) -> Result<Option<VideoRecord>, Unavailable>;
+    /// Stores `record` unless one with its id exists; returns what is stored.
+    fn create_if_absent(&self, record: &VideoRecord) -> Result<VideoRecord, Unavailable>;
+    /// Records the job and plan of a processing video that has no job yet; false otherwise.
+    fn claim_job(&self, id: &str, job_id: &str, plan: &Plan) -> Result<bool, Unavailable>;
+    /// Applies the final state of a processing video; false if it was no longer processing.
+    fn finish(&self, id: &str, outcome: &Outcome) -> Result<bool, Unavailable>;
+}
+
+/// Starts transcode jobs. Submitting the same `job_id` twice starts one job.
+pub trait Transcoder: Send + Sync {
+    fn submit(&self, job_id: &str, video_id: &str, job: &JobDocument) -> Result<(), Unavailable>;
+}
+
+/// Wall-clock time, replaceable in tests.
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> u64;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
+    }
 }

@@ -535,6 +535,9 @@ pub fn arguments(job: &HlsJob) -> Vec<String> {
         "independent_segments".into(),
         "-hls_segment_type".into(),
         "mpegts".into(),
+        // MediaConvert numbers segments from 1.
+        "-start_number".into(),
+        "1".into(),
         "-hls_segment_filename".into(),
         format!("{dir}/{}%v_%05d.ts", job.manifest),
         "-var_stream_map".into(),

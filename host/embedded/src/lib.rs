@@ -1,5 +1,9 @@
-//! Adapters for running vodpipe on one machine.
+//! Adapters for running vodpipe on one machine: files on disk, SQLite, a durable local queue,
+//! ffprobe and ffmpeg.
 
+pub mod disk;
 pub mod ffmpeg;
 pub mod ffprobe;
 pub mod job_reader;
+pub mod sqlite;
+pub mod worker;

@@ -1,0 +1,133 @@
+//! `vodpipe process`: the whole pipeline for one file, through the durable queue and the
+//! worker, as an upload would go.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use clap::Args;
+use serde_json::json;
+use vodpipe_core::pipeline::Pipeline;
+use vodpipe_core::ports::{SystemClock, VideoRepository};
+use vodpipe_core::{VideoRecord, VideoStatus};
+use vodpipe_embedded::disk::DiskStore;
+use vodpipe_embedded::sqlite::Database;
+use vodpipe_embedded::worker::{QueueTranscoder, Worker, WorkerConfig, upload_event};
+use vodpipe_runtime::reload::load;
+use vodpipe_runtime::{Limits, PluginRuntime};
+
+#[derive(Args)]
+pub struct ProcessArgs {
+    /// The video to process.
+    file: PathBuf,
+    /// Policy bundle directory; the built-in bundle when omitted.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Data directory: uploads, media and the database (created if missing).
+    #[arg(long, default_value = "vodpipe-data")]
+    out: PathBuf,
+    /// Print the video record as JSON instead of a summary.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: ProcessArgs) -> anyhow::Result<ExitCode> {
+    if !args.file.is_file() {
+        bail!("{}: no such file", args.file.display());
+    }
+    let runtime = PluginRuntime::new(crate::cache_dir(), Limits::default()).map_err(|e| anyhow!("{e}"))?;
+    let files = crate::policy::files(args.policy.as_deref());
+    let policy = load(&runtime, files.as_ref(), None)?;
+    let store = DiskStore::open(&args.out).with_context(|| format!("opening {}", args.out.display()))?;
+    let database = Database::open(&args.out.join("vodpipe.db"), Box::new(SystemClock)).map_err(|e| anyhow!("{e}"))?;
+
+    let video_id = ulid::Ulid::generate().to_string();
+    store
+        .put_upload(&video_id, &args.file, None)
+        .with_context(|| format!("storing {}", args.file.display()))?;
+    upload_event(&database, &video_id).map_err(|e| anyhow!("{e}"))?;
+
+    let transcoder = QueueTranscoder { database: &database };
+    let clock = SystemClock;
+    let worker = Worker {
+        database: &database,
+        pipeline: Pipeline {
+            store: &store,
+            repository: &database,
+            transcoder: &transcoder,
+            policy: &policy,
+            clock: &clock,
+            role: String::new(),
+            queue: None,
+        },
+        config: WorkerConfig::default(),
+    };
+    let show_progress = !args.json;
+    let mut progress = |fraction: f64| {
+        if show_progress {
+            let filled = (fraction * 30.0).round() as usize;
+            eprint!(
+                "\rtranscoding [{}{}] {:>3.0}%",
+                "#".repeat(filled),
+                " ".repeat(30 - filled),
+                fraction * 100.0
+            );
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let finished = || {
+        database
+            .get(&video_id)
+            .ok()
+            .flatten()
+            .is_some_and(|v: VideoRecord| v.status != VideoStatus::Processing)
+    };
+    worker
+        .run_until(Duration::from_secs(30), &mut progress, finished)
+        .map_err(|e| anyhow!("{e}"))?;
+    if show_progress {
+        eprintln!();
+    }
+
+    let record = database
+        .get(&video_id)
+        .map_err(|e| anyhow!("{e}"))?
+        .context("the video record is missing")?;
+    let media = store.media_dir(&video_id);
+    let master = record.playback_path.as_ref().map(|p| media.join(p));
+    let thumbnail = record.thumbnail_path.as_ref().map(|p| media.join(p));
+    if args.json {
+        let mut value = serde_json::to_value(&record)?;
+        value["master_playlist"] = json!(master.as_ref().map(|p| p.display().to_string()));
+        value["thumbnail"] = json!(thumbnail.as_ref().map(|p| p.display().to_string()));
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        match record.status {
+            VideoStatus::Done => {
+                println!("video {video_id}: done, {} renditions", record.renditions.len());
+                for r in &record.renditions {
+                    println!("  {:<6} {}x{}", r.name, r.width, r.height);
+                }
+                if let Some(master) = &master {
+                    println!("master playlist: {}", master.display());
+                }
+                if let Some(thumbnail) = &thumbnail {
+                    println!("thumbnail:       {}", thumbnail.display());
+                }
+            }
+            VideoStatus::Failed => {
+                println!(
+                    "video {video_id}: failed: {}",
+                    record.failure_reason.as_deref().unwrap_or("no reason given")
+                )
+            }
+            VideoStatus::Processing => println!("video {video_id}: still processing (see {})", args.out.display()),
+        }
+    }
+    Ok(match record.status {
+        VideoStatus::Done => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
+    })
+}

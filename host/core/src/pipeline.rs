@@ -1,0 +1,154 @@
+//! The pipeline: two functions, each safe to run again for the same event.
+//!
+//! - [`Pipeline::on_upload`]: head the object → probe → planner → job builder → submit the
+//!   job; the video is `processing`.
+//! - [`Pipeline::on_job_state`]: job result → post-processor → carry out its actions; the
+//!   video is `done` or `failed`.
+//!
+//! A repeated event changes nothing and starts no second job; an event for an old job, or
+//! one arriving after the video is final, is ignored. `Err` means "try again later" (an
+//! adapter was unavailable); everything the video itself is to blame for ends as `failed`
+//! with a reason a person understands.
+
+use crate::action::Action;
+use crate::event::JobStateChange;
+use crate::ports::{Clock, ObjectStore, Policy, ProbeError, Transcoder, Unavailable, VideoRepository};
+use crate::video::{Outcome, VideoRecord, VideoStatus};
+use crate::{JobContext, JobStatus};
+
+pub struct Pipeline<'a> {
+    pub store: &'a dyn ObjectStore,
+    pub repository: &'a dyn VideoRepository,
+    pub transcoder: &'a dyn Transcoder,
+    pub policy: &'a dyn Policy,
+    pub clock: &'a dyn Clock,
+    /// MediaConvert service role and queue for job documents (empty in embedded mode).
+    pub role: String,
+    pub queue: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadOutcome {
+    /// A job was submitted (or submitted again, which the transcoder deduplicates).
+    Submitted { job_id: String },
+    /// The video already has a final status.
+    AlreadyFinal,
+    /// The object is gone (deleted after processing, or never written).
+    NoSuchObject,
+    /// The video was marked failed; the reason is on the record.
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobStateOutcome {
+    Finished(VideoStatus),
+    /// The event is a repeat, for an older job, or for a video that is already final.
+    Ignored(&'static str),
+}
+
+/// A job's id is derived from its video, so a resubmission is recognisably the same job.
+pub fn job_id(video_id: &str) -> String {
+    format!("{video_id}-hls")
+}
+
+impl Pipeline<'_> {
+    pub fn on_upload(&self, key: &str) -> Result<UploadOutcome, Unavailable> {
+        let Some(meta) = self.store.head(key)? else {
+            return Ok(UploadOutcome::NoSuchObject);
+        };
+        let record = self
+            .repository
+            .create_if_absent(&VideoRecord::new(key, meta.user_id, self.clock.now_ms()))?;
+        if record.status != VideoStatus::Processing {
+            return Ok(UploadOutcome::AlreadyFinal);
+        }
+        let probe = match self.store.probe(key) {
+            Ok(probe) => probe,
+            Err(ProbeError::NotAVideo(why)) => return self.fail(key, why),
+            Err(ProbeError::Unavailable(why)) => return Err(Unavailable(why)),
+        };
+        let plan = match (&record.plan, record.job_id.is_some()) {
+            (Some(plan), true) => plan.clone(),
+            _ => match self.policy.plan(&probe) {
+                Ok(plan) => plan,
+                Err(e) => return self.fail(key, format!("the encoding policy could not plan this video ({e})")),
+            },
+        };
+        let context = JobContext {
+            video_id: key.to_owned(),
+            input_uri: self.store.source_uri(key),
+            output_prefix: self.store.output_prefix(key),
+            role: self.role.clone(),
+            queue: self.queue.clone(),
+        };
+        let job = match self.policy.build_job(&plan, &context) {
+            Ok(job) => job,
+            Err(e) => return self.fail(key, format!("the encoding policy could not build a job ({e})")),
+        };
+        let job_id = record.job_id.clone().unwrap_or_else(|| job_id(key));
+        if record.job_id.is_none() && !self.repository.claim_job(key, &job_id, &plan)? {
+            // Another delivery of this event claimed it first; it submits the job.
+            return Ok(UploadOutcome::Submitted { job_id });
+        }
+        self.transcoder.submit(&job_id, key, &job)?;
+        Ok(UploadOutcome::Submitted { job_id })
+    }
+
+    pub fn on_job_state(&self, change: &JobStateChange) -> Result<JobStateOutcome, Unavailable> {
+        let Some(record) = self.repository.get(&change.video_id)? else {
+            return Ok(JobStateOutcome::Ignored("no such video"));
+        };
+        if record.status != VideoStatus::Processing {
+            return Ok(JobStateOutcome::Ignored("the video is already final"));
+        }
+        if record.job_id.as_deref() != Some(change.result.job_id.as_str()) {
+            return Ok(JobStateOutcome::Ignored("the event is for another job"));
+        }
+        let (outcome, delete_source) = match self.policy.post_process(&record.summary(), &change.result) {
+            Ok(actions) => outcome(&actions),
+            Err(e) => {
+                let reason = match change.result.status {
+                    JobStatus::Error => change
+                        .result
+                        .error_message
+                        .clone()
+                        .unwrap_or_else(|| "processing failed".into()),
+                    JobStatus::Complete => format!("the video was encoded but could not be published ({e})"),
+                };
+                (Outcome::failed(reason), false)
+            }
+        };
+        if !self.repository.finish(&record.id, &outcome)? {
+            return Ok(JobStateOutcome::Ignored("the video is already final"));
+        }
+        if delete_source {
+            // The status is stored first: a failed delete leaves a stray upload, never a
+            // video whose only copy is gone.
+            self.store.delete_source(&record.id)?;
+        }
+        Ok(JobStateOutcome::Finished(outcome.status()))
+    }
+
+    fn fail(&self, key: &str, reason: String) -> Result<UploadOutcome, Unavailable> {
+        self.repository.finish(key, &Outcome::failed(reason.clone()))?;
+        Ok(UploadOutcome::Failed(reason))
+    }
+}
+
+/// The post-processor's actions as one final state, and whether to delete the source.
+fn outcome(actions: &[Action]) -> (Outcome, bool) {
+    let mut outcome = Outcome::default();
+    let mut delete = false;
+    for action in actions {
+        match action {
+            Action::SetDone => {}
+            Action::SetFailed(reason) => outcome.failure_reason = Some(reason.clone()),
+            Action::RecordPlayback(path) => outcome.playback_path = Some(path.clone()),
+            Action::RecordThumbnail(path) => outcome.thumbnail_path = Some(path.clone()),
+            Action::RecordRenditions(renditions) => outcome.renditions = renditions.clone(),
+            Action::RecordDuration(ms) => outcome.duration_ms = Some(*ms),
+            Action::DeleteSource => delete = true,
+        }
+    }
+    (outcome, delete)
+}

@@ -1,0 +1,114 @@
+//! The object store on local disk: uploads under `uploads/`, media under `media/<video id>/`.
+//! Writes are atomic (temp file + rename) and keys cannot name anything outside the store.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use vodpipe_core::Probe;
+use vodpipe_core::ports::{ObjectMeta, ObjectStore, ProbeError, Prober, Unavailable};
+
+use crate::ffprobe::FfprobeProber;
+
+pub struct DiskStore {
+    root: PathBuf,
+    prober: FfprobeProber,
+}
+
+/// Object keys are ids: 1-64 letters, digits, '-' or '_'.
+pub fn valid_key(key: &str) -> bool {
+    (1..=64).contains(&key.len()) && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+impl DiskStore {
+    pub fn open(root: &Path) -> io::Result<Self> {
+        let root = std::path::absolute(root)?;
+        std::fs::create_dir_all(root.join("uploads"))?;
+        std::fs::create_dir_all(root.join("media"))?;
+        Ok(Self {
+            root,
+            prober: FfprobeProber::default(),
+        })
+    }
+
+    fn upload_path(&self, key: &str) -> io::Result<PathBuf> {
+        if !valid_key(key) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("`{key}` is not a valid object key"),
+            ));
+        }
+        Ok(self.root.join("uploads").join(key))
+    }
+
+    pub fn media_dir(&self, video_id: &str) -> PathBuf {
+        self.root.join("media").join(video_id)
+    }
+
+    /// Stores an upload (copied from `source`) with its user metadata, atomically.
+    pub fn put_upload(&self, key: &str, source: &Path, user_id: Option<&str>) -> io::Result<()> {
+        let path = self.upload_path(key)?;
+        let meta = json!({ "user-id": user_id }).to_string();
+        write_atomically(&path.with_extension("meta.json"), meta.as_bytes())?;
+        let tmp = path.with_extension("part");
+        std::fs::copy(source, &tmp)?;
+        std::fs::rename(&tmp, &path)
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension("part");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+fn unavailable(e: io::Error) -> Unavailable {
+    Unavailable(e.to_string())
+}
+
+impl ObjectStore for DiskStore {
+    fn head(&self, key: &str) -> Result<Option<ObjectMeta>, Unavailable> {
+        let Ok(path) = self.upload_path(key) else {
+            return Ok(None);
+        };
+        let size = match std::fs::metadata(&path) {
+            Ok(meta) => meta.len(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(unavailable(e)),
+        };
+        let meta: serde_json::Value = std::fs::read(path.with_extension("meta.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        Ok(Some(ObjectMeta {
+            size,
+            user_id: meta["user-id"].as_str().map(str::to_owned),
+        }))
+    }
+
+    fn source_uri(&self, key: &str) -> String {
+        format!("file://{}", self.root.join("uploads").join(key).display())
+    }
+
+    fn output_prefix(&self, video_id: &str) -> String {
+        format!("file://{}/", self.media_dir(video_id).display())
+    }
+
+    fn probe(&self, key: &str) -> Result<Probe, ProbeError> {
+        let path = self
+            .upload_path(key)
+            .map_err(|e| ProbeError::NotAVideo(e.to_string()))?;
+        self.prober.probe(&path)
+    }
+
+    fn delete_source(&self, key: &str) -> Result<(), Unavailable> {
+        let path = self.upload_path(key).map_err(unavailable)?;
+        for file in [path.with_extension("meta.json"), path] {
+            match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(unavailable(e)),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}

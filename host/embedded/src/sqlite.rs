@@ -1,0 +1,312 @@
+//! Video records and a durable queue with SQS semantics, in one SQLite file.
+//!
+//! Queue: a received message is invisible for a visibility timeout and comes back if it is
+//! not deleted (a crashed worker loses nothing); failures come back sooner, after an
+//! exponential backoff; after `max_receives` receives a message moves to `dead_letters`.
+//! Sends with a deduplication id happen once, ever.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use vodpipe_core::ports::{Clock, Unavailable, VideoRepository};
+use vodpipe_core::{Outcome, Plan, VideoRecord, VideoStatus};
+
+pub struct Database {
+    conn: Mutex<Connection>,
+    clock: Box<dyn Clock>,
+}
+
+/// A message handed to a worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub id: i64,
+    pub body: String,
+    /// 1 on the first delivery.
+    pub receive_count: u32,
+    /// Proves the worker still owns the message (a late worker's delete does nothing).
+    pub receipt: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    pub body: String,
+    pub receive_count: u32,
+    pub last_error: Option<String>,
+}
+
+fn db(e: rusqlite::Error) -> Unavailable {
+    Unavailable(format!("database: {e}"))
+}
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA busy_timeout = 5000;
+CREATE TABLE IF NOT EXISTS videos (
+    id TEXT PRIMARY KEY,
+    user_id TEXT,
+    title TEXT,
+    description TEXT,
+    status TEXT NOT NULL CHECK (status IN ('processing', 'done', 'failed')),
+    failure_reason TEXT,
+    created_at_ms INTEGER NOT NULL,
+    job_id TEXT,
+    plan TEXT,
+    renditions TEXT NOT NULL DEFAULT '[]',
+    playback_path TEXT,
+    thumbnail_path TEXT,
+    duration_ms INTEGER
+);
+CREATE TABLE IF NOT EXISTS queue (
+    id INTEGER PRIMARY KEY,
+    body TEXT NOT NULL,
+    visible_at_ms INTEGER NOT NULL,
+    receive_count INTEGER NOT NULL DEFAULT 0,
+    receipt TEXT,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS queue_visible ON queue (visible_at_ms);
+CREATE TABLE IF NOT EXISTS sent (dedupe_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY,
+    body TEXT NOT NULL,
+    receive_count INTEGER NOT NULL,
+    last_error TEXT,
+    moved_at_ms INTEGER NOT NULL
+);
+";
+
+impl Database {
+    pub fn open(path: &Path, clock: Box<dyn Clock>) -> Result<Self, Unavailable> {
+        let conn = Connection::open(path).map_err(db)?;
+        conn.execute_batch(SCHEMA).map_err(db)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            clock,
+        })
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now_ms() as i64
+    }
+
+    /// Queues `body`; with a `dedupe_id`, only the first send of that id is queued.
+    pub fn send(&self, body: &str, dedupe_id: Option<&str>) -> Result<bool, Unavailable> {
+        let mut conn = self.conn.lock().unwrap();
+        let tx = conn.transaction().map_err(db)?;
+        if let Some(id) = dedupe_id
+            && tx
+                .execute("INSERT OR IGNORE INTO sent (dedupe_id) VALUES (?1)", [id])
+                .map_err(db)?
+                == 0
+        {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO queue (body, visible_at_ms) VALUES (?1, ?2)",
+            params![body, self.now()],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
+    /// The oldest visible message, hidden for `visibility_ms`. Messages already received
+    /// `max_receives` times go to the dead-letter table instead.
+    pub fn receive(&self, visibility_ms: u64, max_receives: u32) -> Result<Option<Received>, Unavailable> {
+        let mut conn = self.conn.lock().unwrap();
+        let tx = conn.transaction().map_err(db)?;
+        let now = self.now();
+        loop {
+            let next: Option<(i64, String, u32, Option<String>)> = tx
+                .query_row(
+                    "SELECT id, body, receive_count, last_error FROM queue WHERE visible_at_ms <= ?1 ORDER BY visible_at_ms, id LIMIT 1",
+                    [now],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()
+                .map_err(db)?;
+            let Some((id, body, count, last_error)) = next else {
+                tx.commit().map_err(db)?;
+                return Ok(None);
+            };
+            if count >= max_receives {
+                tx.execute(
+                    "INSERT INTO dead_letters (body, receive_count, last_error, moved_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                    params![body, count, last_error, now],
+                )
+                .map_err(db)?;
+                tx.execute("DELETE FROM queue WHERE id = ?1", [id]).map_err(db)?;
+                tracing::warn!(message = id, receives = count, "message moved to the dead-letter table");
+                continue;
+            }
+            let receipt = ulid::Ulid::generate().to_string();
+            tx.execute(
+                "UPDATE queue SET receive_count = receive_count + 1, visible_at_ms = ?2, receipt = ?3 WHERE id = ?1",
+                params![id, now + visibility_ms as i64, receipt],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+            return Ok(Some(Received {
+                id,
+                body,
+                receive_count: count + 1,
+                receipt,
+            }));
+        }
+    }
+
+    /// Done with a message. A stale receipt (the message was redelivered) deletes nothing.
+    pub fn delete(&self, message: &Received) -> Result<bool, Unavailable> {
+        let conn = self.conn.lock().unwrap();
+        let n = conn
+            .execute(
+                "DELETE FROM queue WHERE id = ?1 AND receipt = ?2",
+                params![message.id, message.receipt],
+            )
+            .map_err(db)?;
+        Ok(n == 1)
+    }
+
+    /// Keeps a message hidden for another `visibility_ms` (long work in progress).
+    pub fn extend(&self, message: &Received, visibility_ms: u64) -> Result<(), Unavailable> {
+        let conn = self.conn.lock().unwrap();
+        conn.execute(
+            "UPDATE queue SET visible_at_ms = ?3 WHERE id = ?1 AND receipt = ?2",
+            params![message.id, message.receipt, self.now() + visibility_ms as i64],
+        )
+        .map_err(db)?;
+        Ok(())
+    }
+
+    /// The message failed: it comes back after `delay_ms`, carrying `error`.
+    pub fn retry(&self, message: &Received, delay_ms: u64, error: &str) -> Result<(), Unavailable> {
+        let conn = self.conn.lock().unwrap();
+        conn.execute(
+            "UPDATE queue SET visible_at_ms = ?3, last_error = ?4 WHERE id = ?1 AND receipt = ?2",
+            params![message.id, message.receipt, self.now() + delay_ms as i64, error],
+        )
+        .map_err(db)?;
+        Ok(())
+    }
+
+    pub fn dead_letters(&self) -> Result<Vec<DeadLetter>, Unavailable> {
+        let conn = self.conn.lock().unwrap();
+        let mut statement = conn
+            .prepare("SELECT body, receive_count, last_error FROM dead_letters ORDER BY id")
+            .map_err(db)?;
+        let rows = statement
+            .query_map([], |r| {
+                Ok(DeadLetter {
+                    body: r.get(0)?,
+                    receive_count: r.get(1)?,
+                    last_error: r.get(2)?,
+                })
+            })
+            .map_err(db)?;
+        rows.collect::<Result<_, _>>().map_err(db)
+    }
+
+    /// Messages still queued (visible or not).
+    pub fn queued(&self) -> Result<u64, Unavailable> {
+        let conn = self.conn.lock().unwrap();
+        conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(db)
+    }
+}
+
+fn status_text(status: VideoStatus) -> &'static str {
+    match status {
+        VideoStatus::Processing => "processing",
+        VideoStatus::Done => "done",
+        VideoStatus::Failed => "failed",
+    }
+}
+
+fn read_record(r: &rusqlite::Row) -> rusqlite::Result<VideoRecord> {
+    let status: String = r.get("status")?;
+    let plan: Option<String> = r.get("plan")?;
+    let renditions: String = r.get("renditions")?;
+    Ok(VideoRecord {
+        id: r.get("id")?,
+        user_id: r.get("user_id")?,
+        title: r.get("title")?,
+        description: r.get("description")?,
+        status: match status.as_str() {
+            "done" => VideoStatus::Done,
+            "failed" => VideoStatus::Failed,
+            _ => VideoStatus::Processing,
+        },
+        failure_reason: r.get("failure_reason")?,
+        created_at_ms: r.get::<_, i64>("created_at_ms")? as u64,
+        job_id: r.get("job_id")?,
+        plan: plan.and_then(|p| serde_json::from_str(&p).ok()),
+        renditions: serde_json::from_str(&renditions).unwrap_or_default(),
+        playback_path: r.get("playback_path")?,
+        thumbnail_path: r.get("thumbnail_path")?,
+        duration_ms: r.get::<_, Option<i64>>("duration_ms")?.map(|d| d as u64),
+    })
+}
+
+impl VideoRepository for Database {
+    fn get(&self, id: &str) -> Result<Option<VideoRecord>, Unavailable> {
+        let conn = self.conn.lock().unwrap();
+        conn.query_row("SELECT * FROM videos WHERE id = ?1", [id], read_record)
+            .optional()
+            .map_err(db)
+    }
+
+    fn create_if_absent(&self, record: &VideoRecord) -> Result<VideoRecord, Unavailable> {
+        {
+            let conn = self.conn.lock().unwrap();
+            conn.execute(
+                "INSERT OR IGNORE INTO videos (id, user_id, title, description, status, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    record.id,
+                    record.user_id,
+                    record.title,
+                    record.description,
+                    status_text(record.status),
+                    record.created_at_ms as i64
+                ],
+            )
+            .map_err(db)?;
+        }
+        self.get(&record.id)?
+            .ok_or_else(|| Unavailable("the record vanished after it was written".into()))
+    }
+
+    fn claim_job(&self, id: &str, job_id: &str, plan: &Plan) -> Result<bool, Unavailable> {
+        let conn = self.conn.lock().unwrap();
+        let plan = serde_json::to_string(plan).map_err(|e| Unavailable(e.to_string()))?;
+        let n = conn
+            .execute(
+                "UPDATE videos SET job_id = ?2, plan = ?3 WHERE id = ?1 AND status = 'processing' AND job_id IS NULL",
+                params![id, job_id, plan],
+            )
+            .map_err(db)?;
+        Ok(n == 1)
+    }
+
+    fn finish(&self, id: &str, outcome: &Outcome) -> Result<bool, Unavailable> {
+        let conn = self.conn.lock().unwrap();
+        let renditions = serde_json::to_string(&outcome.renditions).map_err(|e| Unavailable(e.to_string()))?;
+        let n = conn
+            .execute(
+                "UPDATE videos SET status = ?2, failure_reason = ?3, renditions = ?4, playback_path = ?5,
+                 thumbnail_path = ?6, duration_ms = ?7 WHERE id = ?1 AND status = 'processing'",
+                params![
+                    id,
+                    status_text(outcome.status()),
+                    outcome.failure_reason,
+                    renditions,
+                    outcome.playback_path,
+                    outcome.thumbnail_path,
+                    outcome.duration_ms.map(|d| d as i64)
+                ],
+            )
+            .map_err(db)?;
+        Ok(n == 1)
+    }
+}

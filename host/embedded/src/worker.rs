@@ -1,0 +1,176 @@
+//! The embedded worker: takes messages off the durable queue and runs the pipeline.
+//!
+//! Three kinds of message share the queue:
+//! - `{"kind": "upload", "key": …}`, sent when an upload is stored (S3's ObjectCreated);
+//! - `{"kind": "transcode", "video_id": …, "job_id": …, "job": <CreateJob>}`, sent by
+//!   [`QueueTranscoder`] (the MediaConvert submission);
+//! - MediaConvert "Job State Change" events, sent when a transcode ends.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use vodpipe_core::event::{job_state_event, parse_job_state_event};
+use vodpipe_core::pipeline::Pipeline;
+use vodpipe_core::ports::{Transcoder, Unavailable};
+use vodpipe_core::{JobDocument, JobResult, JobStatus};
+
+use crate::ffmpeg;
+use crate::sqlite::{Database, Received};
+
+/// Submits jobs by queueing them for the worker; a job id is queued once, ever.
+pub struct QueueTranscoder<'a> {
+    pub database: &'a Database,
+}
+
+impl Transcoder for QueueTranscoder<'_> {
+    fn submit(&self, job_id: &str, video_id: &str, job: &JobDocument) -> Result<(), Unavailable> {
+        let body = json!({ "kind": "transcode", "video_id": video_id, "job_id": job_id, "job": job.create_job });
+        self.database
+            .send(&body.to_string(), Some(&format!("transcode:{job_id}")))?;
+        Ok(())
+    }
+}
+
+/// Queues the event for a stored upload (what S3 would send).
+pub fn upload_event(database: &Database, key: &str) -> Result<(), Unavailable> {
+    database
+        .send(
+            &json!({ "kind": "upload", "key": key }).to_string(),
+            Some(&format!("upload:{key}")),
+        )
+        .map(|_| ())
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerConfig {
+    /// How long a received message stays hidden; long work extends it as it goes.
+    pub visibility: Duration,
+    /// Receives before a message goes to the dead-letter table.
+    pub max_receives: u32,
+    /// First retry delay; doubled on each further failure.
+    pub backoff: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            visibility: Duration::from_secs(60),
+            max_receives: 5,
+            backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+pub struct Worker<'a> {
+    pub database: &'a Database,
+    pub pipeline: Pipeline<'a>,
+    pub config: WorkerConfig,
+}
+
+impl Worker<'_> {
+    /// Handles one message, if one is visible. `progress` hears transcode progress (0..=1).
+    pub fn run_once(&self, progress: &mut dyn FnMut(f64)) -> Result<bool, Unavailable> {
+        let Some(message) = self
+            .database
+            .receive(self.config.visibility.as_millis() as u64, self.config.max_receives)?
+        else {
+            return Ok(false);
+        };
+        match self.handle(&message, progress) {
+            Ok(()) => {
+                self.database.delete(&message)?;
+            }
+            Err(why) => {
+                let delay = self.config.backoff.as_millis() as u64 * 2u64.saturating_pow(message.receive_count - 1);
+                tracing::warn!(
+                    message = message.id,
+                    receives = message.receive_count,
+                    "message failed, retrying in {delay} ms: {why}"
+                );
+                self.database.retry(&message, delay, &why)?;
+            }
+        }
+        Ok(true)
+    }
+
+    fn handle(&self, message: &Received, progress: &mut dyn FnMut(f64)) -> Result<(), String> {
+        let body: Value = serde_json::from_str(&message.body).map_err(|e| format!("not JSON: {e}"))?;
+        match body["kind"].as_str() {
+            Some("upload") => {
+                let key = body["key"].as_str().ok_or("upload event without a key")?;
+                let outcome = self.pipeline.on_upload(key).map_err(|e| e.to_string())?;
+                tracing::info!(key, ?outcome, "upload handled");
+                Ok(())
+            }
+            Some("transcode") => self.transcode(message, &body, progress),
+            _ if body["detail-type"].is_string() => {
+                let store = self.pipeline.store;
+                let change = parse_job_state_event(&body, |id| store.output_prefix(id))?;
+                let outcome = self.pipeline.on_job_state(&change).map_err(|e| e.to_string())?;
+                tracing::info!(video = %change.video_id, ?outcome, "job state handled");
+                Ok(())
+            }
+            _ => Err("unknown message kind".into()),
+        }
+    }
+
+    /// Runs a transcode and queues its job-state event. A job the embedded transcoder
+    /// cannot run ends in an ERROR event, as MediaConvert would refuse it.
+    fn transcode(&self, message: &Received, body: &Value, progress: &mut dyn FnMut(f64)) -> Result<(), String> {
+        let video_id = body["video_id"].as_str().ok_or("transcode without a video_id")?;
+        let job_id = body["job_id"].as_str().ok_or("transcode without a job_id")?;
+        let duration_ms = self.pipeline.store.probe(video_id).map(|p| p.duration_ms).unwrap_or(0);
+        let result = match ffmpeg::translate(&body["job"]) {
+            Ok(job) => {
+                let mut last_extend = Instant::now();
+                ffmpeg::run(&job, job_id, duration_ms, |fraction| {
+                    progress(fraction);
+                    // Keep the message ours while ffmpeg works.
+                    if last_extend.elapsed() > self.config.visibility / 3 {
+                        let _ = self.database.extend(message, self.config.visibility.as_millis() as u64);
+                        last_extend = Instant::now();
+                    }
+                })
+            }
+            Err(problems) => JobResult {
+                job_id: job_id.to_owned(),
+                status: JobStatus::Error,
+                error_code: Some(1040),
+                error_message: Some(format!(
+                    "the job uses settings the embedded transcoder does not support: {}",
+                    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                )),
+                playlist_path: None,
+                outputs: Vec::new(),
+                thumbnail_path: None,
+            },
+        };
+        let prefix = self.pipeline.store.output_prefix(video_id);
+        let time = self.pipeline.clock.now_ms().to_string();
+        let event = job_state_event(video_id, &prefix, &result, &time);
+        self.database
+            .send(&event.to_string(), Some(&format!("state:{job_id}")))
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// Works until `done` says so or the queue stays empty for `idle`.
+    pub fn run_until(
+        &self,
+        idle: Duration,
+        progress: &mut dyn FnMut(f64),
+        mut done: impl FnMut() -> bool,
+    ) -> Result<(), Unavailable> {
+        let mut idle_since = Instant::now();
+        while !done() {
+            if self.run_once(progress)? {
+                idle_since = Instant::now();
+            } else if idle_since.elapsed() > idle {
+                break;
+            } else {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,302 @@
+//! The embedded pipeline end to end: disk store, SQLite videos and queue, the worker, real
+//! ffmpeg and the shipped plugins. Duplicates, crashes and poison messages included.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use vodpipe_core::event::job_state_event;
+use vodpipe_core::pipeline::{JobStateOutcome, Pipeline, UploadOutcome};
+use vodpipe_core::ports::{Clock, ObjectStore, VideoRepository};
+use vodpipe_core::{JobResult, JobStatus, VideoStatus};
+use vodpipe_embedded::disk::DiskStore;
+use vodpipe_embedded::sqlite::Database;
+use vodpipe_embedded::worker::{QueueTranscoder, Worker, WorkerConfig, upload_event};
+use vodpipe_plugin_artifacts::builtin_bundle;
+use vodpipe_policy::MemoryFiles;
+use vodpipe_runtime::reload::load;
+use vodpipe_runtime::{Limits, LoadedPolicy, PluginRuntime};
+
+fn policy() -> LoadedPolicy {
+    let runtime: Arc<PluginRuntime> = PluginRuntime::new(None, Limits::default()).unwrap();
+    let files = MemoryFiles {
+        label: "builtin".into(),
+        files: builtin_bundle().into_iter().collect(),
+    };
+    load(&runtime, &files, None).unwrap()
+}
+
+fn sample(dir: &Path, size: &str) -> PathBuf {
+    let path = dir.join(format!("{size}.mp4"));
+    let out = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("testsrc2=size={size}:rate=30:duration=2"),
+        ])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=2",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .args(["-c:a", "aac", "-shortest"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    path
+}
+
+/// A clock tests move by hand, so visibility timeouts pass without waiting.
+#[derive(Clone, Default)]
+struct TestClock(Arc<AtomicU64>);
+
+impl Clock for TestClock {
+    fn now_ms(&self) -> u64 {
+        1_000_000 + self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl TestClock {
+    fn advance(&self, by: Duration) {
+        self.0.fetch_add(by.as_millis() as u64, Ordering::SeqCst);
+    }
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    store: DiskStore,
+    database: Database,
+    policy: LoadedPolicy,
+    clock: TestClock,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_owned();
+    let clock = TestClock::default();
+    Setup {
+        store: DiskStore::open(&root.join("data")).unwrap(),
+        database: Database::open(&root.join("data/vodpipe.db"), Box::new(clock.clone())).unwrap(),
+        policy: policy(),
+        clock,
+        root,
+        _dir: dir,
+    }
+}
+
+fn config() -> WorkerConfig {
+    WorkerConfig {
+        visibility: Duration::from_secs(60),
+        max_receives: 3,
+        backoff: Duration::from_millis(1),
+    }
+}
+
+macro_rules! worker {
+    ($s:expr, $transcoder:ident) => {{
+        Worker {
+            database: &$s.database,
+            pipeline: Pipeline {
+                store: &$s.store,
+                repository: &$s.database,
+                transcoder: &$transcoder,
+                policy: &$s.policy,
+                clock: &$s.clock,
+                role: String::new(),
+                queue: None,
+            },
+            config: config(),
+        }
+    }};
+}
+
+fn drain(worker: &Worker) {
+    while worker.run_once(&mut |_| {}).unwrap() {}
+}
+
+#[test]
+fn an_upload_is_processed_to_done_and_repeated_events_change_nothing() {
+    let s = setup();
+    let transcoder = QueueTranscoder { database: &s.database };
+    let worker = worker!(s, transcoder);
+    s.store
+        .put_upload("01VIDEO", &sample(&s.root, "1280x720"), Some("user-1"))
+        .unwrap();
+    upload_event(&s.database, "01VIDEO").unwrap();
+    drain(&worker);
+
+    let video = s.database.get("01VIDEO").unwrap().unwrap();
+    assert_eq!(video.status, VideoStatus::Done, "{video:?}");
+    assert_eq!(video.user_id.as_deref(), Some("user-1"));
+    let sizes: Vec<(u32, u32)> = video.renditions.iter().map(|r| (r.width, r.height)).collect();
+    assert_eq!(sizes, [(1280, 720), (854, 480), (640, 360), (426, 240)]);
+    assert!(
+        s.store
+            .media_dir("01VIDEO")
+            .join(video.playback_path.as_deref().unwrap())
+            .is_file()
+    );
+    assert!(
+        s.store.head("01VIDEO").unwrap().is_none(),
+        "the raw upload is deleted once published"
+    );
+
+    // The same upload event again: nothing is queued, nothing changes.
+    upload_event(&s.database, "01VIDEO").unwrap();
+    assert_eq!(s.database.queued().unwrap(), 0);
+    assert_eq!(
+        worker.pipeline.on_upload("01VIDEO").unwrap(),
+        UploadOutcome::NoSuchObject
+    );
+    // A late ERROR for the same job cannot undo done.
+    let late = JobResult {
+        job_id: video.job_id.clone().unwrap(),
+        status: JobStatus::Error,
+        error_code: Some(1999),
+        error_message: Some("late".into()),
+        playlist_path: None,
+        outputs: vec![],
+        thumbnail_path: None,
+    };
+    s.database
+        .send(
+            &job_state_event("01VIDEO", &s.store.output_prefix("01VIDEO"), &late, "t").to_string(),
+            None,
+        )
+        .unwrap();
+    drain(&worker);
+    assert_eq!(s.database.get("01VIDEO").unwrap().unwrap().status, VideoStatus::Done);
+}
+
+#[test]
+fn duplicate_upload_deliveries_start_one_job() {
+    let s = setup();
+    let transcoder = QueueTranscoder { database: &s.database };
+    let worker = worker!(s, transcoder);
+    s.store
+        .put_upload("01TWICE", &sample(&s.root, "658x370"), None)
+        .unwrap();
+    // Two deliveries of the upload event before any transcode has run.
+    for _ in 0..2 {
+        assert_eq!(
+            worker.pipeline.on_upload("01TWICE").unwrap(),
+            UploadOutcome::Submitted {
+                job_id: "01TWICE-hls".into()
+            }
+        );
+    }
+    assert_eq!(s.database.queued().unwrap(), 1, "one transcode message");
+    drain(&worker);
+    let video = s.database.get("01TWICE").unwrap().unwrap();
+    assert_eq!((video.status, video.renditions.len()), (VideoStatus::Done, 2));
+}
+
+#[test]
+fn an_event_for_another_job_is_ignored() {
+    let s = setup();
+    let transcoder = QueueTranscoder { database: &s.database };
+    let worker = worker!(s, transcoder);
+    s.store
+        .put_upload("01ORDER", &sample(&s.root, "640x360"), None)
+        .unwrap();
+    worker.pipeline.on_upload("01ORDER").unwrap();
+    let change = vodpipe_core::event::JobStateChange {
+        video_id: "01ORDER".into(),
+        result: JobResult {
+            job_id: "someone-elses-job".into(),
+            status: JobStatus::Error,
+            error_code: None,
+            error_message: None,
+            playlist_path: None,
+            outputs: vec![],
+            thumbnail_path: None,
+        },
+    };
+    assert_eq!(
+        worker.pipeline.on_job_state(&change).unwrap(),
+        JobStateOutcome::Ignored("the event is for another job")
+    );
+    assert_eq!(
+        s.database.get("01ORDER").unwrap().unwrap().status,
+        VideoStatus::Processing
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_video_fails_with_a_reason_and_keeps_its_upload() {
+    let s = setup();
+    let transcoder = QueueTranscoder { database: &s.database };
+    let worker = worker!(s, transcoder);
+    let notes = s.root.join("notes.txt");
+    std::fs::write(&notes, "not a video").unwrap();
+    s.store.put_upload("01NOTES", &notes, None).unwrap();
+    upload_event(&s.database, "01NOTES").unwrap();
+    drain(&worker);
+    let video = s.database.get("01NOTES").unwrap().unwrap();
+    assert_eq!(video.status, VideoStatus::Failed);
+    assert!(video.failure_reason.unwrap().contains("could not be read as a video"));
+    assert!(s.store.head("01NOTES").unwrap().is_some());
+}
+
+#[test]
+fn poison_messages_reach_the_dead_letter_table_and_the_worker_goes_on() {
+    let s = setup();
+    let transcoder = QueueTranscoder { database: &s.database };
+    let worker = worker!(s, transcoder);
+    s.database.send("{ not json", None).unwrap();
+    s.database.send(r#"{"kind": "upload"}"#, None).unwrap();
+    for _ in 0..20 {
+        worker.run_once(&mut |_| {}).unwrap();
+        s.clock.advance(Duration::from_secs(1)); // past every backoff
+    }
+    let dead = s.database.dead_letters().unwrap();
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    assert!(dead.iter().all(|d| d.receive_count == 3));
+    assert!(dead[0].last_error.as_deref().unwrap().starts_with("not JSON"));
+    assert_eq!(s.database.queued().unwrap(), 0);
+
+    // And a good upload after them is processed.
+    s.store
+        .put_upload("01AFTER", &sample(&s.root, "640x360"), None)
+        .unwrap();
+    upload_event(&s.database, "01AFTER").unwrap();
+    drain(&worker);
+    assert_eq!(s.database.get("01AFTER").unwrap().unwrap().status, VideoStatus::Done);
+}
+
+#[test]
+fn a_message_of_a_worker_that_died_comes_back_after_the_visibility_timeout() {
+    let s = setup();
+    let transcoder = QueueTranscoder { database: &s.database };
+    let worker = worker!(s, transcoder);
+    s.store
+        .put_upload("01CRASH", &sample(&s.root, "640x360"), None)
+        .unwrap();
+    upload_event(&s.database, "01CRASH").unwrap();
+    // The first worker takes the message and dies without deleting it.
+    let taken = s.database.receive(60_000, 3).unwrap().unwrap();
+    assert!(
+        !worker.run_once(&mut |_| {}).unwrap(),
+        "invisible while the first worker owns it"
+    );
+    s.clock.advance(Duration::from_secs(61));
+    drain(&worker);
+    assert_eq!(s.database.get("01CRASH").unwrap().unwrap().status, VideoStatus::Done);
+    // The dead worker's late delete does nothing.
+    assert!(!s.database.delete(&taken).unwrap());
+}
