@@ -617,6 +617,14 @@ pub fn run(job: &HlsJob, job_id: &str, duration_ms: u64, mut progress: impl FnMu
         };
         return failed(1030, why);
     }
+    // ffmpeg's HLS muxer can log a failed write and still exit 0.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if let Some(line) = stderr
+        .lines()
+        .find(|l| l.contains("No space left on device") || l.contains("Permission denied"))
+    {
+        return failed(1999, format!("ffmpeg could not write the outputs: {}", line.trim()));
+    }
     progress(1.0);
     match finish(job) {
         Ok((outputs, master)) => JobResult {
@@ -692,6 +700,9 @@ fn bandwidth(playlist: &Path) -> Result<(u64, u64), String> {
             let size = std::fs::metadata(dir.join(line.trim()))
                 .map_err(|e| format!("segment {line}: {e}"))?
                 .len();
+            if size == 0 {
+                return Err(format!("segment {line} was written empty (is the disk full?)"));
+            }
             let d = duration
                 .take()
                 .filter(|d| *d > 0.0)

@@ -300,3 +300,122 @@ fn a_message_of_a_worker_that_died_comes_back_after_the_visibility_timeout() {
     // The dead worker's late delete does nothing.
     assert!(!s.database.delete(&taken).unwrap());
 }
+
+fn make(dir: &Path, name: &str, input: &[&str], extra: &[&str]) -> PathBuf {
+    let path = dir.join(name);
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(input)
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"])
+        .args(extra)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    path
+}
+
+#[test]
+fn awkward_sources_end_done_with_the_right_ladder_or_failed_with_a_reason() {
+    let s = setup();
+    let transcoder = QueueTranscoder { database: &s.database };
+    let worker = worker!(s, transcoder);
+    let dir = &s.root;
+    let silent = make(
+        dir,
+        "silent.mp4",
+        &["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=2"],
+        &[],
+    );
+    let huge = make(
+        dir,
+        "huge.mp4",
+        &["-f", "lavfi", "-i", "testsrc2=size=3840x2160:rate=30:duration=1"],
+        &[],
+    );
+    let landscape = make(
+        dir,
+        "phone-raw.mp4",
+        &["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=2"],
+        &[],
+    );
+    // A phone video: stored landscape, displayed portrait through its rotation matrix.
+    let phone = dir.join("phone.mov");
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(&landscape)
+        .args(["-c", "copy", "-metadata:s:v:0", "rotate=90"])
+        .arg(&phone)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let whole = std::fs::read(&silent).unwrap();
+    let truncated = dir.join("truncated.mp4");
+    std::fs::write(&truncated, &whole[..whole.len() / 3]).unwrap();
+    let empty = dir.join("empty.mp4");
+    std::fs::write(&empty, b"").unwrap();
+
+    let cases: [(&str, &PathBuf); 5] = [
+        ("01SILENT", &silent),
+        ("01HUGE", &huge),
+        ("01PHONE", &phone),
+        ("01TRUNC", &truncated),
+        ("01EMPTY", &empty),
+    ];
+    for (id, file) in cases {
+        s.store.put_upload(id, file, None).unwrap();
+        upload_event(&s.database, id).unwrap();
+    }
+    drain(&worker);
+
+    let sizes = |id: &str| -> Vec<(u32, u32)> {
+        let video = s.database.get(id).unwrap().unwrap();
+        assert_eq!(video.status, VideoStatus::Done, "{id}: {video:?}");
+        video.renditions.iter().map(|r| (r.width, r.height)).collect()
+    };
+    assert_eq!(sizes("01SILENT"), [(640, 360), (426, 240)]);
+    assert_eq!(
+        sizes("01HUGE"),
+        [(1920, 1080), (1280, 720), (854, 480), (640, 360), (426, 240)]
+    );
+    assert_eq!(sizes("01PHONE"), [(720, 1280), (480, 854), (360, 640), (240, 426)]);
+    for id in ["01TRUNC", "01EMPTY"] {
+        let video = s.database.get(id).unwrap().unwrap();
+        assert_eq!(video.status, VideoStatus::Failed, "{id}: {video:?}");
+        let reason = video.failure_reason.unwrap();
+        assert!(
+            reason.contains("could not be read as a video") || reason.contains("ffmpeg"),
+            "{id}: {reason}"
+        );
+    }
+    assert_eq!(
+        s.database.dead_letters().unwrap(),
+        vec![],
+        "nothing looped into the dead-letter table"
+    );
+}
+
+#[test]
+fn a_full_disk_fails_the_video_with_the_reason() {
+    let s = setup();
+    let transcoder = QueueTranscoder { database: &s.database };
+    let worker = worker!(s, transcoder);
+    s.store.put_upload("01FULL", &sample(&s.root, "640x360"), None).unwrap();
+    // Every write to the first segment of the 360p rendition hits a full device.
+    let media = s.store.media_dir("01FULL");
+    std::fs::create_dir_all(&media).unwrap();
+    std::os::unix::fs::symlink("/dev/full", media.join("index_360p_00001.ts")).unwrap();
+    upload_event(&s.database, "01FULL").unwrap();
+    drain(&worker);
+    let video = s.database.get("01FULL").unwrap().unwrap();
+    assert_eq!(video.status, VideoStatus::Failed, "{video:?}");
+    let reason = video.failure_reason.unwrap();
+    assert!(
+        reason.contains("No space left on device") || reason.contains("disk full"),
+        "{reason}"
+    );
+    assert!(
+        s.store.head("01FULL").unwrap().is_some(),
+        "the upload is kept for a retry"
+    );
+}
