@@ -4,6 +4,7 @@
 mod plan;
 mod policy;
 mod process;
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Process a video file end to end: probe, plan, transcode to HLS, publish.
     Process(process::ProcessArgs),
+    /// Work the queue of a data directory: resume what a stopped process left, process new uploads.
+    Worker(worker::WorkerArgs),
     /// Check or create policy bundles.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Policy(command) => policy::run(command),
         Command::Process(args) => process::run(args),
+        Command::Worker(args) => worker::run(args),
     };
     match result {
         Ok(code) => code,

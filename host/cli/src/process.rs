@@ -31,6 +31,10 @@ pub struct ProcessArgs {
     /// Print the video record as JSON instead of a summary.
     #[arg(long)]
     json: bool,
+    /// Seconds a queued message stays hidden while being worked on; if this process dies,
+    /// `vodpipe worker` picks the work up after this long.
+    #[arg(long, default_value_t = 60)]
+    visibility: u64,
 }
 
 pub fn run(args: ProcessArgs) -> anyhow::Result<ExitCode> {
@@ -48,6 +52,7 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<ExitCode> {
         .put_upload(&video_id, &args.file, None)
         .with_context(|| format!("storing {}", args.file.display()))?;
     upload_event(&database, &video_id).map_err(|e| anyhow!("{e}"))?;
+    eprintln!("video {video_id}: stored in {}, processing", args.out.display());
 
     let transcoder = QueueTranscoder { database: &database };
     let clock = SystemClock;
@@ -62,7 +67,10 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<ExitCode> {
             role: String::new(),
             queue: None,
         },
-        config: WorkerConfig::default(),
+        config: WorkerConfig {
+            visibility: Duration::from_secs(args.visibility.max(1)),
+            ..WorkerConfig::default()
+        },
     };
     let show_progress = !args.json;
     let mut progress = |fraction: f64| {

@@ -449,3 +449,79 @@ fn process_turns_a_file_into_a_published_hls_ladder() {
         "{video}"
     );
 }
+
+#[test]
+fn a_worker_killed_mid_transcode_is_resumed_by_the_next_one() {
+    use std::io::Read;
+    use vodpipe_core::ports::{SystemClock, VideoRepository};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Long enough that the kill lands while ffmpeg is encoding.
+    let source = dir.path().join("long.mp4");
+    let made = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1280x720:rate=30:duration=20",
+        ])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=20",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "aac",
+        ])
+        .arg(&source)
+        .status()
+        .unwrap();
+    assert!(made.success());
+
+    let mut first = Command::new(env!("CARGO_BIN_EXE_vodpipe"))
+        .args([
+            "process",
+            source.to_str().unwrap(),
+            "--out",
+            data.to_str().unwrap(),
+            "--visibility",
+            "2",
+        ])
+        .env("VODPIPE_CACHE_DIR", cache_dir())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the progress bar, then kill the process (and so its ffmpeg) without warning.
+    let mut stderr = first.stderr.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 256];
+    while !seen.contains("transcoding [") {
+        let n = stderr.read(&mut buf).unwrap();
+        assert!(n > 0, "process ended before transcoding: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let video_id = seen.split_whitespace().nth(1).unwrap().trim_end_matches(':').to_owned();
+
+    let database = vodpipe_embedded::sqlite::Database::open(&data.join("vodpipe.db"), Box::new(SystemClock)).unwrap();
+    assert_eq!(
+        database.get(&video_id).unwrap().unwrap().status,
+        vodpipe_core::VideoStatus::Processing
+    );
+    // The next worker waits out the visibility timeout, then finishes the video.
+    ok(&["worker", "--out", data.to_str().unwrap(), "--until-idle", "3"]);
+    let video = database.get(&video_id).unwrap().unwrap();
+    assert_eq!(video.status, vodpipe_core::VideoStatus::Done, "{video:?}");
+    assert_eq!(video.renditions.len(), 4);
+    assert_eq!(database.dead_letters().unwrap(), vec![]);
+}
