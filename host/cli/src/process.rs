@@ -10,7 +10,7 @@ use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use serde_json::json;
 use vodpipe_core::pipeline::Pipeline;
-use vodpipe_core::ports::{SystemClock, VideoRepository};
+use vodpipe_core::ports::{Policy, SystemClock, VideoRepository};
 use vodpipe_core::{VideoRecord, VideoStatus};
 use vodpipe_embedded::disk::DiskStore;
 use vodpipe_embedded::sqlite::Database;
@@ -55,23 +55,11 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<ExitCode> {
     eprintln!("video {video_id}: stored in {}, processing", args.out.display());
 
     let transcoder = QueueTranscoder { database: &database };
-    let clock = SystemClock;
-    let worker = Worker {
-        database: &database,
-        pipeline: Pipeline {
-            store: &store,
-            repository: &database,
-            transcoder: &transcoder,
-            policy: &policy,
-            clock: &clock,
-            role: String::new(),
-            queue: None,
-        },
-        config: WorkerConfig {
-            visibility: Duration::from_secs(args.visibility.max(1)),
-            ..WorkerConfig::default()
-        },
+    let config = WorkerConfig {
+        visibility: Duration::from_secs(args.visibility.max(1)),
+        ..WorkerConfig::default()
     };
+    let worker = embedded_worker(&database, &store, &transcoder, &policy, config);
     let show_progress = !args.json;
     let mut progress = |fraction: f64| {
         if show_progress {
@@ -138,4 +126,27 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<ExitCode> {
         VideoStatus::Done => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
     })
+}
+
+/// A worker over one data directory's store and database, with the given policy.
+pub fn embedded_worker<'a>(
+    database: &'a Database,
+    store: &'a DiskStore,
+    transcoder: &'a QueueTranscoder<'a>,
+    policy: &'a dyn Policy,
+    config: WorkerConfig,
+) -> Worker<'a> {
+    Worker {
+        database,
+        pipeline: Pipeline {
+            store,
+            repository: database,
+            transcoder,
+            policy,
+            clock: &SystemClock,
+            role: String::new(),
+            queue: None,
+        },
+        config,
+    }
 }

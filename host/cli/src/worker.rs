@@ -7,11 +7,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
 use clap::Args;
-use vodpipe_core::pipeline::Pipeline;
 use vodpipe_core::ports::SystemClock;
 use vodpipe_embedded::disk::DiskStore;
 use vodpipe_embedded::sqlite::Database;
-use vodpipe_embedded::worker::{QueueTranscoder, Worker, WorkerConfig};
+use vodpipe_embedded::worker::{QueueTranscoder, WorkerConfig};
 use vodpipe_runtime::reload::load;
 use vodpipe_runtime::{Limits, PluginRuntime, PolicyHandle};
 
@@ -44,7 +43,6 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     let store = DiskStore::open(&args.out).with_context(|| format!("opening {}", args.out.display()))?;
     let database = Database::open(&args.out.join("vodpipe.db"), Box::new(SystemClock)).map_err(|e| anyhow!("{e}"))?;
     let transcoder = QueueTranscoder { database: &database };
-    let clock = SystemClock;
     let config = WorkerConfig {
         visibility: Duration::from_secs(args.visibility.max(1)),
         ..WorkerConfig::default()
@@ -59,19 +57,7 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     loop {
         // One policy snapshot per message: a reload never changes a video half-way.
         let policy = handle.current();
-        let worker = Worker {
-            database: &database,
-            pipeline: Pipeline {
-                store: &store,
-                repository: &database,
-                transcoder: &transcoder,
-                policy: &*policy,
-                clock: &clock,
-                role: String::new(),
-                queue: None,
-            },
-            config,
-        };
+        let worker = crate::process::embedded_worker(&database, &store, &transcoder, &*policy, config);
         if worker.run_once(&mut |_| {}).map_err(|e| anyhow!("{e}"))? {
             idle_since = Instant::now();
             continue;
