@@ -55,7 +55,8 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
 
     let mut idle_since = Instant::now();
     loop {
-        // One policy snapshot per message: a reload never changes a video half-way.
+        // One policy snapshot per message: a reload never changes a message half-way (a
+        // video's later messages may see the newer bundle).
         let policy = handle.current();
         let worker = crate::process::embedded_worker(&database, &store, &transcoder, &*policy, config);
         if worker.run_once(&mut |_| {}).map_err(|e| anyhow!("{e}"))? {

@@ -10,9 +10,10 @@ pub const DETAIL_TYPE: &str = "MediaConvert Job State Change";
 pub const SOURCE: &str = "aws.mediaconvert";
 
 /// The event for a finished job. Paths in it are full URIs (`<output prefix><path>`).
-pub fn job_state_event(video_id: &str, output_prefix: &str, result: &JobResult, time: &str) -> Value {
+pub fn job_state_event(video_id: &str, output_prefix: &str, result: &JobResult, time_ms: u64) -> Value {
+    let time = rfc3339(time_ms);
     let mut detail = json!({
-        "timestamp": 0,
+        "timestamp": time_ms,
         "accountId": "000000000000",
         "queue": "embedded",
         "jobId": result.job_id,
@@ -61,6 +62,23 @@ pub fn job_state_event(video_id: &str, output_prefix: &str, result: &JobResult, 
         "resources": [],
         "detail": detail,
     })
+}
+
+/// `2026-11-26T13:36:56.123Z` for milliseconds since the Unix epoch (UTC).
+pub fn rfc3339(ms: u64) -> String {
+    let (days, rest) = ((ms / 86_400_000) as i64, ms % 86_400_000);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s, milli) = (rest / 3_600_000, rest / 60_000 % 60, rest / 1000 % 60, rest % 1000);
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
 }
 
 /// What a job-state event says, with output paths made relative to `output_prefix`.
@@ -144,7 +162,7 @@ mod tests {
             }],
             thumbnail_path: Some("thumbnails/thumb_poster.0000001.jpg".into()),
         };
-        let event = job_state_event("v1", "file:///media/v1/", &result, "2026-11-26T00:00:00Z");
+        let event = job_state_event("v1", "file:///media/v1/", &result, 1_795_700_216_123);
         let parsed = parse_job_state_event(&event, |id| format!("file:///media/{id}/")).unwrap();
         assert_eq!(
             parsed,
@@ -153,6 +171,13 @@ mod tests {
                 result
             }
         );
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_795_700_216_123), "2026-11-26T13:36:56.123Z");
+        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
     }
 
     #[test]

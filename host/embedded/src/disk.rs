@@ -41,6 +41,12 @@ impl DiskStore {
         Ok(self.root.join("uploads").join(key))
     }
 
+    /// Probes uploads with this ffprobe instead of the one on PATH.
+    pub fn with_prober(mut self, prober: FfprobeProber) -> Self {
+        self.prober = prober;
+        self
+    }
+
     pub fn media_dir(&self, video_id: &str) -> PathBuf {
         self.root.join("media").join(video_id)
     }

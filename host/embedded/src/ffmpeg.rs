@@ -25,6 +25,8 @@ pub struct HlsJob {
     /// Master playlist stem: `<output_dir>/<manifest>.m3u8`.
     pub manifest: String,
     pub segment_seconds: u64,
+    /// `#EXTINF` durations rounded to whole seconds (ManifestDurationFormat INTEGER).
+    pub integer_durations: bool,
     pub variants: Vec<Variant>,
     pub thumbnail: Option<ThumbnailJob>,
 }
@@ -41,6 +43,9 @@ pub struct Variant {
     /// `3.1`; none for AUTO.
     pub level: Option<String>,
     pub gop_seconds: f64,
+    /// STRETCH_TO_OUTPUT; otherwise (DEFAULT) the picture keeps its aspect ratio and is
+    /// letterboxed or pillarboxed to the output size.
+    pub stretch: bool,
     /// Output frame rate as numerator/denominator; none keeps the source's.
     pub frame_rate: Option<(u64, u64)>,
     pub audio: Option<Audio>,
@@ -150,7 +155,7 @@ fn read_job(doc: &Value, p: &mut Vec<Unsupported>) -> Option<HlsJob> {
     if let Some(settings) = settings {
         settings.finish(p);
     }
-    let Some((output_dir, manifest, segment_seconds, variants)) = hls else {
+    let Some((output_dir, manifest, segment_seconds, integer_durations, variants)) = hls else {
         if p.is_empty() {
             p.push(Unsupported {
                 path: "Settings.OutputGroups".into(),
@@ -164,24 +169,39 @@ fn read_job(doc: &Value, p: &mut Vec<Unsupported>) -> Option<HlsJob> {
         output_dir,
         manifest,
         segment_seconds,
+        integer_durations,
         variants,
         thumbnail,
     })
 }
 
-type Hls = (PathBuf, String, u64, Vec<Variant>);
+type Hls = (PathBuf, String, u64, bool, Vec<Variant>);
 
 fn read_hls_group(group: &mut Obj, outputs: Vec<Obj>, audio_selector: bool, p: &mut Vec<Unsupported>) -> Option<Hls> {
     let mut settings = group.object("HlsGroupSettings", true, p)?;
     let destination = settings.string("Destination", true, p);
     let destination = destination.and_then(|d| file_path(d, &settings.path("Destination"), p));
     let segment_seconds = settings.integer("SegmentLength", true, p);
-    settings.integer("MinSegmentLength", false, p);
+    if segment_seconds == Some(0) {
+        p.push(Unsupported {
+            path: settings.path("SegmentLength"),
+            message: "must be at least 1".into(),
+        });
+    }
+    if let Some(min) = settings.integer("MinSegmentLength", false, p)
+        && min != 0
+    {
+        p.push(Unsupported {
+            path: settings.path("MinSegmentLength"),
+            message: format!("{min}: only 0 is supported"),
+        });
+    }
     settings.choice("SegmentControl", false, &["SEGMENTED_FILES"], p);
     settings.choice("SegmentLengthControl", false, &["GOP_MULTIPLE", "EXACT"], p);
     settings.choice("OutputSelection", false, &["MANIFESTS_AND_SEGMENTS"], p);
     settings.choice("DirectoryStructure", false, &["SINGLE_DIRECTORY"], p);
-    settings.choice("ManifestDurationFormat", false, &["INTEGER", "FLOATING_POINT"], p);
+    let integer_durations =
+        settings.choice("ManifestDurationFormat", false, &["INTEGER", "FLOATING_POINT"], p) != Some("FLOATING_POINT");
     settings.choice("StreamInfResolution", false, &["INCLUDE"], p);
     settings.choice("CodecSpecification", false, &["RFC_4281"], p);
     settings.choice("ClientCache", false, &["ENABLED"], p);
@@ -205,7 +225,13 @@ fn read_hls_group(group: &mut Obj, outputs: Vec<Obj>, audio_selector: bool, p: &
     let destination = destination?;
     let manifest = destination.file_name()?.to_string_lossy().into_owned();
     let output_dir = destination.parent()?.to_owned();
-    Some((output_dir, manifest, segment_seconds?.max(1), variants))
+    Some((
+        output_dir,
+        manifest,
+        segment_seconds?.max(1),
+        integer_durations,
+        variants,
+    ))
 }
 
 fn read_hls_output(output: &mut Obj, audio_selector: bool, p: &mut Vec<Unsupported>) -> Option<Variant> {
@@ -233,11 +259,12 @@ fn read_hls_output(output: &mut Obj, audio_selector: bool, p: &mut Vec<Unsupport
     }
     let mut video = output.object("VideoDescription", true, p)?;
     let (width, height) = (video.integer("Width", true, p), video.integer("Height", true, p));
-    video.choice("ScalingBehavior", false, &["DEFAULT", "STRETCH_TO_OUTPUT"], p);
+    let stretch =
+        video.choice("ScalingBehavior", false, &["DEFAULT", "STRETCH_TO_OUTPUT"], p) == Some("STRETCH_TO_OUTPUT");
     let mut codec = video.object("CodecSettings", true, p)?;
     codec.choice("Codec", true, &["H_264"], p);
     let mut h264 = codec.object("H264Settings", true, p)?;
-    h264.choice("RateControlMode", true, &["VBR", "CBR"], p);
+    h264.choice("RateControlMode", true, &["VBR"], p);
     let bitrate = h264.integer("Bitrate", true, p);
     let max_bitrate = h264.integer("MaxBitrate", false, p);
     let profile = h264
@@ -274,7 +301,15 @@ fn read_hls_output(output: &mut Obj, audio_selector: bool, p: &mut Vec<Unsupport
     let units = h264
         .choice("GopSizeUnits", false, &["SECONDS", "FRAMES"], p)
         .unwrap_or("SECONDS");
-    h264.integer("GopClosedCadence", false, p);
+    // x264 closes every GOP, which is cadence 1.
+    if let Some(cadence) = h264.integer("GopClosedCadence", false, p)
+        && cadence != 1
+    {
+        p.push(Unsupported {
+            path: h264.path("GopClosedCadence"),
+            message: format!("{cadence}: only 1 (every GOP closed) is supported"),
+        });
+    }
     h264.choice("SceneChangeDetect", false, &["DISABLED"], p);
     let control = h264.choice("FramerateControl", false, &["SPECIFIED", "INITIALIZE_FROM_SOURCE"], p);
     let numerator = h264.integer("FramerateNumerator", control == Some("SPECIFIED"), p);
@@ -349,6 +384,7 @@ fn read_hls_output(output: &mut Obj, audio_selector: bool, p: &mut Vec<Unsupport
         },
         level,
         gop_seconds,
+        stretch,
         frame_rate,
         audio,
     })
@@ -439,7 +475,16 @@ pub fn arguments(job: &HlsJob) -> Vec<String> {
         write!(filter, "[s{i}]").unwrap();
     }
     for (i, v) in job.variants.iter().enumerate() {
-        write!(filter, ";[s{i}]scale={}:{},setsar=1", v.width, v.height).unwrap();
+        let (w, h) = (v.width, v.height);
+        if v.stretch {
+            write!(filter, ";[s{i}]scale={w}:{h},setsar=1").unwrap();
+        } else {
+            write!(
+                filter,
+                ";[s{i}]scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1"
+            )
+            .unwrap();
+        }
         if let Some((num, den)) = v.frame_rate {
             write!(filter, ",fps={num}/{den}").unwrap();
         }
@@ -532,7 +577,12 @@ pub fn arguments(job: &HlsJob) -> Vec<String> {
         "-hls_playlist_type".into(),
         "vod".into(),
         "-hls_flags".into(),
-        "independent_segments".into(),
+        if job.integer_durations {
+            "independent_segments+round_durations"
+        } else {
+            "independent_segments"
+        }
+        .into(),
         "-hls_segment_type".into(),
         "mpegts".into(),
         // MediaConvert numbers segments from 1.
@@ -613,7 +663,7 @@ pub fn run(job: &HlsJob, job_id: &str, duration_ms: u64, mut progress: impl FnMu
             .trim();
         let why = match output.status.code() {
             Some(code) => format!("ffmpeg exited with {code}: {last}"),
-            None => format!("ffmpeg was killed: {last}"),
+            None => return failed(1999, format!("ffmpeg was killed: {last}")),
         };
         return failed(1030, why);
     }
@@ -650,8 +700,12 @@ fn finish(job: &HlsJob) -> Result<(Vec<JobOutput>, String), String> {
     for v in &job.variants {
         let name = format!("{}{}.m3u8", job.manifest, v.modifier);
         let playlist = job.output_dir.join(&name);
-        let (peak, average) = bandwidth(&playlist)?;
-        let probe = prober.probe(&playlist).map_err(|e| format!("{name}: {e}"))?;
+        let (peak, average, duration_ms) = bandwidth(&playlist)?;
+        // The job fixed size and frame rate; only a frame rate kept from the source needs a look.
+        let frame_rate = match v.frame_rate {
+            Some((num, den)) => num as f64 / den as f64,
+            None => prober.probe(&playlist).map_err(|e| format!("{name}: {e}"))?.frame_rate,
+        };
         let codecs = match &v.audio {
             Some(_) => format!("{},mp4a.40.2", avc1(v)),
             None => avc1(v),
@@ -659,15 +713,15 @@ fn finish(job: &HlsJob) -> Result<(Vec<JobOutput>, String), String> {
         writeln!(
             master,
             "#EXT-X-STREAM-INF:BANDWIDTH={peak},AVERAGE-BANDWIDTH={average},RESOLUTION={}x{},CODECS=\"{codecs}\",FRAME-RATE={:.3}",
-            probe.width, probe.height, probe.frame_rate
+            v.width, v.height, frame_rate
         )
         .unwrap();
         writeln!(master, "{name}").unwrap();
         outputs.push(JobOutput {
             path: name,
-            width: probe.width,
-            height: probe.height,
-            duration_ms: probe.duration_ms,
+            width: v.width as u32,
+            height: v.height as u32,
+            duration_ms,
         });
     }
     let master_name = format!("{}.m3u8", job.manifest);
@@ -683,8 +737,8 @@ fn finish(job: &HlsJob) -> Result<(Vec<JobOutput>, String), String> {
     Ok((outputs, master_name))
 }
 
-/// Peak and average bits per second over a media playlist's segments.
-fn bandwidth(playlist: &Path) -> Result<(u64, u64), String> {
+/// Peak and average bits per second over a media playlist's segments, and its duration.
+fn bandwidth(playlist: &Path) -> Result<(u64, u64, u64), String> {
     let text = std::fs::read_to_string(playlist).map_err(|e| format!("{}: {e}", playlist.display()))?;
     let dir = playlist.parent().unwrap_or(Path::new("."));
     let (mut peak, mut bits, mut seconds) = (0f64, 0f64, 0f64);
@@ -715,7 +769,11 @@ fn bandwidth(playlist: &Path) -> Result<(u64, u64), String> {
     if seconds == 0.0 {
         return Err(format!("{} lists no segments", playlist.display()));
     }
-    Ok((peak.round() as u64, (bits / seconds).round() as u64))
+    Ok((
+        peak.round() as u64,
+        (bits / seconds).round() as u64,
+        (seconds * 1000.0).round() as u64,
+    ))
 }
 
 /// RFC 6381 codec string for H.264: avc1.PPCCLL.

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use vodpipe_core::ports::{Clock, Unavailable, VideoRepository};
 use vodpipe_core::{Outcome, Plan, VideoRecord, VideoStatus};
 
@@ -93,7 +93,9 @@ impl Database {
     /// Queues `body`; with a `dedupe_id`, only the first send of that id is queued.
     pub fn send(&self, body: &str, dedupe_id: Option<&str>) -> Result<bool, Unavailable> {
         let mut conn = self.conn.lock().unwrap();
-        let tx = conn.transaction().map_err(db)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
         if let Some(id) = dedupe_id
             && tx
                 .execute("INSERT OR IGNORE INTO sent (dedupe_id) VALUES (?1)", [id])
@@ -115,7 +117,9 @@ impl Database {
     /// `max_receives` times go to the dead-letter table instead.
     pub fn receive(&self, visibility_ms: u64, max_receives: u32) -> Result<Option<Received>, Unavailable> {
         let mut conn = self.conn.lock().unwrap();
-        let tx = conn.transaction().map_err(db)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
         let now = self.now();
         loop {
             let next: Option<(i64, String, u32, Option<String>)> = tx

@@ -80,6 +80,12 @@ impl Worker<'_> {
             Ok(()) => {
                 self.database.delete(&message)?;
             }
+            Err(why) if message.receive_count >= self.config.max_receives => {
+                // The last try: the message goes to the dead-letter table on its next receive.
+                // Its video must not stay `processing` for ever.
+                self.give_up(&message, &why);
+                self.database.retry(&message, 0, &why)?;
+            }
             Err(why) => {
                 let delay = self.config.backoff.as_millis() as u64 * 2u64.saturating_pow(message.receive_count - 1);
                 tracing::warn!(
@@ -91,6 +97,24 @@ impl Worker<'_> {
             }
         }
         Ok(true)
+    }
+
+    fn give_up(&self, message: &Received, why: &str) {
+        let body: Value = serde_json::from_str(&message.body).unwrap_or_default();
+        let video = body["key"]
+            .as_str()
+            .or(body["video_id"].as_str())
+            .or(body["detail"]["userMetadata"]["video_id"].as_str());
+        if let Some(video) = video {
+            let reason = format!("processing gave up after {} attempts: {why}", message.receive_count);
+            if let Err(e) = self
+                .pipeline
+                .repository
+                .finish(video, &vodpipe_core::Outcome::failed(reason))
+            {
+                tracing::error!(video, "could not record the failure: {e}");
+            }
+        }
     }
 
     fn handle(&self, message: &Received, progress: &mut dyn FnMut(f64)) -> Result<(), String> {
@@ -119,6 +143,11 @@ impl Worker<'_> {
     fn transcode(&self, message: &Received, body: &Value, progress: &mut dyn FnMut(f64)) -> Result<(), String> {
         let video_id = body["video_id"].as_str().ok_or("transcode without a video_id")?;
         let job_id = body["job_id"].as_str().ok_or("transcode without a job_id")?;
+        // A redelivered transcode of a published (or failed) video must not overwrite it.
+        let record = self.pipeline.repository.get(video_id).map_err(|e| e.to_string())?;
+        if record.is_none_or(|r| r.status != vodpipe_core::VideoStatus::Processing) {
+            return Ok(());
+        }
         let duration_ms = self.pipeline.store.probe(video_id).map(|p| p.duration_ms).unwrap_or(0);
         let result = match ffmpeg::translate(&body["job"]) {
             Ok(job) => {
@@ -135,7 +164,7 @@ impl Worker<'_> {
             Err(problems) => JobResult {
                 job_id: job_id.to_owned(),
                 status: JobStatus::Error,
-                error_code: Some(1040),
+                error_code: Some(1999),
                 error_message: Some(format!(
                     "the job uses settings the embedded transcoder does not support: {}",
                     problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
@@ -146,8 +175,7 @@ impl Worker<'_> {
             },
         };
         let prefix = self.pipeline.store.output_prefix(video_id);
-        let time = self.pipeline.clock.now_ms().to_string();
-        let event = job_state_event(video_id, &prefix, &result, &time);
+        let event = job_state_event(video_id, &prefix, &result, self.pipeline.clock.now_ms());
         self.database
             .send(&event.to_string(), Some(&format!("state:{job_id}")))
             .map_err(|e| e.to_string())?;

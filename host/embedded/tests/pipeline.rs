@@ -175,7 +175,7 @@ fn an_upload_is_processed_to_done_and_repeated_events_change_nothing() {
     };
     s.database
         .send(
-            &job_state_event("01VIDEO", &s.store.output_prefix("01VIDEO"), &late, "t").to_string(),
+            &job_state_event("01VIDEO", &s.store.output_prefix("01VIDEO"), &late, 0).to_string(),
             None,
         )
         .unwrap();
@@ -418,4 +418,33 @@ fn a_full_disk_fails_the_video_with_the_reason() {
         s.store.head("01FULL").unwrap().is_some(),
         "the upload is kept for a retry"
     );
+}
+
+#[test]
+fn a_video_whose_messages_keep_failing_ends_failed_not_processing_for_ever() {
+    let mut s = setup();
+    // ffprobe cannot run: every attempt fails for a reason that is not the video's fault.
+    s.store = DiskStore::open(&s.root.join("data"))
+        .unwrap()
+        .with_prober(vodpipe_embedded::ffprobe::FfprobeProber {
+            binary: "/nonexistent/ffprobe".into(),
+        });
+    let transcoder = QueueTranscoder { database: &s.database };
+    let worker = worker!(s, transcoder);
+    s.store
+        .put_upload("01STUCK", &sample(&s.root, "640x360"), None)
+        .unwrap();
+    upload_event(&s.database, "01STUCK").unwrap();
+    for _ in 0..10 {
+        worker.run_once(&mut |_| {}).unwrap();
+        s.clock.advance(Duration::from_secs(1));
+    }
+    let video = s.database.get("01STUCK").unwrap().unwrap();
+    assert_eq!(video.status, VideoStatus::Failed);
+    let reason = video.failure_reason.unwrap();
+    assert!(
+        reason.starts_with("processing gave up after 3 attempts: cannot run `/nonexistent/ffprobe`"),
+        "{reason}"
+    );
+    assert_eq!(s.database.dead_letters().unwrap().len(), 1);
 }
