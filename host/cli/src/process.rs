@@ -10,10 +10,10 @@ use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use serde_json::json;
 use vodpipe_core::pipeline::Pipeline;
-use vodpipe_core::ports::{Policy, SystemClock, VideoRepository};
+use vodpipe_core::ports::{IdGenerator, Policy, SystemClock, VideoRepository};
 use vodpipe_core::{VideoRecord, VideoStatus};
 use vodpipe_embedded::disk::DiskStore;
-use vodpipe_embedded::sqlite::Database;
+use vodpipe_embedded::sqlite::{Database, UlidIds};
 use vodpipe_embedded::worker::{QueueTranscoder, Worker, WorkerConfig, upload_event};
 use vodpipe_runtime::reload::load;
 use vodpipe_runtime::{Limits, PluginRuntime};
@@ -47,14 +47,14 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<ExitCode> {
     let store = DiskStore::open(&args.out).with_context(|| format!("opening {}", args.out.display()))?;
     let database = Database::open(&args.out.join("vodpipe.db"), Box::new(SystemClock)).map_err(|e| anyhow!("{e}"))?;
 
-    let video_id = ulid::Ulid::generate().to_string();
+    let video_id = UlidIds.new_id();
     store
         .put_upload(&video_id, &args.file, None)
         .with_context(|| format!("storing {}", args.file.display()))?;
     upload_event(&database, &video_id).map_err(|e| anyhow!("{e}"))?;
     eprintln!("video {video_id}: stored in {}, processing", args.out.display());
 
-    let transcoder = QueueTranscoder { database: &database };
+    let transcoder = QueueTranscoder { queue: &database };
     let config = WorkerConfig {
         visibility: Duration::from_secs(args.visibility.max(1)),
         ..WorkerConfig::default()
@@ -137,7 +137,7 @@ pub fn embedded_worker<'a>(
     config: WorkerConfig,
 ) -> Worker<'a> {
     Worker {
-        database,
+        queue: database,
         pipeline: Pipeline {
             store,
             repository: database,

@@ -42,7 +42,7 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     let _watch = handle.watch(Duration::from_millis(500));
     let store = DiskStore::open(&args.out).with_context(|| format!("opening {}", args.out.display()))?;
     let database = Database::open(&args.out.join("vodpipe.db"), Box::new(SystemClock)).map_err(|e| anyhow!("{e}"))?;
-    let transcoder = QueueTranscoder { database: &database };
+    let transcoder = QueueTranscoder { queue: &database };
     let config = WorkerConfig {
         visibility: Duration::from_secs(args.visibility.max(1)),
         ..WorkerConfig::default()

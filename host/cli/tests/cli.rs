@@ -370,21 +370,20 @@ fn plan_watch_replans_on_every_good_edit_and_reports_broken_ones() {
             }
         });
     }
-    // Lines up to and including the first that contains `marker`.
-    let read_until = |marker: &str| -> String {
+    // Lines until every marker has been seen (stdout and stderr interleave in any order).
+    let read_until_all = |markers: &[&str]| -> String {
         let mut seen = String::new();
-        loop {
+        while !markers.iter().all(|m| seen.contains(m)) {
             let line = rx
                 .recv_timeout(Duration::from_secs(30))
-                .unwrap_or_else(|_| panic!("no `{marker}` in:\n{seen}"));
+                .unwrap_or_else(|_| panic!("no {markers:?} in:\n{seen}"));
             seen.push_str(&line);
             seen.push('\n');
-            if line.contains(marker) {
-                return seen;
-            }
         }
+        seen
     };
-    let first = read_until("watching");
+    let read_until = |marker: &str| read_until_all(&[marker]);
+    let first = read_until_all(&["watching", "segments:"]);
     let top = first
         .lines()
         .find(|l| l.trim_start().starts_with("1080p"))

@@ -84,3 +84,34 @@ impl Clock for SystemClock {
             .map_or(0, |d| d.as_millis() as u64)
     }
 }
+
+/// A message a queue handed to a worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedMessage {
+    pub id: String,
+    pub body: String,
+    /// 1 on the first delivery.
+    pub receive_count: u32,
+    /// Proves the worker still owns the message: a late worker's delete does nothing.
+    pub receipt: String,
+}
+
+/// A durable queue with SQS semantics: a received message is hidden for a visibility
+/// timeout and comes back unless deleted; after `max_receives` receives it goes to a
+/// dead-letter store instead. Sends with a deduplication id happen once.
+pub trait MessageQueue: Send + Sync {
+    /// Queues `body`; `false` when `dedupe_id` was sent before.
+    fn send(&self, body: &str, dedupe_id: Option<&str>) -> Result<bool, Unavailable>;
+    fn receive(&self, visibility_ms: u64, max_receives: u32) -> Result<Option<QueuedMessage>, Unavailable>;
+    /// Done with a message; `false` if the receipt is stale.
+    fn delete(&self, message: &QueuedMessage) -> Result<bool, Unavailable>;
+    /// Keeps a message hidden for another `visibility_ms` while long work goes on.
+    fn extend(&self, message: &QueuedMessage, visibility_ms: u64) -> Result<(), Unavailable>;
+    /// The message failed: it comes back after `delay_ms`, carrying `error`.
+    fn retry(&self, message: &QueuedMessage, delay_ms: u64, error: &str) -> Result<(), Unavailable>;
+}
+
+/// New video ids (ULIDs in both modes: sortable by creation time).
+pub trait IdGenerator: Send + Sync {
+    fn new_id(&self) -> String;
+}

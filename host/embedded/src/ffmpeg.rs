@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
-use vodpipe_core::{JobOutput, JobResult, JobStatus};
+use vodpipe_core::{JobOutput, JobResult, JobStatus, Probe};
 
 use crate::ffprobe::FfprobeProber;
 use crate::job_reader::{Obj, Unsupported};
@@ -466,8 +466,9 @@ fn file_path(uri: &str, path: &str, p: &mut Vec<Unsupported>) -> Option<PathBuf>
     }
 }
 
-/// The ffmpeg arguments for a job: one process, the source decoded once.
-pub fn arguments(job: &HlsJob) -> Vec<String> {
+/// The ffmpeg arguments for a job: one process, the source decoded once. `source_size` is
+/// the source's display size when known: a letterbox that would be 0 px wide is skipped.
+pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
     let n = job.variants.len();
     let branches = n + usize::from(job.thumbnail.is_some());
     let mut filter = format!("[0:v]split={branches}");
@@ -476,7 +477,7 @@ pub fn arguments(job: &HlsJob) -> Vec<String> {
     }
     for (i, v) in job.variants.iter().enumerate() {
         let (w, h) = (v.width, v.height);
-        if v.stretch {
+        if v.stretch || source_size.is_some_and(|source| fits_exactly(source, (w, h))) {
             write!(filter, ";[s{i}]scale={w}:{h},setsar=1").unwrap();
         } else {
             write!(
@@ -612,9 +613,26 @@ pub fn arguments(job: &HlsJob) -> Vec<String> {
     args
 }
 
+/// Whether scaling `source` into `output` keeping its aspect ratio fills `output` exactly
+/// (to ffmpeg's even rounding), so letterboxing would add nothing.
+fn fits_exactly((sw, sh): (u32, u32), (w, h): (u64, u64)) -> bool {
+    if sw == 0 || sh == 0 {
+        return false;
+    }
+    let even = |x: f64| ((x / 2.0).round() as u64) * 2;
+    let (sw, sh) = (sw as f64, sh as f64);
+    if w as f64 / h as f64 > sw / sh {
+        even(h as f64 * sw / sh) == w
+    } else {
+        even(w as f64 * sh / sw) == h
+    }
+}
+
 /// Runs a job to completion. `progress` gets the fraction done (0.0..=1.0) as ffmpeg reports
-/// it; `duration_ms` is the source's, for that fraction.
-pub fn run(job: &HlsJob, job_id: &str, duration_ms: u64, mut progress: impl FnMut(f64)) -> JobResult {
+/// it; `source` (the probe of the input, when known) gives the duration for that fraction and
+/// the display size for [`arguments`].
+pub fn run(job: &HlsJob, job_id: &str, source: Option<&Probe>, mut progress: impl FnMut(f64)) -> JobResult {
+    let duration_ms = source.map_or(0, |p| p.duration_ms);
     let failed = |code, message: String| JobResult {
         job_id: job_id.to_owned(),
         status: JobStatus::Error,
@@ -632,7 +650,7 @@ pub fn run(job: &HlsJob, job_id: &str, duration_ms: u64, mut progress: impl FnMu
         }
     }
     let child = Command::new("ffmpeg")
-        .args(arguments(job))
+        .args(arguments(job, source.map(Probe::display_size)))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn();
@@ -757,13 +775,13 @@ fn bandwidth(playlist: &Path) -> Result<(u64, u64, u64), String> {
             if size == 0 {
                 return Err(format!("segment {line} was written empty (is the disk full?)"));
             }
-            let d = duration
-                .take()
-                .filter(|d| *d > 0.0)
-                .ok_or(format!("segment {line} has no duration"))?;
-            peak = peak.max(size as f64 * 8.0 / d);
+            let d = duration.take().ok_or(format!("segment {line} has no duration"))?;
             bits += size as f64 * 8.0;
             seconds += d;
+            // Whole-second durations can round a short last segment to 0: no rate from it.
+            if d > 0.0 {
+                peak = peak.max(size as f64 * 8.0 / d);
+            }
         }
     }
     if seconds == 0.0 {

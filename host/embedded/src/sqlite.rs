@@ -9,23 +9,12 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use vodpipe_core::ports::{Clock, Unavailable, VideoRepository};
+use vodpipe_core::ports::{Clock, IdGenerator, MessageQueue, QueuedMessage, Unavailable, VideoRepository};
 use vodpipe_core::{Outcome, Plan, VideoRecord, VideoStatus};
 
 pub struct Database {
     conn: Mutex<Connection>,
     clock: Box<dyn Clock>,
-}
-
-/// A message handed to a worker.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Received {
-    pub id: i64,
-    pub body: String,
-    /// 1 on the first delivery.
-    pub receive_count: u32,
-    /// Proves the worker still owns the message (a late worker's delete does nothing).
-    pub receipt: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,8 +79,35 @@ impl Database {
         self.clock.now_ms() as i64
     }
 
+    pub fn dead_letters(&self) -> Result<Vec<DeadLetter>, Unavailable> {
+        let conn = self.conn.lock().unwrap();
+        let mut statement = conn
+            .prepare("SELECT body, receive_count, last_error FROM dead_letters ORDER BY id")
+            .map_err(db)?;
+        let rows = statement
+            .query_map([], |r| {
+                Ok(DeadLetter {
+                    body: r.get(0)?,
+                    receive_count: r.get(1)?,
+                    last_error: r.get(2)?,
+                })
+            })
+            .map_err(db)?;
+        rows.collect::<Result<_, _>>().map_err(db)
+    }
+
+    /// Messages still queued (visible or not).
+    pub fn queued(&self) -> Result<u64, Unavailable> {
+        let conn = self.conn.lock().unwrap();
+        conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(db)
+    }
+}
+
+impl MessageQueue for Database {
     /// Queues `body`; with a `dedupe_id`, only the first send of that id is queued.
-    pub fn send(&self, body: &str, dedupe_id: Option<&str>) -> Result<bool, Unavailable> {
+    fn send(&self, body: &str, dedupe_id: Option<&str>) -> Result<bool, Unavailable> {
         let mut conn = self.conn.lock().unwrap();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -115,7 +131,7 @@ impl Database {
 
     /// The oldest visible message, hidden for `visibility_ms`. Messages already received
     /// `max_receives` times go to the dead-letter table instead.
-    pub fn receive(&self, visibility_ms: u64, max_receives: u32) -> Result<Option<Received>, Unavailable> {
+    fn receive(&self, visibility_ms: u64, max_receives: u32) -> Result<Option<QueuedMessage>, Unavailable> {
         let mut conn = self.conn.lock().unwrap();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -151,8 +167,8 @@ impl Database {
             )
             .map_err(db)?;
             tx.commit().map_err(db)?;
-            return Ok(Some(Received {
-                id,
+            return Ok(Some(QueuedMessage {
+                id: id.to_string(),
                 body,
                 receive_count: count + 1,
                 receipt,
@@ -161,62 +177,51 @@ impl Database {
     }
 
     /// Done with a message. A stale receipt (the message was redelivered) deletes nothing.
-    pub fn delete(&self, message: &Received) -> Result<bool, Unavailable> {
+    fn delete(&self, message: &QueuedMessage) -> Result<bool, Unavailable> {
         let conn = self.conn.lock().unwrap();
         let n = conn
             .execute(
                 "DELETE FROM queue WHERE id = ?1 AND receipt = ?2",
-                params![message.id, message.receipt],
+                params![row_id(message), message.receipt],
             )
             .map_err(db)?;
         Ok(n == 1)
     }
 
     /// Keeps a message hidden for another `visibility_ms` (long work in progress).
-    pub fn extend(&self, message: &Received, visibility_ms: u64) -> Result<(), Unavailable> {
+    fn extend(&self, message: &QueuedMessage, visibility_ms: u64) -> Result<(), Unavailable> {
         let conn = self.conn.lock().unwrap();
         conn.execute(
             "UPDATE queue SET visible_at_ms = ?3 WHERE id = ?1 AND receipt = ?2",
-            params![message.id, message.receipt, self.now() + visibility_ms as i64],
+            params![row_id(message), message.receipt, self.now() + visibility_ms as i64],
         )
         .map_err(db)?;
         Ok(())
     }
 
     /// The message failed: it comes back after `delay_ms`, carrying `error`.
-    pub fn retry(&self, message: &Received, delay_ms: u64, error: &str) -> Result<(), Unavailable> {
+    fn retry(&self, message: &QueuedMessage, delay_ms: u64, error: &str) -> Result<(), Unavailable> {
         let conn = self.conn.lock().unwrap();
         conn.execute(
             "UPDATE queue SET visible_at_ms = ?3, last_error = ?4 WHERE id = ?1 AND receipt = ?2",
-            params![message.id, message.receipt, self.now() + delay_ms as i64, error],
+            params![row_id(message), message.receipt, self.now() + delay_ms as i64, error],
         )
         .map_err(db)?;
         Ok(())
     }
+}
 
-    pub fn dead_letters(&self) -> Result<Vec<DeadLetter>, Unavailable> {
-        let conn = self.conn.lock().unwrap();
-        let mut statement = conn
-            .prepare("SELECT body, receive_count, last_error FROM dead_letters ORDER BY id")
-            .map_err(db)?;
-        let rows = statement
-            .query_map([], |r| {
-                Ok(DeadLetter {
-                    body: r.get(0)?,
-                    receive_count: r.get(1)?,
-                    last_error: r.get(2)?,
-                })
-            })
-            .map_err(db)?;
-        rows.collect::<Result<_, _>>().map_err(db)
-    }
+/// Our message ids are the queue table's row ids.
+fn row_id(message: &QueuedMessage) -> i64 {
+    message.id.parse().unwrap_or(-1)
+}
 
-    /// Messages still queued (visible or not).
-    pub fn queued(&self) -> Result<u64, Unavailable> {
-        let conn = self.conn.lock().unwrap();
-        conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get::<_, i64>(0))
-            .map(|n| n as u64)
-            .map_err(db)
+/// ULIDs: unique, and sortable by creation time.
+pub struct UlidIds;
+
+impl IdGenerator for UlidIds {
+    fn new_id(&self) -> String {
+        ulid::Ulid::generate().to_string()
     }
 }
 

@@ -11,29 +11,28 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use vodpipe_core::event::{job_state_event, parse_job_state_event};
 use vodpipe_core::pipeline::Pipeline;
-use vodpipe_core::ports::{Transcoder, Unavailable};
+use vodpipe_core::ports::{MessageQueue, QueuedMessage, Transcoder, Unavailable};
 use vodpipe_core::{JobDocument, JobResult, JobStatus};
 
 use crate::ffmpeg;
-use crate::sqlite::{Database, Received};
 
 /// Submits jobs by queueing them for the worker; a job id is queued once, ever.
 pub struct QueueTranscoder<'a> {
-    pub database: &'a Database,
+    pub queue: &'a dyn MessageQueue,
 }
 
 impl Transcoder for QueueTranscoder<'_> {
     fn submit(&self, job_id: &str, video_id: &str, job: &JobDocument) -> Result<(), Unavailable> {
         let body = json!({ "kind": "transcode", "video_id": video_id, "job_id": job_id, "job": job.create_job });
-        self.database
+        self.queue
             .send(&body.to_string(), Some(&format!("transcode:{job_id}")))?;
         Ok(())
     }
 }
 
 /// Queues the event for a stored upload (what S3 would send).
-pub fn upload_event(database: &Database, key: &str) -> Result<(), Unavailable> {
-    database
+pub fn upload_event(queue: &dyn MessageQueue, key: &str) -> Result<(), Unavailable> {
+    queue
         .send(
             &json!({ "kind": "upload", "key": key }).to_string(),
             Some(&format!("upload:{key}")),
@@ -62,7 +61,7 @@ impl Default for WorkerConfig {
 }
 
 pub struct Worker<'a> {
-    pub database: &'a Database,
+    pub queue: &'a dyn MessageQueue,
     pub pipeline: Pipeline<'a>,
     pub config: WorkerConfig,
 }
@@ -71,20 +70,20 @@ impl Worker<'_> {
     /// Handles one message, if one is visible. `progress` hears transcode progress (0..=1).
     pub fn run_once(&self, progress: &mut dyn FnMut(f64)) -> Result<bool, Unavailable> {
         let Some(message) = self
-            .database
+            .queue
             .receive(self.config.visibility.as_millis() as u64, self.config.max_receives)?
         else {
             return Ok(false);
         };
         match self.handle(&message, progress) {
             Ok(()) => {
-                self.database.delete(&message)?;
+                self.queue.delete(&message)?;
             }
             Err(why) if message.receive_count >= self.config.max_receives => {
                 // The last try: the message goes to the dead-letter table on its next receive.
                 // Its video must not stay `processing` for ever.
                 self.give_up(&message, &why);
-                self.database.retry(&message, 0, &why)?;
+                self.queue.retry(&message, 0, &why)?;
             }
             Err(why) => {
                 let delay = self.config.backoff.as_millis() as u64 * 2u64.saturating_pow(message.receive_count - 1);
@@ -93,13 +92,13 @@ impl Worker<'_> {
                     receives = message.receive_count,
                     "message failed, retrying in {delay} ms: {why}"
                 );
-                self.database.retry(&message, delay, &why)?;
+                self.queue.retry(&message, delay, &why)?;
             }
         }
         Ok(true)
     }
 
-    fn give_up(&self, message: &Received, why: &str) {
+    fn give_up(&self, message: &QueuedMessage, why: &str) {
         let body: Value = serde_json::from_str(&message.body).unwrap_or_default();
         let video = body["key"]
             .as_str()
@@ -117,7 +116,7 @@ impl Worker<'_> {
         }
     }
 
-    fn handle(&self, message: &Received, progress: &mut dyn FnMut(f64)) -> Result<(), String> {
+    fn handle(&self, message: &QueuedMessage, progress: &mut dyn FnMut(f64)) -> Result<(), String> {
         let body: Value = serde_json::from_str(&message.body).map_err(|e| format!("not JSON: {e}"))?;
         match body["kind"].as_str() {
             Some("upload") => {
@@ -140,7 +139,7 @@ impl Worker<'_> {
 
     /// Runs a transcode and queues its job-state event. A job the embedded transcoder
     /// cannot run ends in an ERROR event, as MediaConvert would refuse it.
-    fn transcode(&self, message: &Received, body: &Value, progress: &mut dyn FnMut(f64)) -> Result<(), String> {
+    fn transcode(&self, message: &QueuedMessage, body: &Value, progress: &mut dyn FnMut(f64)) -> Result<(), String> {
         let video_id = body["video_id"].as_str().ok_or("transcode without a video_id")?;
         let job_id = body["job_id"].as_str().ok_or("transcode without a job_id")?;
         // A redelivered transcode of a published (or failed) video must not overwrite it.
@@ -148,15 +147,15 @@ impl Worker<'_> {
         if record.is_none_or(|r| r.status != vodpipe_core::VideoStatus::Processing) {
             return Ok(());
         }
-        let duration_ms = self.pipeline.store.probe(video_id).map(|p| p.duration_ms).unwrap_or(0);
+        let source = self.pipeline.store.probe(video_id).ok();
         let result = match ffmpeg::translate(&body["job"]) {
             Ok(job) => {
                 let mut last_extend = Instant::now();
-                ffmpeg::run(&job, job_id, duration_ms, |fraction| {
+                ffmpeg::run(&job, job_id, source.as_ref(), |fraction| {
                     progress(fraction);
                     // Keep the message ours while ffmpeg works.
                     if last_extend.elapsed() > self.config.visibility / 3 {
-                        let _ = self.database.extend(message, self.config.visibility.as_millis() as u64);
+                        let _ = self.queue.extend(message, self.config.visibility.as_millis() as u64);
                         last_extend = Instant::now();
                     }
                 })
@@ -176,7 +175,7 @@ impl Worker<'_> {
         };
         let prefix = self.pipeline.store.output_prefix(video_id);
         let event = job_state_event(video_id, &prefix, &result, self.pipeline.clock.now_ms());
-        self.database
+        self.queue
             .send(&event.to_string(), Some(&format!("state:{job_id}")))
             .map_err(|e| e.to_string())?;
         Ok(())

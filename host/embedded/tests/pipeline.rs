@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use vodpipe_core::event::job_state_event;
 use vodpipe_core::pipeline::{JobStateOutcome, Pipeline, UploadOutcome};
-use vodpipe_core::ports::{Clock, ObjectStore, VideoRepository};
+use vodpipe_core::ports::{Clock, MessageQueue, ObjectStore, VideoRepository};
 use vodpipe_core::{JobResult, JobStatus, VideoStatus};
 use vodpipe_embedded::disk::DiskStore;
 use vodpipe_embedded::sqlite::Database;
@@ -110,7 +110,7 @@ fn config() -> WorkerConfig {
 macro_rules! worker {
     ($s:expr, $transcoder:ident) => {{
         Worker {
-            database: &$s.database,
+            queue: &$s.database,
             pipeline: Pipeline {
                 store: &$s.store,
                 repository: &$s.database,
@@ -132,7 +132,7 @@ fn drain(worker: &Worker) {
 #[test]
 fn an_upload_is_processed_to_done_and_repeated_events_change_nothing() {
     let s = setup();
-    let transcoder = QueueTranscoder { database: &s.database };
+    let transcoder = QueueTranscoder { queue: &s.database };
     let worker = worker!(s, transcoder);
     s.store
         .put_upload("01VIDEO", &sample(&s.root, "1280x720"), Some("user-1"))
@@ -186,7 +186,7 @@ fn an_upload_is_processed_to_done_and_repeated_events_change_nothing() {
 #[test]
 fn duplicate_upload_deliveries_start_one_job() {
     let s = setup();
-    let transcoder = QueueTranscoder { database: &s.database };
+    let transcoder = QueueTranscoder { queue: &s.database };
     let worker = worker!(s, transcoder);
     s.store
         .put_upload("01TWICE", &sample(&s.root, "658x370"), None)
@@ -209,7 +209,7 @@ fn duplicate_upload_deliveries_start_one_job() {
 #[test]
 fn an_event_for_another_job_is_ignored() {
     let s = setup();
-    let transcoder = QueueTranscoder { database: &s.database };
+    let transcoder = QueueTranscoder { queue: &s.database };
     let worker = worker!(s, transcoder);
     s.store
         .put_upload("01ORDER", &sample(&s.root, "640x360"), None)
@@ -240,7 +240,7 @@ fn an_event_for_another_job_is_ignored() {
 #[test]
 fn a_file_that_is_not_a_video_fails_with_a_reason_and_keeps_its_upload() {
     let s = setup();
-    let transcoder = QueueTranscoder { database: &s.database };
+    let transcoder = QueueTranscoder { queue: &s.database };
     let worker = worker!(s, transcoder);
     let notes = s.root.join("notes.txt");
     std::fs::write(&notes, "not a video").unwrap();
@@ -256,7 +256,7 @@ fn a_file_that_is_not_a_video_fails_with_a_reason_and_keeps_its_upload() {
 #[test]
 fn poison_messages_reach_the_dead_letter_table_and_the_worker_goes_on() {
     let s = setup();
-    let transcoder = QueueTranscoder { database: &s.database };
+    let transcoder = QueueTranscoder { queue: &s.database };
     let worker = worker!(s, transcoder);
     s.database.send("{ not json", None).unwrap();
     s.database.send(r#"{"kind": "upload"}"#, None).unwrap();
@@ -282,7 +282,7 @@ fn poison_messages_reach_the_dead_letter_table_and_the_worker_goes_on() {
 #[test]
 fn a_message_of_a_worker_that_died_comes_back_after_the_visibility_timeout() {
     let s = setup();
-    let transcoder = QueueTranscoder { database: &s.database };
+    let transcoder = QueueTranscoder { queue: &s.database };
     let worker = worker!(s, transcoder);
     s.store
         .put_upload("01CRASH", &sample(&s.root, "640x360"), None)
@@ -318,7 +318,7 @@ fn make(dir: &Path, name: &str, input: &[&str], extra: &[&str]) -> PathBuf {
 #[test]
 fn awkward_sources_end_done_with_the_right_ladder_or_failed_with_a_reason() {
     let s = setup();
-    let transcoder = QueueTranscoder { database: &s.database };
+    let transcoder = QueueTranscoder { queue: &s.database };
     let worker = worker!(s, transcoder);
     let dir = &s.root;
     let silent = make(
@@ -398,7 +398,7 @@ fn awkward_sources_end_done_with_the_right_ladder_or_failed_with_a_reason() {
 #[test]
 fn a_full_disk_fails_the_video_with_the_reason() {
     let s = setup();
-    let transcoder = QueueTranscoder { database: &s.database };
+    let transcoder = QueueTranscoder { queue: &s.database };
     let worker = worker!(s, transcoder);
     s.store.put_upload("01FULL", &sample(&s.root, "640x360"), None).unwrap();
     // Every write to the first segment of the 360p rendition hits a full device.
@@ -429,7 +429,7 @@ fn a_video_whose_messages_keep_failing_ends_failed_not_processing_for_ever() {
         .with_prober(vodpipe_embedded::ffprobe::FfprobeProber {
             binary: "/nonexistent/ffprobe".into(),
         });
-    let transcoder = QueueTranscoder { database: &s.database };
+    let transcoder = QueueTranscoder { queue: &s.database };
     let worker = worker!(s, transcoder);
     s.store
         .put_upload("01STUCK", &sample(&s.root, "640x360"), None)

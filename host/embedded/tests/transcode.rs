@@ -75,7 +75,7 @@ fn transcode(dir: &Path, source: &Path) -> Transcoded {
     let job = policy.build_job(&plan, &context).unwrap();
     let hls = translate(&job.to_value()).unwrap_or_else(|e| panic!("{e:?}"));
     let mut fractions = Vec::new();
-    let result = run(&hls, "job-1", probe.duration_ms, |f| fractions.push(f));
+    let result = run(&hls, "job-1", Some(&probe), |f| fractions.push(f));
     assert_eq!(result.status, JobStatus::Complete, "{result:?}");
     assert_eq!(fractions.last(), Some(&1.0), "progress ends at 100%");
     Transcoded { out, result, policy }
@@ -231,7 +231,7 @@ fn a_source_ffmpeg_cannot_decode_fails_the_job_with_a_reason() {
         queue: None,
     };
     let job = translate(&policy.build_job(&plan, &context).unwrap().to_value()).unwrap();
-    let result = run(&job, "job-2", 2000, |_| {});
+    let result = run(&job, "job-2", None, |_| {});
     assert_eq!(result.status, JobStatus::Error);
     let message = result.error_message.unwrap();
     assert!(message.starts_with("ffmpeg exited with"), "{message}");

@@ -78,7 +78,7 @@ impl JobBuilder for MediaConvertHls {
                     segment_length_control: "GOP_MULTIPLE",
                     output_selection: "MANIFESTS_AND_SEGMENTS",
                     directory_structure: "SINGLE_DIRECTORY",
-                    manifest_duration_format: "INTEGER",
+                    manifest_duration_format: "FLOATING_POINT",
                     stream_inf_resolution: "INCLUDE",
                     codec_specification: "RFC_4281",
                     client_cache: "ENABLED",
