@@ -518,7 +518,7 @@ fn a_worker_killed_mid_transcode_is_resumed_by_the_next_one() {
         vodpipe_core::VideoStatus::Processing
     );
     // The next worker waits out the visibility timeout, then finishes the video.
-    ok(&["worker", "--out", data.to_str().unwrap(), "--until-idle", "3"]);
+    ok(&["worker", "--out", data.to_str().unwrap(), "--until-idle", "6"]);
     let video = database.get(&video_id).unwrap().unwrap();
     assert_eq!(video.status, vodpipe_core::VideoStatus::Done, "{video:?}");
     assert_eq!(video.renditions.len(), 4);
