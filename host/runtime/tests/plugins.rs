@@ -308,3 +308,17 @@ fn the_documented_example_plugin_caps_the_ladder() {
         errors[0]
     );
 }
+
+#[test]
+fn thumbnails_late_in_long_videos_are_captured_at_the_right_time() {
+    let runtime = runtime();
+    let policy = Spec::default().load(&runtime);
+    let mut plan = policy.plan(&source(1280, 720)).unwrap();
+    for at_seconds in [0.5, 2.0, 4321.25, 86_400.0] {
+        plan.thumbnail.as_mut().unwrap().at_seconds = at_seconds;
+        let job = policy.build_job(&plan, &context()).unwrap().to_value();
+        let capture = &job["Settings"]["OutputGroups"][1]["Outputs"][0]["VideoDescription"]["CodecSettings"]["FrameCaptureSettings"];
+        let every = capture["FramerateDenominator"].as_f64().unwrap() / capture["FramerateNumerator"].as_f64().unwrap();
+        assert_eq!(every, at_seconds, "{capture}");
+    }
+}

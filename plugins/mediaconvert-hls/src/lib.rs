@@ -96,8 +96,9 @@ impl JobBuilder for MediaConvertHls {
         ];
         if let Some(thumb) = &plan.thumbnail {
             // Frame capture starts at 0s and repeats every `at_seconds`: the second capture
-            // is the frame at `at_seconds`.
-            let (numerator, denominator) = rational(1.0 / thumb.at_seconds.max(0.001));
+            // is the frame at `at_seconds`. One capture per `at_seconds` as a fraction with
+            // millisecond precision, exact for any time a preset allows.
+            let (numerator, denominator) = (1000, ((thumb.at_seconds * 1000.0).round() as u32).max(1));
             output_groups.push(OutputGroup {
                 name: "Thumbnails",
                 output_group_settings: OutputGroupSettings {
