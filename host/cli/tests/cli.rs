@@ -68,34 +68,16 @@ fn samples() -> &'static Path {
     DIR.get_or_init(|| {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("samples");
         std::fs::create_dir_all(&dir).unwrap();
-        let make = |name: &str, size: &str, extra: &[&str], audio: bool| {
+        let make = |name: &str, (width, height): (u32, u32), audio: bool| {
             let path = dir.join(name);
-            if path.exists() {
-                return;
+            if !path.exists() {
+                vodpipe_embedded::ffmpeg::test_pattern(&path, width, height, 1, audio).unwrap();
             }
-            let mut cmd = Command::new("ffmpeg");
-            cmd.args([
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                &format!("testsrc2=size={size}:rate=30:duration=1"),
-            ]);
-            if audio {
-                cmd.args(["-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac"]);
-            }
-            cmd.args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"])
-                .args(extra)
-                .arg(&path);
-            let out = cmd.output().expect("ffmpeg is installed (scripts/test installs it)");
-            assert!(out.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&out.stderr));
         };
-        make("720p.mp4", "1280x720", &[], true);
-        make("370p.mp4", "658x370", &[], true);
-        make("portrait.mp4", "720x1280", &[], true);
-        make("silent.mp4", "640x360", &[], false);
+        make("720p.mp4", (1280, 720), true);
+        make("370p.mp4", (658, 370), true);
+        make("portrait.mp4", (720, 1280), true);
+        make("silent.mp4", (640, 360), false);
         // A phone video: stored landscape, displayed portrait through the display matrix
         // (ffmpeg writes the matrix from the `rotate` tag when remuxing).
         let phone = dir.join("phone.mov");
@@ -458,32 +440,7 @@ fn a_worker_killed_mid_transcode_is_resumed_by_the_next_one() {
     let data = dir.path().join("data");
     // Long enough that the kill lands while ffmpeg is encoding.
     let source = dir.path().join("long.mp4");
-    let made = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=1280x720:rate=30:duration=20",
-        ])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=duration=20",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "aac",
-        ])
-        .arg(&source)
-        .status()
-        .unwrap();
-    assert!(made.success());
+    vodpipe_embedded::ffmpeg::test_pattern(&source, 1280, 720, 20, true).unwrap();
 
     let mut first = Command::new(env!("CARGO_BIN_EXE_vodpipe"))
         .args([

@@ -811,3 +811,25 @@ fn avc1(v: &Variant) -> String {
 fn relative(base: &Path, path: &Path) -> Option<String> {
     path.strip_prefix(base).ok().map(|p| p.display().to_string())
 }
+
+/// Writes a test-pattern video (ffmpeg's `testsrc2` at 30 fps, H.264, plus a 440 Hz tone in
+/// AAC when `audio`): the sample of the demo and the tests.
+pub fn test_pattern(path: &Path, width: u32, height: u32, seconds: u32, audio: bool) -> Result<(), String> {
+    let mut command = Command::new("ffmpeg");
+    command.args(["-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i"]);
+    command.arg(format!("testsrc2=size={width}x{height}:rate=30:duration={seconds}"));
+    if audio {
+        command
+            .args(["-f", "lavfi", "-i"])
+            .arg(format!("sine=frequency=440:duration={seconds}"));
+        command.args(["-c:a", "aac"]);
+    }
+    command
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"])
+        .arg(path);
+    let output = command.output().map_err(|e| format!("cannot run ffmpeg: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("ffmpeg: {}", String::from_utf8_lossy(&output.stderr).trim()));
+    }
+    Ok(())
+}

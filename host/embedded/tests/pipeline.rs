@@ -12,6 +12,7 @@ use vodpipe_core::pipeline::{JobStateOutcome, Pipeline, UploadOutcome};
 use vodpipe_core::ports::{Clock, MessageQueue, ObjectStore, VideoRepository};
 use vodpipe_core::{JobResult, JobStatus, VideoStatus};
 use vodpipe_embedded::disk::DiskStore;
+use vodpipe_embedded::ffmpeg::test_pattern;
 use vodpipe_embedded::sqlite::Database;
 use vodpipe_embedded::worker::{QueueTranscoder, Worker, WorkerConfig, upload_event};
 use vodpipe_plugin_artifacts::builtin_bundle;
@@ -30,33 +31,8 @@ fn policy() -> LoadedPolicy {
 
 fn sample(dir: &Path, size: &str) -> PathBuf {
     let path = dir.join(format!("{size}.mp4"));
-    let out = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("testsrc2=size={size}:rate=30:duration=2"),
-        ])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=duration=2",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(["-c:a", "aac", "-shortest"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (width, height) = size.split_once('x').unwrap();
+    test_pattern(&path, width.parse().unwrap(), height.parse().unwrap(), 2, true).unwrap();
     path
 }
 
@@ -301,17 +277,9 @@ fn a_message_of_a_worker_that_died_comes_back_after_the_visibility_timeout() {
     assert!(!s.database.delete(&taken).unwrap());
 }
 
-fn make(dir: &Path, name: &str, input: &[&str], extra: &[&str]) -> PathBuf {
+fn make(dir: &Path, name: &str, (width, height): (u32, u32), seconds: u32, audio: bool) -> PathBuf {
     let path = dir.join(name);
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-y"])
-        .args(input)
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"])
-        .args(extra)
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    test_pattern(&path, width, height, seconds, audio).unwrap();
     path
 }
 
@@ -321,24 +289,9 @@ fn awkward_sources_end_done_with_the_right_ladder_or_failed_with_a_reason() {
     let transcoder = QueueTranscoder { queue: &s.database };
     let worker = worker!(s, transcoder);
     let dir = &s.root;
-    let silent = make(
-        dir,
-        "silent.mp4",
-        &["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=2"],
-        &[],
-    );
-    let huge = make(
-        dir,
-        "huge.mp4",
-        &["-f", "lavfi", "-i", "testsrc2=size=3840x2160:rate=30:duration=1"],
-        &[],
-    );
-    let landscape = make(
-        dir,
-        "phone-raw.mp4",
-        &["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=2"],
-        &[],
-    );
+    let silent = make(dir, "silent.mp4", (640, 360), 2, false);
+    let huge = make(dir, "huge.mp4", (3840, 2160), 1, false);
+    let landscape = make(dir, "phone-raw.mp4", (1280, 720), 2, false);
     // A phone video: stored landscape, displayed portrait through its rotation matrix.
     let phone = dir.join("phone.mov");
     let out = Command::new("ffmpeg")

@@ -2,12 +2,11 @@
 //! ffmpeg, and what it writes is read back with ffprobe.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use vodpipe_core::ports::{Policy, Prober};
 use vodpipe_core::{Action, JobContext, JobStatus, Video, VideoStatus};
-use vodpipe_embedded::ffmpeg::{run, translate};
+use vodpipe_embedded::ffmpeg::{run, test_pattern, translate};
 use vodpipe_embedded::ffprobe::FfprobeProber;
 use vodpipe_plugin_artifacts::builtin_bundle;
 use vodpipe_policy::MemoryFiles;
@@ -25,32 +24,8 @@ fn policy() -> LoadedPolicy {
 
 fn make_source(dir: &Path, size: &str, seconds: u32) -> PathBuf {
     let path = dir.join(format!("source-{size}.mp4"));
-    let out = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("testsrc2=size={size}:rate=30:duration={seconds}"),
-        ])
-        .args(["-f", "lavfi", "-i", &format!("sine=frequency=440:duration={seconds}")])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-        ])
-        .arg(&path)
-        .output()
-        .expect("ffmpeg is installed (scripts/test installs it)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (width, height) = size.split_once('x').unwrap();
+    test_pattern(&path, width.parse().unwrap(), height.parse().unwrap(), seconds, true).unwrap();
     path
 }
 
