@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use vodpipe_policy::{BundleFiles, DirFiles, MemoryFiles, parse_ladder};
+use vodpipe_policy::{BundleFiles, DirFiles, parse_ladder};
 use vodpipe_runtime::reload::{LoadError, load};
 use vodpipe_runtime::{Limits, PluginRuntime};
 
@@ -37,10 +37,7 @@ pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
 pub fn files(dir: Option<&Path>) -> Box<dyn BundleFiles> {
     match dir {
         Some(dir) => Box::new(DirFiles(dir.to_owned())),
-        None => Box::new(MemoryFiles {
-            label: "<built-in>".into(),
-            files: vodpipe_plugin_artifacts::builtin_bundle().into_iter().collect(),
-        }),
+        None => Box::new(vodpipe_plugin_artifacts::builtin_files()),
     }
 }
 

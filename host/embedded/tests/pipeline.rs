@@ -1,6 +1,8 @@
 //! The embedded pipeline end to end: disk store, SQLite videos and queue, the worker, real
 //! ffmpeg and the shipped plugins. Duplicates, crashes and poison messages included.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -15,19 +17,7 @@ use vodpipe_embedded::disk::DiskStore;
 use vodpipe_embedded::ffmpeg::test_pattern;
 use vodpipe_embedded::sqlite::Database;
 use vodpipe_embedded::worker::{QueueTranscoder, Worker, WorkerConfig, upload_event};
-use vodpipe_plugin_artifacts::builtin_bundle;
-use vodpipe_policy::MemoryFiles;
-use vodpipe_runtime::reload::load;
-use vodpipe_runtime::{Limits, LoadedPolicy, PluginRuntime};
-
-fn policy() -> LoadedPolicy {
-    let runtime: Arc<PluginRuntime> = PluginRuntime::new(None, Limits::default()).unwrap();
-    let files = MemoryFiles {
-        label: "builtin".into(),
-        files: builtin_bundle().into_iter().collect(),
-    };
-    load(&runtime, &files, None).unwrap()
-}
+use vodpipe_runtime::LoadedPolicy;
 
 fn sample(dir: &Path, size: &str) -> PathBuf {
     let path = dir.join(format!("{size}.mp4"));
@@ -68,7 +58,7 @@ fn setup() -> Setup {
     Setup {
         store: DiskStore::open(&root.join("data")).unwrap(),
         database: Database::open(&root.join("data/vodpipe.db"), Box::new(clock.clone())).unwrap(),
-        policy: policy(),
+        policy: common::policy(),
         clock,
         root,
         _dir: dir,

@@ -1,26 +1,15 @@
 //! The embedded transcoder runs the job document the shipped plugins write, with real
 //! ffmpeg, and what it writes is read back with ffprobe.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use vodpipe_core::ports::{Policy, Prober};
 use vodpipe_core::{Action, JobContext, JobStatus, Video, VideoStatus};
 use vodpipe_embedded::ffmpeg::{run, test_pattern, translate};
 use vodpipe_embedded::ffprobe::FfprobeProber;
-use vodpipe_plugin_artifacts::builtin_bundle;
-use vodpipe_policy::MemoryFiles;
-use vodpipe_runtime::reload::load;
-use vodpipe_runtime::{Limits, LoadedPolicy, PluginRuntime};
-
-fn policy() -> LoadedPolicy {
-    let runtime: Arc<PluginRuntime> = PluginRuntime::new(None, Limits::default()).unwrap();
-    let files = MemoryFiles {
-        label: "builtin".into(),
-        files: builtin_bundle().into_iter().collect(),
-    };
-    load(&runtime, &files, None).unwrap()
-}
+use vodpipe_runtime::LoadedPolicy;
 
 fn make_source(dir: &Path, size: &str, seconds: u32) -> PathBuf {
     let path = dir.join(format!("source-{size}.mp4"));
@@ -36,7 +25,7 @@ struct Transcoded {
 }
 
 fn transcode(dir: &Path, source: &Path) -> Transcoded {
-    let policy = policy();
+    let policy = common::policy();
     let probe = FfprobeProber::default().probe(source).unwrap();
     let plan = policy.plan(&probe).unwrap();
     let out = dir.join("media/video-1");
@@ -156,7 +145,7 @@ fn a_370_line_source_becomes_two_variants() {
 
 #[test]
 fn unsupported_settings_are_refused_with_their_paths() {
-    let policy = policy();
+    let policy = common::policy();
     let plan = policy.plan(&vodpipe_core::Probe::from_size(1280, 720)).unwrap();
     let context = JobContext {
         video_id: "v".into(),
@@ -193,7 +182,7 @@ fn unsupported_settings_are_refused_with_their_paths() {
 fn a_source_ffmpeg_cannot_decode_fails_the_job_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let source = make_source(dir.path(), "640x360", 2);
-    let policy = policy();
+    let policy = common::policy();
     let plan = policy.plan(&vodpipe_core::Probe::from_size(640, 360)).unwrap();
     let broken = dir.path().join("broken.mp4");
     let bytes = std::fs::read(&source).unwrap();

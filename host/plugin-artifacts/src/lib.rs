@@ -85,7 +85,12 @@ pub const LADDERS: &[(&str, &str)] = &[
     ("per-title", include_str!("../../../ladders/per-title.toml")),
 ];
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+pub use vodpipe_policy::bundle::sha256_hex;
+
+/// The built-in bundle as bundle files, ready for `Bundle::load`.
+pub fn builtin_files() -> vodpipe_policy::MemoryFiles {
+    vodpipe_policy::MemoryFiles {
+        label: "<built-in>".into(),
+        files: builtin_bundle().into_iter().collect(),
+    }
 }

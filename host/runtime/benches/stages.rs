@@ -10,16 +10,13 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use vodpipe_core::ports::Policy;
 use vodpipe_core::{JobContext, JobOutput, JobResult, JobStatus, Probe, Video, VideoStatus};
 use vodpipe_ladder_math as native;
-use vodpipe_plugin_artifacts::builtin_bundle;
+use vodpipe_plugin_artifacts::builtin_files;
 use vodpipe_policy::MemoryFiles;
 use vodpipe_runtime::reload::load;
 use vodpipe_runtime::{Limits, LoadedPolicy, PluginRuntime};
 
 fn files() -> MemoryFiles {
-    MemoryFiles {
-        label: "builtin".into(),
-        files: builtin_bundle().into_iter().collect(),
-    }
+    builtin_files()
 }
 
 fn source() -> Probe {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use sha2::{Digest, Sha256};
+use vodpipe_policy::bundle::sha256_hex;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -123,7 +123,7 @@ impl ArtifactCache {
         let mut file = Vec::with_capacity(HEADER_LEN + body.len());
         file.extend_from_slice(MAGIC);
         file.extend_from_slice(sha256.as_bytes());
-        file.extend_from_slice(hex(&Sha256::digest(&body)).as_bytes());
+        file.extend_from_slice(sha256_hex(&body).as_bytes());
         file.extend_from_slice(&body);
         if let Err(e) = write_atomically(path, &file) {
             // A read-only or full cache costs a recompile next time, nothing more.
@@ -143,7 +143,7 @@ fn verify<'a>(bytes: &'a [u8], sha256: &str) -> Result<&'a [u8], &'static str> {
         return Err("built from another plugin");
     }
     let body = &bytes[HEADER_LEN..];
-    if bytes[72..136] != *hex(&Sha256::digest(body)).as_bytes() {
+    if bytes[72..136] != *sha256_hex(body).as_bytes() {
         return Err("body does not match its hash");
     }
     Ok(body)
@@ -156,8 +156,4 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

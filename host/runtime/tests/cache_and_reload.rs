@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{Spec, guest, source};
-use sha2::{Digest, Sha256};
 use vodpipe_core::ports::Policy;
 use vodpipe_plugin_artifacts::{builtin_bundle, sha256_hex};
 use vodpipe_runtime::reload::{LoadError, Reload};
@@ -68,11 +67,7 @@ fn an_artifact_of_another_plugin_or_engine_is_recompiled() {
     let body = foreign_engine.precompile_component(guest("ladder-table").wasm).unwrap();
     let mut file = b"VPCWASM1".to_vec();
     file.extend_from_slice(planner_sha.as_bytes());
-    file.extend(
-        Sha256::digest(&body)
-            .iter()
-            .flat_map(|b| format!("{b:02x}").into_bytes()),
-    );
+    file.extend_from_slice(sha256_hex(&body).as_bytes());
     file.extend_from_slice(&body);
     std::fs::write(&planner_path, file).unwrap();
     assert_eq!(load_and_plan(&cached_runtime(dir.path())).compiled, 1);
