@@ -62,17 +62,20 @@ impl Pipeline<'_> {
         if record.status != VideoStatus::Processing {
             return Ok(UploadOutcome::AlreadyFinal);
         }
-        let probe = match self.store.probe(key) {
-            Ok(probe) => probe,
-            Err(ProbeError::NotAVideo(why)) => return self.fail(key, why),
-            Err(ProbeError::Unavailable(why)) => return Err(Unavailable(why)),
-        };
+        // A redelivery after the job was claimed reuses its plan: no second probe.
         let plan = match (&record.plan, record.job_id.is_some()) {
             (Some(plan), true) => plan.clone(),
-            _ => match self.policy.plan(&probe) {
-                Ok(plan) => plan,
-                Err(e) => return self.fail(key, format!("the encoding policy could not plan this video ({e})")),
-            },
+            _ => {
+                let probe = match self.store.probe(key) {
+                    Ok(probe) => probe,
+                    Err(ProbeError::NotAVideo(why)) => return self.fail(key, why),
+                    Err(ProbeError::Unavailable(why)) => return Err(Unavailable(why)),
+                };
+                match self.policy.plan(&probe) {
+                    Ok(plan) => plan,
+                    Err(e) => return self.fail(key, format!("the encoding policy could not plan this video ({e})")),
+                }
+            }
         };
         let context = JobContext {
             video_id: key.to_owned(),
