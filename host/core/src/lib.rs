@@ -4,6 +4,7 @@
 //! Nothing here knows about wasmtime, AWS, HTTP or SQLite.
 
 pub mod action;
+pub mod auth;
 pub mod event;
 pub mod job;
 pub mod ladder;
@@ -20,4 +21,4 @@ pub use ladder::{LadderPreset, Rung};
 pub use plan::{Plan, Rendition, Thumbnail};
 pub use probe::Probe;
 pub use stage::{ConfigProblem, PluginError, PluginFailure, Stage};
-pub use video::{Outcome, Video, VideoRecord, VideoStatus};
+pub use video::{Cursor, Described, Details, Outcome, Page, Video, VideoRecord, VideoStatus, ulid_time_ms};

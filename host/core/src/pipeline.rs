@@ -46,6 +46,12 @@ pub enum JobStateOutcome {
     Ignored(&'static str),
 }
 
+/// A video's creation time: the time in its ULID (minted when the upload was requested), so
+/// the record is the same whichever of the upload event and the API call creates it.
+pub fn created_at_ms(video_id: &str, clock: &dyn Clock) -> u64 {
+    crate::video::ulid_time_ms(video_id).unwrap_or_else(|| clock.now_ms())
+}
+
 /// A job's id is derived from its video, so a resubmission is recognisably the same job.
 pub fn job_id(video_id: &str) -> String {
     format!("{video_id}-hls")
@@ -56,9 +62,9 @@ impl Pipeline<'_> {
         let Some(meta) = self.store.head(key)? else {
             return Ok(UploadOutcome::NoSuchObject);
         };
-        let record = self
-            .repository
-            .create_if_absent(&VideoRecord::new(key, meta.user_id, self.clock.now_ms()))?;
+        let record =
+            self.repository
+                .create_if_absent(&VideoRecord::new(key, meta.user_id, created_at_ms(key, self.clock)))?;
         if record.status != VideoStatus::Processing {
             return Ok(UploadOutcome::AlreadyFinal);
         }
@@ -99,6 +105,9 @@ impl Pipeline<'_> {
 
     pub fn on_job_state(&self, change: &JobStateChange) -> Result<JobStateOutcome, Unavailable> {
         let Some(record) = self.repository.get(&change.video_id)? else {
+            // Every submitted job has a record, so the video was deleted while it was
+            // transcoding: whatever the job published is removed too.
+            self.store.delete_media(&change.video_id)?;
             return Ok(JobStateOutcome::Ignored("no such video"));
         };
         if record.status != VideoStatus::Processing {

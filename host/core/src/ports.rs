@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::video::{Outcome, VideoRecord};
+use crate::video::{Cursor, Described, Details, Outcome, Page, VideoRecord};
 use crate::{Action, JobContext, JobDocument, JobResult, LadderPreset, Plan, PluginError, Probe, Video};
 
 /// Learns a source's size, duration, rotation and streams.
@@ -51,6 +51,8 @@ pub trait ObjectStore: Send + Sync {
     /// Probes the upload `key`.
     fn probe(&self, key: &str) -> Result<Probe, ProbeError>;
     fn delete_source(&self, key: &str) -> Result<(), Unavailable>;
+    /// Removes everything published for a video (its output prefix).
+    fn delete_media(&self, video_id: &str) -> Result<(), Unavailable>;
 }
 
 /// Video records. Every change is conditional, so repeated or out-of-order events cannot
@@ -63,6 +65,44 @@ pub trait VideoRepository: Send + Sync {
     fn claim_job(&self, id: &str, job_id: &str, plan: &Plan) -> Result<bool, Unavailable>;
     /// Applies the final state of a processing video; false if it was no longer processing.
     fn finish(&self, id: &str, outcome: &Outcome) -> Result<bool, Unavailable>;
+    /// Adds the uploader's details: creates the record (`processing`) if the upload event
+    /// has not, completes it if it has. Never changes another user's record or details
+    /// already given.
+    fn describe(
+        &self,
+        id: &str,
+        user_id: &str,
+        details: &Details,
+        created_at_ms: u64,
+    ) -> Result<Described, Unavailable>;
+    /// `done` videos with details, newest first.
+    fn list_done(&self, after: Option<&Cursor>, limit: usize) -> Result<Page, Unavailable>;
+    /// A user's videos in every status, newest first.
+    fn list_owned(&self, user_id: &str, after: Option<&Cursor>, limit: usize) -> Result<Page, Unavailable>;
+    /// Removes a record; false if there was none.
+    fn delete_video(&self, id: &str) -> Result<bool, Unavailable>;
+}
+
+/// A local account (embedded mode; AWS mode keeps accounts in Cognito).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub user_id: String,
+    pub username: String,
+    /// A PHC string (`$argon2id$…`).
+    pub password_hash: String,
+    pub created_at_ms: u64,
+}
+
+/// Local accounts and their refresh tokens. Tokens are stored as hashes only.
+pub trait AccountStore: Send + Sync {
+    /// Stores a new account; false if the username is taken (compared case-insensitively).
+    fn create_account(&self, account: &Account) -> Result<bool, Unavailable>;
+    fn find_account(&self, username: &str) -> Result<Option<Account>, Unavailable>;
+    fn find_account_by_id(&self, user_id: &str) -> Result<Option<Account>, Unavailable>;
+    fn store_refresh_token(&self, token_hash: &str, user_id: &str, expires_at_ms: u64) -> Result<(), Unavailable>;
+    /// Removes a refresh token and returns its user if it had not expired at `now_ms`:
+    /// each token is used once (the caller gets a new one).
+    fn take_refresh_token(&self, token_hash: &str, now_ms: u64) -> Result<Option<String>, Unavailable>;
 }
 
 /// Starts transcode jobs. Submitting the same `job_id` twice starts one job.

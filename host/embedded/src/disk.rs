@@ -51,6 +51,30 @@ impl DiskStore {
         self.root.join("media").join(video_id)
     }
 
+    /// A fresh temporary file in the uploads directory for an upload of `key` being received;
+    /// [`DiskStore::commit_upload`] publishes it, or the caller removes it.
+    pub fn upload_temp_path(&self, key: &str) -> io::Result<PathBuf> {
+        let path = self.upload_path(key)?;
+        let unique = ulid::Ulid::generate();
+        Ok(path.with_file_name(format!(".{key}.{unique}.part")))
+    }
+
+    /// Publishes a received upload: metadata first, then the object appears at once. Refuses
+    /// (`AlreadyExists`) if the key was uploaded before: one key, one upload.
+    pub fn commit_upload(&self, key: &str, received: &Path, user_id: Option<&str>) -> io::Result<()> {
+        let path = self.upload_path(key)?;
+        if path.exists() {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{key} was uploaded before"),
+            ));
+        }
+        let meta = json!({ "user-id": user_id }).to_string();
+        write_atomically(&path.with_extension("meta.json"), meta.as_bytes())?;
+        std::fs::hard_link(received, &path)?;
+        std::fs::remove_file(received)
+    }
+
     /// Stores an upload (copied from `source`) with its user metadata, atomically.
     pub fn put_upload(&self, key: &str, source: &Path, user_id: Option<&str>) -> io::Result<()> {
         let path = self.upload_path(key)?;
@@ -116,5 +140,15 @@ impl ObjectStore for DiskStore {
             }
         }
         Ok(())
+    }
+
+    fn delete_media(&self, video_id: &str) -> Result<(), Unavailable> {
+        if !valid_key(video_id) {
+            return Ok(());
+        }
+        match std::fs::remove_dir_all(self.media_dir(video_id)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(unavailable(e)),
+            _ => Ok(()),
+        }
     }
 }

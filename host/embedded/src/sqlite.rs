@@ -8,12 +8,21 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use vodpipe_core::ports::{Clock, IdGenerator, MessageQueue, QueuedMessage, Unavailable, VideoRepository};
-use vodpipe_core::{Outcome, Plan, VideoRecord, VideoStatus};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use vodpipe_core::ports::{
+    Account, AccountStore, Clock, IdGenerator, MessageQueue, QueuedMessage, Unavailable, VideoRepository,
+};
+use vodpipe_core::{Cursor, Described, Details, Outcome, Page, Plan, VideoRecord, VideoStatus};
 
 pub struct Database {
+    /// The one writer (SQLite allows one at a time anyway).
     conn: Mutex<Connection>,
+    /// Read-only connections for listings: in WAL mode they read alongside the writer, so
+    /// API reads neither wait for the worker nor for each other.
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
     clock: Box<dyn Clock>,
 }
 
@@ -27,6 +36,9 @@ pub struct DeadLetter {
 fn db(e: rusqlite::Error) -> Unavailable {
     Unavailable(format!("database: {e}"))
 }
+
+/// Enough for the API's worker threads on a small machine.
+const READERS: usize = 4;
 
 const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
@@ -45,6 +57,19 @@ CREATE TABLE IF NOT EXISTS videos (
     playback_path TEXT,
     thumbnail_path TEXT,
     duration_ms INTEGER
+);
+CREATE INDEX IF NOT EXISTS videos_done ON videos (created_at_ms DESC, id DESC) WHERE status = 'done' AND title IS NOT NULL;
+CREATE INDEX IF NOT EXISTS videos_owned ON videos (user_id, created_at_ms DESC, id DESC);
+CREATE TABLE IF NOT EXISTS accounts (
+    user_id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES accounts (user_id) ON DELETE CASCADE,
+    expires_at_ms INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS queue (
     id INTEGER PRIMARY KEY,
@@ -69,10 +94,32 @@ impl Database {
     pub fn open(path: &Path, clock: Box<dyn Clock>) -> Result<Self, Unavailable> {
         let conn = Connection::open(path).map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let reader = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+                )?;
+                reader.busy_timeout(std::time::Duration::from_secs(5))?;
+                Ok(Mutex::new(reader))
+            })
+            .collect::<rusqlite::Result<_>>()
+            .map_err(db)?;
         Ok(Self {
             conn: Mutex::new(conn),
+            readers,
+            next_reader: AtomicUsize::new(0),
             clock,
         })
+    }
+
+    /// Runs a read on a free reader connection (or waits for the next one in turn).
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, Unavailable> {
+        let reader = self.readers.iter().find_map(|r| r.try_lock().ok()).unwrap_or_else(|| {
+            let turn = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+            self.readers[turn].lock().unwrap_or_else(|e| e.into_inner())
+        });
+        f(&reader).map_err(db)
     }
 
     fn now(&self) -> i64 {
@@ -317,5 +364,169 @@ impl VideoRepository for Database {
             )
             .map_err(db)?;
         Ok(n == 1)
+    }
+
+    fn describe(
+        &self,
+        id: &str,
+        user_id: &str,
+        details: &Details,
+        created_at_ms: u64,
+    ) -> Result<Described, Unavailable> {
+        let mut conn = self.conn.lock().unwrap();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let existing: Option<(Option<String>, Option<String>)> = tx
+            .query_row("SELECT user_id, title FROM videos WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(db)?;
+        let created = match existing {
+            None => {
+                tx.execute(
+                    "INSERT INTO videos (id, user_id, title, description, status, created_at_ms) VALUES (?1, ?2, ?3, ?4, 'processing', ?5)",
+                    params![id, user_id, details.title, details.description, created_at_ms as i64],
+                )
+                .map_err(db)?;
+                true
+            }
+            Some((owner, _)) if owner.as_deref() != Some(user_id) => return Ok(Described::NotOwner),
+            Some((_, Some(_))) => return Ok(Described::AlreadyDescribed),
+            Some((_, None)) => {
+                tx.execute(
+                    "UPDATE videos SET title = ?2, description = ?3 WHERE id = ?1",
+                    params![id, details.title, details.description],
+                )
+                .map_err(db)?;
+                false
+            }
+        };
+        let record = tx
+            .query_row("SELECT * FROM videos WHERE id = ?1", [id], read_record)
+            .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(if created {
+            Described::Created(record)
+        } else {
+            Described::Completed(record)
+        })
+    }
+
+    fn list_done(&self, after: Option<&Cursor>, limit: usize) -> Result<Page, Unavailable> {
+        self.read(|conn| {
+            let (ms, id) = cursor_bounds(after);
+            let mut statement = conn.prepare_cached(
+                "SELECT * FROM videos WHERE status = 'done' AND title IS NOT NULL
+                 AND (created_at_ms, id) < (?1, ?2) ORDER BY created_at_ms DESC, id DESC LIMIT ?3",
+            )?;
+            let rows = statement.query_map(params![ms, id, limit as i64 + 1], read_record)?;
+            Ok(page(rows.collect::<rusqlite::Result<_>>()?, limit))
+        })
+    }
+
+    fn list_owned(&self, user_id: &str, after: Option<&Cursor>, limit: usize) -> Result<Page, Unavailable> {
+        self.read(|conn| {
+            let (ms, id) = cursor_bounds(after);
+            let mut statement = conn.prepare_cached(
+                "SELECT * FROM videos WHERE user_id = ?4
+                 AND (created_at_ms, id) < (?1, ?2) ORDER BY created_at_ms DESC, id DESC LIMIT ?3",
+            )?;
+            let rows = statement.query_map(params![ms, id, limit as i64 + 1, user_id], read_record)?;
+            Ok(page(rows.collect::<rusqlite::Result<_>>()?, limit))
+        })
+    }
+
+    fn delete_video(&self, id: &str) -> Result<bool, Unavailable> {
+        let conn = self.conn.lock().unwrap();
+        Ok(conn.execute("DELETE FROM videos WHERE id = ?1", [id]).map_err(db)? == 1)
+    }
+}
+
+/// The keyset bound of a listing: everything strictly older than the cursor (or all).
+fn cursor_bounds(after: Option<&Cursor>) -> (i64, String) {
+    match after {
+        Some(cursor) => (cursor.created_at_ms.min(i64::MAX as u64) as i64, cursor.id.clone()),
+        None => (i64::MAX, String::new()),
+    }
+}
+
+/// `rows` holds up to `limit + 1` records; the extra one only says another page follows.
+fn page(mut rows: Vec<VideoRecord>, limit: usize) -> Page {
+    let next = (rows.len() > limit).then(|| {
+        rows.truncate(limit);
+        rows.last().map(Cursor::after)
+    });
+    Page {
+        videos: rows,
+        next: next.flatten(),
+    }
+}
+
+fn read_account(r: &rusqlite::Row) -> rusqlite::Result<Account> {
+    Ok(Account {
+        user_id: r.get("user_id")?,
+        username: r.get("username")?,
+        password_hash: r.get("password_hash")?,
+        created_at_ms: r.get::<_, i64>("created_at_ms")? as u64,
+    })
+}
+
+impl AccountStore for Database {
+    fn create_account(&self, account: &Account) -> Result<bool, Unavailable> {
+        let conn = self.conn.lock().unwrap();
+        let n = conn
+            .execute(
+                "INSERT INTO accounts (user_id, username, password_hash, created_at_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
+                params![
+                    account.user_id,
+                    account.username,
+                    account.password_hash,
+                    account.created_at_ms as i64
+                ],
+            )
+            .map_err(db)?;
+        Ok(n == 1)
+    }
+
+    fn find_account(&self, username: &str) -> Result<Option<Account>, Unavailable> {
+        self.read(|conn| {
+            conn.query_row("SELECT * FROM accounts WHERE username = ?1", [username], read_account)
+                .optional()
+        })
+    }
+
+    fn find_account_by_id(&self, user_id: &str) -> Result<Option<Account>, Unavailable> {
+        self.read(|conn| {
+            conn.query_row("SELECT * FROM accounts WHERE user_id = ?1", [user_id], read_account)
+                .optional()
+        })
+    }
+
+    fn store_refresh_token(&self, token_hash: &str, user_id: &str, expires_at_ms: u64) -> Result<(), Unavailable> {
+        let conn = self.conn.lock().unwrap();
+        conn.execute(
+            "INSERT INTO refresh_tokens (token_hash, user_id, expires_at_ms) VALUES (?1, ?2, ?3)",
+            params![token_hash, user_id, expires_at_ms as i64],
+        )
+        .map_err(db)?;
+        // Expired tokens are of no use to anyone: sweep them as new ones arrive.
+        conn.execute("DELETE FROM refresh_tokens WHERE expires_at_ms <= ?1", [self.now()])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn take_refresh_token(&self, token_hash: &str, now_ms: u64) -> Result<Option<String>, Unavailable> {
+        let conn = self.conn.lock().unwrap();
+        conn.query_row(
+            "DELETE FROM refresh_tokens WHERE token_hash = ?1 RETURNING user_id, expires_at_ms",
+            [token_hash],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+        )
+        .optional()
+        .map(|found| found.and_then(|(user, expires)| (expires as u64 > now_ms).then_some(user)))
+        .map_err(db)
     }
 }
