@@ -1,0 +1,680 @@
+//! Verifies Amazon Cognito user-pool JWTs (AWS mode), following "Verifying a JSON Web Token" in the
+//! Cognito developer guide.
+//!
+//! What a token must be, in the order it is checked:
+//! 1. Three dot-separated base64url parts, at most [`MAX_TOKEN_LEN`] bytes in all.
+//! 2. Header: `alg` exactly `RS256` (Cognito signs nothing else, so `none`, `HS256` and the rest are
+//!    refused before any key is looked at) and a `kid`.
+//! 3. `iss` equal to the configured issuer, byte for byte. This is checked on the still unverified
+//!    payload first, so tokens from another pool or provider never cause JWKS traffic.
+//! 4. Signature, with the JWK whose `kid` the header names.
+//! 5. On the verified payload: `iss` again, `token_use` (`access` or `id`) as configured, `client_id`
+//!    (access tokens) or `aud` (ID tokens) equal to the app client id, `exp` not passed (allowing
+//!    [`CognitoConfig::leeway`]; a passed `exp` is [`AuthError::Expired`], everything else
+//!    [`AuthError::Invalid`]), and a non-empty `sub`, which becomes [`Caller::user_id`]. The username
+//!    comes from `username` (access) or `cognito:username` (ID) and is optional.
+//!
+//! Claims are checked here rather than by `jsonwebtoken`'s `Validation` (which only checks the
+//! signature and algorithm) so each failure has its own short reason and `iss` is compared exactly.
+//!
+//! The key set is fetched with reqwest (no redirects, a timeout, a size cap) and kept in memory:
+//! - Readers take a snapshot behind a short, never-awaited lock; fetches go through an async mutex,
+//!   so one runs at a time and requests that queued behind it use its result instead of fetching
+//!   again (a burst of requests on a cold cache makes one fetch).
+//! - A `kid` not in the set triggers a refetch (Cognito rotated its keys), at most once per
+//!   [`CognitoConfig::refetch_cooldown`] counted between such kid-triggered fetches, so made-up
+//!   `kid`s cannot hammer the endpoint.
+//! - After [`CognitoConfig::cache_ttl`] the set is refreshed by whichever request notices first
+//!   (others keep using the old set meanwhile); a failed refresh keeps the old keys and is retried
+//!   no sooner than the cooldown.
+//! - With no keys at all (never fetched, or every fetch failed) each request may try again, still
+//!   one fetch at a time; while that fails requests get [`AuthError::Unavailable`].
+//! - Entries that are not usable RSA signing keys (other `kty`, `use` not `sig`, `alg` not `RS256`,
+//!   bad base64, modulus outside 2048..=8192 bits, exponent even or below 3) are skipped with a warning. A
+//!   response with no usable key at all counts as a failed fetch and does not replace a good set.
+//!
+//! Default leeway on `exp` is 30 s: enough for ordinary clock skew between hosts, small against
+//! Cognito's shortest token lifetime (5 min). Nothing here panics on any input.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex as StdMutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use vodpipe_core::auth::{AuthError, AuthFuture, Authenticator, Caller};
+
+/// Longest token accepted, in bytes; longer input is refused before any decoding.
+pub const MAX_TOKEN_LEN: usize = 32 * 1024;
+/// Largest JWKS response read, in bytes (Cognito's is well under 2 KiB).
+const MAX_JWKS_LEN: usize = 256 * 1024;
+
+/// Which Cognito token the API expects in `Authorization: Bearer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenUse {
+    /// Access token: `token_use` is `access`, the app client is in `client_id`.
+    Access,
+    /// ID token: `token_use` is `id`, the app client is in `aud`.
+    Id,
+}
+
+impl TokenUse {
+    /// The value of the `token_use` claim: `"access"` or `"id"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenUse::Access => "access",
+            TokenUse::Id => "id",
+        }
+    }
+}
+
+impl fmt::Display for TokenUse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TokenUse {
+    type Err = CognitoSetupError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "access" => Ok(TokenUse::Access),
+            "id" => Ok(TokenUse::Id),
+            _ => Err(CognitoSetupError::Config(format!(
+                "token_use must be \"access\" or \"id\", not {s:?}"
+            ))),
+        }
+    }
+}
+
+/// Where tokens come from and how keys are cached. Build with [`CognitoConfig::new`] or
+/// [`CognitoConfig::for_user_pool`] and override fields with struct update syntax.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CognitoConfig {
+    /// `https://cognito-idp.{region}.amazonaws.com/{userPoolId}`, compared exactly with `iss`
+    /// (so no trailing slash).
+    pub issuer: String,
+    /// The app client id: `client_id` of access tokens, `aud` of ID tokens.
+    pub client_id: String,
+    /// Which kind of token is accepted.
+    pub token_use: TokenUse,
+    /// Where the key set is; `None` means `{issuer}/.well-known/jwks.json`. Tests point it at a
+    /// local server.
+    pub jwks_url: Option<String>,
+    /// Least time between two JWKS fetches triggered by unknown `kid`s, and between retries of a
+    /// failed refresh while old keys are still in use. Default 60 s.
+    pub refetch_cooldown: Duration,
+    /// How long a fetched key set is used before it is refreshed. Default 1 h.
+    pub cache_ttl: Duration,
+    /// Clock skew allowed on `exp`. Default 30 s.
+    pub leeway: Duration,
+    /// Timeout of one JWKS request (connecting included). Default 5 s.
+    pub fetch_timeout: Duration,
+}
+
+impl CognitoConfig {
+    pub const DEFAULT_REFETCH_COOLDOWN: Duration = Duration::from_secs(60);
+    pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60 * 60);
+    pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
+    pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// A configuration with the default JWKS location, cache and leeway.
+    pub fn new(issuer: impl Into<String>, client_id: impl Into<String>, token_use: TokenUse) -> Self {
+        CognitoConfig {
+            issuer: issuer.into(),
+            client_id: client_id.into(),
+            token_use,
+            jwks_url: None,
+            refetch_cooldown: Self::DEFAULT_REFETCH_COOLDOWN,
+            cache_ttl: Self::DEFAULT_CACHE_TTL,
+            leeway: Self::DEFAULT_LEEWAY,
+            fetch_timeout: Self::DEFAULT_FETCH_TIMEOUT,
+        }
+    }
+
+    /// [`CognitoConfig::new`] with the issuer of user pool `user_pool_id` in `region`
+    /// (for example `eu-west-1` and `eu-west-1_AbCdEf123`).
+    pub fn for_user_pool(region: &str, user_pool_id: &str, client_id: impl Into<String>, token_use: TokenUse) -> Self {
+        Self::new(
+            format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"),
+            client_id,
+            token_use,
+        )
+    }
+
+    /// The URL the key set is fetched from: `jwks_url`, or `{issuer}/.well-known/jwks.json`.
+    pub fn effective_jwks_url(&self) -> String {
+        match &self.jwks_url {
+            Some(url) => url.clone(),
+            None => format!("{}/.well-known/jwks.json", self.issuer),
+        }
+    }
+}
+
+/// Why a [`CognitoAuthenticator`] could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CognitoSetupError {
+    #[error("invalid Cognito configuration: {0}")]
+    Config(String),
+    #[error("cannot build the HTTP client for the JWKS: {0}")]
+    HttpClient(String),
+}
+
+/// Verifies Cognito user-pool tokens against the pool's JWKS. Cheap to share behind an `Arc`;
+/// all methods take `&self`.
+pub struct CognitoAuthenticator {
+    config: CognitoConfig,
+    jwks_url: String,
+    http: reqwest::Client,
+    validation: Validation,
+    /// What requests read. Never held across an await.
+    state: StdMutex<KeyState>,
+    /// Held for the duration of a fetch: one at a time.
+    fetch_lock: tokio::sync::Mutex<()>,
+}
+
+#[derive(Clone, Default)]
+struct KeyState {
+    keys: Arc<HashMap<String, DecodingKey>>,
+    /// Last successful fetch.
+    fetched_at: Option<Instant>,
+    /// Fetch attempts so far, successful or not: lets requests that waited for a fetch see that
+    /// one happened meanwhile.
+    attempts: u64,
+    last_attempt: Option<Instant>,
+    last_kid_refetch: Option<Instant>,
+    /// Why the last attempt failed, if it did.
+    last_error: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Trigger {
+    NoKeys,
+    UnknownKid,
+    Expired,
+    Forced,
+}
+
+impl fmt::Debug for CognitoAuthenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CognitoAuthenticator")
+            .field("config", &self.config)
+            .field("jwks_url", &self.jwks_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CognitoAuthenticator {
+    /// Checks the configuration and builds the HTTP client. Fetches nothing: keys are loaded on
+    /// first use, or by [`CognitoAuthenticator::refresh_keys`].
+    pub fn new(config: CognitoConfig) -> Result<Self, CognitoSetupError> {
+        if config.issuer.is_empty() {
+            return Err(CognitoSetupError::Config("issuer is empty".into()));
+        }
+        if config.issuer.ends_with('/') {
+            return Err(CognitoSetupError::Config(
+                "issuer must not end with '/' (it is compared exactly with the iss claim)".into(),
+            ));
+        }
+        if config.client_id.is_empty() {
+            return Err(CognitoSetupError::Config("client_id is empty".into()));
+        }
+        let jwks_url = config.effective_jwks_url();
+        let parsed = reqwest::Url::parse(&jwks_url)
+            .map_err(|e| CognitoSetupError::Config(format!("JWKS URL {jwks_url:?} is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "https" | "http") {
+            return Err(CognitoSetupError::Config(format!(
+                "JWKS URL {jwks_url:?} is not http(s)"
+            )));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(config.fetch_timeout)
+            .connect_timeout(config.fetch_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("vodpipe-auth/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| CognitoSetupError::HttpClient(e.to_string()))?;
+
+        let mut validation = Validation::new(Algorithm::RS256);
+        // Claims are checked by `check_claims`; jsonwebtoken only verifies alg and signature.
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+
+        Ok(CognitoAuthenticator {
+            config,
+            jwks_url,
+            http,
+            validation,
+            state: StdMutex::new(KeyState::default()),
+            fetch_lock: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    pub fn config(&self) -> &CognitoConfig {
+        &self.config
+    }
+
+    /// Fetches the key set now, whatever the cache says (for example at startup, to fail early on
+    /// a wrong URL). Returns how many usable keys are cached afterwards; on failure the previous
+    /// keys, if any, stay in use.
+    pub async fn refresh_keys(&self) -> Result<usize, AuthError> {
+        let _fetching = self.fetch_lock.lock().await;
+        let state = self.fetch_locked(Trigger::Forced).await;
+        match state.last_error {
+            None => Ok(state.keys.len()),
+            Some(reason) => Err(AuthError::Unavailable(reason)),
+        }
+    }
+
+    /// The whole check; see the module documentation.
+    async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        if token.is_empty() {
+            return Err(invalid("empty token"));
+        }
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(invalid("token too large"));
+        }
+        let mut parts = token.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(_signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid("not a JWT (expected three dot-separated parts)"));
+        };
+        if header_b64.is_empty() || payload_b64.is_empty() {
+            return Err(invalid("not a JWT (empty header or payload)"));
+        }
+
+        let header: RawHeader = decode_json_part(header_b64).ok_or_else(|| invalid("malformed header"))?;
+        match header.alg.as_deref() {
+            Some("RS256") => {}
+            Some(other) => {
+                return Err(invalid(format!(
+                    "alg {} is not accepted, expected RS256",
+                    printable(other)
+                )));
+            }
+            None => return Err(invalid("missing alg")),
+        }
+        let kid = match header.kid.as_deref() {
+            Some(kid) if !kid.is_empty() => kid,
+            _ => return Err(invalid("missing kid")),
+        };
+
+        // Not yet verified: only the issuer is looked at before the signature is checked, so
+        // foreign tokens never cause JWKS traffic. The signature covers these very bytes, so once
+        // it is checked below this map is the verified payload.
+        let claims: Map<String, Value> = decode_json_part(payload_b64).ok_or_else(|| invalid("malformed payload"))?;
+        self.check_issuer(&claims)?;
+
+        let keys = self.keys_for(kid).await?;
+        let Some(key) = keys.get(kid) else {
+            return Err(invalid("unknown signing key"));
+        };
+        jsonwebtoken::decode::<serde::de::IgnoredAny>(token, key, &self.validation).map_err(|e| match e.kind() {
+            ErrorKind::InvalidSignature => invalid("bad signature"),
+            ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => invalid("alg is not accepted, expected RS256"),
+            ErrorKind::InvalidRsaKey(_) | ErrorKind::InvalidKeyFormat => invalid("signing key is unusable"),
+            _ => invalid("malformed token"),
+        })?;
+
+        self.check_claims(&claims)
+    }
+
+    fn check_issuer(&self, claims: &Map<String, Value>) -> Result<(), AuthError> {
+        match claims.get("iss") {
+            Some(Value::String(iss)) if *iss == self.config.issuer => Ok(()),
+            Some(_) => Err(invalid("wrong issuer")),
+            None => Err(invalid("missing iss")),
+        }
+    }
+
+    fn check_claims(&self, claims: &Map<String, Value>) -> Result<Caller, AuthError> {
+        self.check_issuer(claims)?;
+
+        let expected_use = self.config.token_use.as_str();
+        match claims.get("token_use") {
+            Some(Value::String(token_use)) if token_use == expected_use => {}
+            Some(Value::String(other)) => {
+                return Err(invalid(format!(
+                    "token_use is {}, expected {expected_use}",
+                    printable(other)
+                )));
+            }
+            Some(_) => return Err(invalid("token_use is not a string")),
+            None => return Err(invalid("missing token_use")),
+        }
+
+        let client_claim = match self.config.token_use {
+            TokenUse::Access => "client_id",
+            TokenUse::Id => "aud",
+        };
+        match claims.get(client_claim) {
+            Some(Value::String(client)) if *client == self.config.client_id => {}
+            Some(_) => return Err(invalid(format!("wrong {client_claim}"))),
+            None => return Err(invalid(format!("missing {client_claim}"))),
+        }
+
+        let exp = match claims.get("exp") {
+            Some(Value::Number(n)) => match (n.as_u64(), n.as_f64()) {
+                (Some(secs), _) => secs,
+                (None, Some(secs)) if secs.is_finite() && secs >= 0.0 => secs as u64,
+                _ => return Err(invalid("exp is not a valid time")),
+            },
+            Some(_) => return Err(invalid("exp is not a number")),
+            None => return Err(invalid("missing exp")),
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        if now >= exp.saturating_add(self.config.leeway.as_secs()) {
+            return Err(AuthError::Expired);
+        }
+
+        let user_id = match claims.get("sub") {
+            Some(Value::String(sub)) if !sub.is_empty() => sub.clone(),
+            _ => return Err(invalid("missing sub")),
+        };
+        let username_claim = match self.config.token_use {
+            TokenUse::Access => "username",
+            TokenUse::Id => "cognito:username",
+        };
+        let username = claims.get(username_claim).and_then(Value::as_str).map(str::to_owned);
+        Ok(Caller { user_id, username })
+    }
+
+    fn snapshot(&self) -> KeyState {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The key set to look `kid` up in, fetching it first when needed (see the module docs).
+    async fn keys_for(&self, kid: &str) -> Result<Arc<HashMap<String, DecodingKey>>, AuthError> {
+        let state = self.snapshot();
+
+        if state.keys.is_empty() {
+            let state = self.fetch_unless_done(state.attempts, Trigger::NoKeys).await;
+            if state.keys.is_empty() {
+                let reason = state.last_error.unwrap_or_else(|| "no signing keys loaded".into());
+                return Err(AuthError::Unavailable(reason));
+            }
+            return Ok(state.keys);
+        }
+
+        if state.keys.contains_key(kid) {
+            let stale = state.fetched_at.is_none_or(|at| at.elapsed() >= self.config.cache_ttl);
+            // After a failed refresh, wait out the cooldown before trying again.
+            let may_retry = state.last_error.is_none()
+                || state
+                    .last_attempt
+                    .is_none_or(|at| at.elapsed() >= self.config.refetch_cooldown);
+            if stale && may_retry {
+                // Whoever gets the lock refreshes; the others go on with the keys they have.
+                if let Ok(_fetching) = self.fetch_lock.try_lock() {
+                    let current = self.snapshot();
+                    if current.attempts != state.attempts {
+                        return Ok(current.keys);
+                    }
+                    return Ok(self.fetch_locked(Trigger::Expired).await.keys);
+                }
+            }
+            return Ok(state.keys);
+        }
+
+        let cooling = state
+            .last_kid_refetch
+            .is_some_and(|at| at.elapsed() < self.config.refetch_cooldown);
+        if cooling {
+            return Ok(state.keys);
+        }
+        Ok(self.fetch_unless_done(state.attempts, Trigger::UnknownKid).await.keys)
+    }
+
+    /// Waits for the fetch lock, then fetches unless another fetch was attempted since the caller
+    /// looked at the state (`seen_attempts`), in which case its outcome is returned.
+    async fn fetch_unless_done(&self, seen_attempts: u64, trigger: Trigger) -> KeyState {
+        let _fetching = self.fetch_lock.lock().await;
+        let current = self.snapshot();
+        if current.attempts != seen_attempts {
+            return current;
+        }
+        self.fetch_locked(trigger).await
+    }
+
+    /// Fetches and records the outcome. The caller holds `fetch_lock`.
+    async fn fetch_locked(&self, trigger: Trigger) -> KeyState {
+        let started = Instant::now();
+        let outcome = self.fetch_keys().await;
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.attempts += 1;
+        state.last_attempt = Some(started);
+        if trigger == Trigger::UnknownKid {
+            state.last_kid_refetch = Some(started);
+        }
+        match outcome {
+            Ok(keys) => {
+                tracing::info!(url = %self.jwks_url, keys = keys.len(), ?trigger, "fetched Cognito signing keys");
+                state.keys = Arc::new(keys);
+                state.fetched_at = Some(Instant::now());
+                state.last_error = None;
+            }
+            Err(FetchFailure { reason, detail }) => {
+                tracing::warn!(
+                    url = %self.jwks_url,
+                    %reason,
+                    detail = detail.as_deref().unwrap_or(""),
+                    ?trigger,
+                    cached_keys = state.keys.len(),
+                    "cannot fetch Cognito signing keys"
+                );
+                state.last_error = Some(reason);
+            }
+        }
+        state.clone()
+    }
+
+    async fn fetch_keys(&self) -> Result<HashMap<String, DecodingKey>, FetchFailure> {
+        let mut response = self
+            .http
+            .get(&self.jwks_url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(FetchFailure::http)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(format!("JWKS endpoint answered HTTP {}", status.as_u16()).into());
+        }
+        if response.content_length().is_some_and(|len| len > MAX_JWKS_LEN as u64) {
+            return Err("JWKS response too large".into());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(FetchFailure::http)? {
+            if body.len() + chunk.len() > MAX_JWKS_LEN {
+                return Err("JWKS response too large".into());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(parse_jwks(&body)?)
+    }
+}
+
+impl Authenticator for CognitoAuthenticator {
+    fn authenticate<'a>(&'a self, token: &'a str) -> AuthFuture<'a> {
+        Box::pin(self.verify(token))
+    }
+}
+
+#[derive(Deserialize)]
+struct RawHeader {
+    alg: Option<String>,
+    kid: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawJwks {
+    keys: Vec<Value>,
+}
+
+/// The fields of a JWK that matter here; anything else in it is ignored.
+#[derive(Deserialize)]
+struct RawJwk {
+    kty: Option<String>,
+    kid: Option<String>,
+    alg: Option<String>,
+    #[serde(rename = "use")]
+    use_: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+}
+
+/// Parses a JWKS document, keeping the usable RS256 signing keys by `kid`.
+fn parse_jwks(body: &[u8]) -> Result<HashMap<String, DecodingKey>, String> {
+    let jwks: RawJwks = serde_json::from_slice(body).map_err(|_| "JWKS response is not a key set".to_string())?;
+    let mut keys = HashMap::new();
+    for (index, entry) in jwks.keys.into_iter().enumerate() {
+        let shown_kid = entry
+            .get("kid")
+            .and_then(Value::as_str)
+            .map(printable)
+            .unwrap_or_default();
+        match usable_key(entry) {
+            Ok((kid, key)) => match keys.entry(kid) {
+                Entry::Vacant(slot) => {
+                    slot.insert(key);
+                }
+                Entry::Occupied(_) => tracing::warn!(index, kid = %shown_kid, "skipping JWK: duplicate kid"),
+            },
+            Err(reason) => tracing::warn!(index, kid = %shown_kid, reason, "skipping JWK"),
+        }
+    }
+    if keys.is_empty() {
+        return Err("JWKS has no usable RS256 signing key".into());
+    }
+    Ok(keys)
+}
+
+fn usable_key(entry: Value) -> Result<(String, DecodingKey), &'static str> {
+    let jwk: RawJwk = serde_json::from_value(entry).map_err(|_| "not a JWK object")?;
+    if jwk.kty.as_deref() != Some("RSA") {
+        return Err("kty is not RSA");
+    }
+    let kid = jwk.kid.filter(|kid| !kid.is_empty()).ok_or("no kid")?;
+    if jwk.use_.as_deref().is_some_and(|u| u != "sig") {
+        return Err("use is not sig");
+    }
+    if jwk.alg.as_deref().is_some_and(|alg| alg != "RS256") {
+        return Err("alg is not RS256");
+    }
+    let n = jwk
+        .n
+        .and_then(|n| URL_SAFE_NO_PAD.decode(n).ok())
+        .ok_or("n is missing or not base64url")?;
+    let e = jwk
+        .e
+        .and_then(|e| URL_SAFE_NO_PAD.decode(e).ok())
+        .ok_or("e is missing or not base64url")?;
+    let n = strip_leading_zeros(&n);
+    let e = strip_leading_zeros(&e);
+    let bits = match n.first() {
+        Some(first) => (n.len() - 1) * 8 + (8 - first.leading_zeros() as usize),
+        None => 0,
+    };
+    if !(2048..=8192).contains(&bits) {
+        return Err("modulus is not 2048 to 8192 bits");
+    }
+    if e.is_empty() || e.len() > 4 {
+        return Err("unusual public exponent");
+    }
+    let exponent = e.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    if exponent < 3 || exponent % 2 == 0 {
+        return Err("unusual public exponent");
+    }
+    Ok((kid, DecodingKey::from_rsa_raw_components(n, e)))
+}
+
+fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    &bytes[first..]
+}
+
+/// Base64url (unpadded) JSON, or `None`.
+fn decode_json_part<T: serde::de::DeserializeOwned>(part: &str) -> Option<T> {
+    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Untrusted text made safe to put in a reason or a log line: short, printable ASCII.
+fn printable(text: &str) -> String {
+    const MAX: usize = 32;
+    let mut out: String = text
+        .chars()
+        .take(MAX)
+        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .collect();
+    if text.chars().count() > MAX {
+        out.push('…');
+    }
+    out
+}
+
+/// Why a fetch failed: `reason` is short and safe to hand to callers; `detail` (the HTTP client's
+/// error chain, URL included) only goes to the log.
+struct FetchFailure {
+    reason: String,
+    detail: Option<String>,
+}
+
+impl FetchFailure {
+    fn http(error: reqwest::Error) -> Self {
+        let what = if error.is_timeout() {
+            "timed out"
+        } else if error.is_connect() {
+            "connection failed"
+        } else if error.is_body() || error.is_decode() {
+            "response body could not be read"
+        } else {
+            "request failed"
+        };
+        let mut detail = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            detail.push_str(": ");
+            detail.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        FetchFailure {
+            reason: format!("JWKS endpoint {what}"),
+            detail: Some(detail),
+        }
+    }
+}
+
+impl From<String> for FetchFailure {
+    fn from(reason: String) -> Self {
+        FetchFailure { reason, detail: None }
+    }
+}
+
+impl From<&str> for FetchFailure {
+    fn from(reason: &str) -> Self {
+        FetchFailure {
+            reason: reason.to_owned(),
+            detail: None,
+        }
+    }
+}
+
+fn invalid(reason: impl Into<String>) -> AuthError {
+    AuthError::Invalid(reason.into())
+}
