@@ -4,6 +4,7 @@
 mod plan;
 mod policy;
 mod process;
+mod serve;
 mod worker;
 
 use std::path::PathBuf;
@@ -30,6 +31,8 @@ enum Command {
     Process(process::ProcessArgs),
     /// Work the queue of a data directory: resume what a stopped process left, process new uploads.
     Worker(worker::WorkerArgs),
+    /// Serve the API, uploads and media, and process uploads as they arrive.
+    Serve(serve::ServeArgs),
     /// Check or create policy bundles.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Policy(command) => policy::run(command),
         Command::Process(args) => process::run(args),
         Command::Worker(args) => worker::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => code,

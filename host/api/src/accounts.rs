@@ -1,0 +1,103 @@
+//! Local accounts (embedded mode): sign up, sign in, refresh, sign out. Where a user pool
+//! signs users in (Cognito), these routes answer 404 and the front end talks to the pool.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use vodpipe_auth::local::{AccountError, LocalAccounts, Tokens};
+
+use crate::error::ApiError;
+use crate::extract::{Body, SignedIn};
+use crate::views::{Credentials, Me, RefreshRequest, TokensView};
+use crate::{ApiState, blocking};
+
+fn local(state: &ApiState) -> Result<Arc<LocalAccounts>, ApiError> {
+    state
+        .accounts
+        .clone()
+        .ok_or_else(|| ApiError::not_found("accounts are managed by the user pool here, not by this API"))
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        let message = e.to_string();
+        match e {
+            AccountError::InvalidUsername(_) | AccountError::WeakPassword(_) => ApiError::invalid(message),
+            AccountError::UsernameTaken => ApiError::conflict(message),
+            AccountError::BadCredentials => ApiError::unauthorized("bad_credentials", message),
+            AccountError::InvalidRefreshToken => ApiError::unauthorized("invalid_token", message),
+            AccountError::Unavailable(why) => ApiError::from(vodpipe_core::ports::Unavailable(why)),
+        }
+    }
+}
+
+fn view(tokens: Tokens) -> Json<TokensView> {
+    Json(TokensView {
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+        token_type: tokens.token_type.into(),
+        expires_in: tokens.expires_in,
+        user_id: tokens.user_id,
+        username: tokens.username,
+    })
+}
+
+/// Creates a local account and signs it in.
+#[utoipa::path(post, path = "/api/auth/signup", tag = "accounts", request_body = Credentials,
+    responses((status = 201, body = TokensView), (status = 400, body = crate::error::ErrorBody),
+              (status = 409, description = "username taken", body = crate::error::ErrorBody)))]
+pub async fn sign_up(
+    State(state): State<ApiState>,
+    Body(credentials): Body<Credentials>,
+) -> Result<(StatusCode, Json<TokensView>), ApiError> {
+    let accounts = local(&state)?;
+    // Password hashing takes tens of milliseconds of CPU: off the executor.
+    let tokens = blocking(move || Ok(accounts.sign_up(&credentials.username, &credentials.password)?)).await?;
+    Ok((StatusCode::CREATED, view(tokens)))
+}
+
+#[utoipa::path(post, path = "/api/auth/signin", tag = "accounts", request_body = Credentials,
+    responses((status = 200, body = TokensView), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn sign_in(
+    State(state): State<ApiState>,
+    Body(credentials): Body<Credentials>,
+) -> Result<Json<TokensView>, ApiError> {
+    let accounts = local(&state)?;
+    let tokens = blocking(move || Ok(accounts.sign_in(&credentials.username, &credentials.password)?)).await?;
+    Ok(view(tokens))
+}
+
+/// Trades a refresh token for new tokens; the old refresh token stops working.
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "accounts", request_body = RefreshRequest,
+    responses((status = 200, body = TokensView), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn refresh(
+    State(state): State<ApiState>,
+    Body(request): Body<RefreshRequest>,
+) -> Result<Json<TokensView>, ApiError> {
+    let accounts = local(&state)?;
+    let tokens = blocking(move || Ok(accounts.refresh(&request.refresh_token)?)).await?;
+    Ok(view(tokens))
+}
+
+#[utoipa::path(post, path = "/api/auth/signout", tag = "accounts", request_body = RefreshRequest,
+    responses((status = 204, description = "the refresh token no longer works")))]
+pub async fn sign_out(
+    State(state): State<ApiState>,
+    Body(request): Body<RefreshRequest>,
+) -> Result<StatusCode, ApiError> {
+    let accounts = local(&state)?;
+    blocking(move || Ok(accounts.sign_out(&request.refresh_token)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who the token belongs to.
+#[utoipa::path(get, path = "/api/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn me(SignedIn(caller): SignedIn) -> Json<Me> {
+    Json(Me {
+        user_id: caller.user_id,
+        username: caller.username,
+    })
+}

@@ -1,0 +1,193 @@
+//! What the API says about videos: request and response bodies, with their OpenAPI schemas.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use vodpipe_core::{VideoRecord, VideoStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Processing,
+    Done,
+    Failed,
+}
+
+impl From<VideoStatus> for Status {
+    fn from(status: VideoStatus) -> Self {
+        match status {
+            VideoStatus::Processing => Self::Processing,
+            VideoStatus::Done => Self::Done,
+            VideoStatus::Failed => Self::Failed,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RenditionView {
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    /// The rendition's media playlist.
+    pub playlist_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VideoView {
+    /// A ULID: also the upload's object key.
+    pub id: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub status: Status,
+    /// Why processing failed, for people.
+    pub failure_reason: Option<String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// The HLS master playlist, once `done`.
+    pub playback_url: Option<String>,
+    pub thumbnail_url: Option<String>,
+    pub renditions: Vec<RenditionView>,
+    pub duration_ms: Option<u64>,
+}
+
+impl VideoView {
+    /// `media_base` is where a video's media prefix is served (`/media`, a CDN origin).
+    pub fn new(record: &VideoRecord, media_base: &str) -> Self {
+        let url = |path: &str| format!("{media_base}/{}/{path}", record.id);
+        Self {
+            id: record.id.clone(),
+            title: record.title.clone(),
+            description: record.description.clone(),
+            status: record.status.into(),
+            failure_reason: record.failure_reason.clone(),
+            created_at: vodpipe_core::event::rfc3339(record.created_at_ms),
+            playback_url: record.playback_path.as_deref().map(url),
+            thumbnail_url: record.thumbnail_path.as_deref().map(url),
+            renditions: record
+                .renditions
+                .iter()
+                .map(|r| RenditionView {
+                    name: r.name.clone(),
+                    width: r.width,
+                    height: r.height,
+                    playlist_url: url(&r.playlist_path),
+                })
+                .collect(),
+            duration_ms: record.duration_ms,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VideoList {
+    pub videos: Vec<VideoView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Videos per page, 1 to 100 (default 20).
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVideo {
+    /// The `video_id` `POST /api/uploads` returned, after the upload succeeded.
+    pub video_id: String,
+    /// 1 to 200 characters, no control characters.
+    pub title: String,
+    /// Up to 5000 characters; line breaks and tabs allowed.
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UploadTicket {
+    /// The new video's id: upload it, then `POST /api/videos` with it.
+    pub video_id: String,
+    /// Where to POST the multipart form.
+    pub url: String,
+    /// Form fields to send, in this order, before the `file` field.
+    pub fields: std::collections::BTreeMap<String, String>,
+    /// The largest file accepted, in bytes.
+    pub max_bytes: u64,
+    /// When the form stops being accepted (RFC 3339).
+    pub expires_at: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokensView {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: String,
+    /// Seconds the access token is valid for.
+    pub expires_in: u64,
+    pub user_id: String,
+    pub username: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    pub user_id: String,
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+}
+
+pub const TITLE_CHARS: std::ops::RangeInclusive<usize> = 1..=200;
+pub const DESCRIPTION_CHARS: usize = 5000;
+
+/// Checks a title and description; returns them as stored (title trimmed).
+pub fn check_details(video: &NewVideo) -> Result<vodpipe_core::Details, String> {
+    let title = video.title.trim();
+    let count = title.chars().count();
+    if !TITLE_CHARS.contains(&count) {
+        return Err(format!(
+            "title: must have {} to {} characters (has {count})",
+            TITLE_CHARS.start(),
+            TITLE_CHARS.end()
+        ));
+    }
+    if let Some((at, c)) = title.chars().enumerate().find(|(_, c)| c.is_control()) {
+        return Err(format!("title: control character {c:?} at position {}", at + 1));
+    }
+    let count = video.description.chars().count();
+    if count > DESCRIPTION_CHARS {
+        return Err(format!(
+            "description: must have at most {DESCRIPTION_CHARS} characters (has {count})"
+        ));
+    }
+    if let Some((at, c)) = video
+        .description
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    {
+        return Err(format!("description: control character {c:?} at position {}", at + 1));
+    }
+    Ok(vodpipe_core::Details {
+        title: title.to_owned(),
+        description: video.description.clone(),
+    })
+}

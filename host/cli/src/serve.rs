@@ -1,0 +1,97 @@
+//! `vodpipe serve`: the API, the upload endpoint, the media and the worker in one process
+//! over one data directory. Uploads are processed as they arrive.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use vodpipe_embedded::worker::WorkerConfig;
+use vodpipe_server::Embedded;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Data directory: uploads, media, the database and the server's secrets.
+    #[arg(long, default_value = "vodpipe-data")]
+    data: PathBuf,
+    /// Policy bundle directory, reloaded when it changes; the built-in bundle when omitted.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// How clients reach this server, when not at http://ADDR (a proxy, another host name):
+    /// upload forms and media URLs start with it.
+    #[arg(long)]
+    public_url: Option<String>,
+    /// Seconds a queued message stays hidden while being worked on.
+    #[arg(long, default_value_t = 60)]
+    visibility: u64,
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let handle = crate::worker::policy_handle(args.policy.as_deref())?;
+    let _watch = handle.watch(Duration::from_millis(500));
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(args.addr))
+        .with_context(|| format!("listening on {}", args.addr))?;
+    let local = listener.local_addr()?;
+    let public_url = args.public_url.unwrap_or_else(|| format!("http://{local}"));
+    let embedded =
+        Embedded::open(&args.data, &public_url).with_context(|| format!("opening {}", args.data.display()))?;
+    let router = embedded.router(&args.data.join("media"))?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let worker = {
+        let (database, store, stop) = (embedded.database.clone(), embedded.store.clone(), stop.clone());
+        let config = WorkerConfig {
+            visibility: Duration::from_secs(args.visibility.max(1)),
+            ..WorkerConfig::default()
+        };
+        std::thread::Builder::new()
+            .name("worker".into())
+            .spawn(move || crate::worker::work(&database, &store, &handle, config, None, &stop))?
+    };
+
+    eprintln!(
+        "vodpipe serve: listening on http://{local} (data in {})",
+        args.data.display()
+    );
+    runtime
+        .block_on(async {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+        })
+        .context("serving")?;
+    eprintln!("vodpipe serve: stopping (a transcode in progress resumes at the next start)");
+    stop.store(true, Ordering::Relaxed);
+    // The worker notices between messages; a long transcode is not waited for: its message
+    // comes back after the visibility timeout.
+    drop(worker);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+}

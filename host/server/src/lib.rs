@@ -1,0 +1,90 @@
+//! vodpipe's embedded HTTP server over one data directory: the API [`vodpipe_api::router`],
+//! the S3-compatible upload endpoint (`/upload`) and the published media (`/media`).
+//! `vodpipe serve` runs it next to the worker.
+
+pub mod media;
+pub mod secrets;
+pub mod upload;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use vodpipe_api::{ApiState, PostSigner};
+use vodpipe_auth::local::LocalAccounts;
+use vodpipe_core::ports::{Clock, SystemClock};
+use vodpipe_embedded::disk::DiskStore;
+use vodpipe_embedded::sqlite::{Database, UlidIds};
+use vodpipe_presign::Credentials;
+
+pub use secrets::Secrets;
+pub use upload::UploadEndpoint;
+
+/// What the server is built from.
+pub struct Embedded {
+    pub store: Arc<DiskStore>,
+    pub database: Arc<Database>,
+    pub secrets: Secrets,
+    /// How clients reach this server, e.g. `http://127.0.0.1:8080` (upload form URLs and
+    /// media URLs start with it).
+    pub public_url: String,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Embedded {
+    /// Opens (or creates) a data directory: store, database and secrets.
+    pub fn open(data: &Path, public_url: &str) -> std::io::Result<Self> {
+        let store = DiskStore::open(data)?;
+        let database =
+            Database::open(&data.join("vodpipe.db"), Box::new(SystemClock)).map_err(|e| std::io::Error::other(e.0))?;
+        let secrets = Secrets::load_or_create(&data.join("secrets.json"))?;
+        Ok(Self {
+            store: Arc::new(store),
+            database: Arc::new(database),
+            secrets,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// API, upload endpoint and media, with request ids, tracing and CORS.
+    pub fn router(&self, media_root: &Path) -> std::io::Result<Router> {
+        let accounts = Arc::new(LocalAccounts::new(
+            self.database.clone(),
+            &self.secrets.token_key_bytes()?,
+            self.clock.clone(),
+        ));
+        let state = ApiState {
+            videos: self.database.clone(),
+            objects: self.store.clone(),
+            authenticator: accounts.clone(),
+            uploads: Arc::new(PostSigner {
+                url: format!("{}/upload", self.public_url),
+                bucket: upload::BUCKET.into(),
+                region: upload::REGION.into(),
+                credentials: Credentials {
+                    access_key_id: self.secrets.upload_access_key_id.clone(),
+                    secret_access_key: self.secrets.upload_secret_access_key.clone(),
+                    session_token: None,
+                },
+                max_bytes: vodpipe_api::uploads::MAX_UPLOAD_BYTES,
+                expires_in: vodpipe_api::uploads::UPLOAD_EXPIRY,
+            }),
+            accounts: Some(accounts),
+            media_base: format!("{}/media", self.public_url),
+            ids: Arc::new(UlidIds),
+            clock: self.clock.clone(),
+        };
+        let uploads = upload::router(UploadEndpoint {
+            store: self.store.clone(),
+            queue: self.database.clone(),
+            clock: self.clock.clone(),
+            access_key_id: self.secrets.upload_access_key_id.clone(),
+            secret_access_key: self.secrets.upload_secret_access_key.clone(),
+        });
+        let routes = vodpipe_api::routes(state)
+            .merge(uploads)
+            .nest("/media", media::router(media_root));
+        Ok(vodpipe_api::with_request_layers(routes))
+    }
+}
