@@ -4,6 +4,7 @@
 //! the adapters behind [`ApiState`].
 
 pub mod accounts;
+pub mod cache;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -44,6 +45,8 @@ pub struct ApiState {
     pub media_base: String,
     pub ids: Arc<dyn IdGenerator>,
     pub clock: Arc<dyn Clock>,
+    /// The public listing's first pages, rendered ([`cache::PageCache`]).
+    pub public_pages: Arc<cache::PageCache>,
 }
 
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -1,8 +1,10 @@
 //! Video records: create (after the upload), read, list, delete.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use vodpipe_core::pipeline::created_at_ms;
 use vodpipe_core::{Cursor, Described, Page, VideoRecord, VideoStatus};
 
@@ -54,6 +56,8 @@ pub async fn create_video(
         match stored(state.videos.describe(id, &caller.user_id, &details, created))? {
             Described::Created(record) | Described::Completed(record) => {
                 tracing::info!(video_id = id, "video recorded");
+                // A video described after it was published joins the public list now.
+                state.public_pages.clear();
                 Ok((StatusCode::CREATED, Json(VideoView::new(&record, &media_base))))
             }
             Described::AlreadyDescribed => Err(ApiError::conflict(format!("video {id} is already recorded"))),
@@ -66,14 +70,20 @@ pub async fn create_video(
 /// Published videos, newest first.
 #[utoipa::path(get, path = "/api/videos", tag = "videos", params(ListQuery),
     responses((status = 200, body = VideoList), (status = 400, body = crate::error::ErrorBody)))]
-pub async fn list_videos(
-    State(state): State<ApiState>,
-    Query(query): Query<ListQuery>,
-) -> Result<Json<VideoList>, ApiError> {
+pub async fn list_videos(State(state): State<ApiState>, Query(query): Query<ListQuery>) -> Result<Response, ApiError> {
     let (after, limit) = page_request(&query)?;
+    let cache = after.is_none().then(|| state.public_pages.clone());
+    if let Some(page) = cache.as_ref().and_then(|c| c.get(limit)) {
+        return Ok(public(page, &state));
+    }
     let media_base = state.media_base.clone();
-    let page = blocking(move || stored(state.videos.list_done(after.as_ref(), limit))).await?;
-    Ok(Json(list(page, &media_base)))
+    let videos = state.videos.clone();
+    let page = blocking(move || stored(videos.list_done(after.as_ref(), limit))).await?;
+    let page = Bytes::from(render(page, &media_base)?);
+    if let Some(cache) = cache {
+        cache.put(limit, page.clone());
+    }
+    Ok(public(page, &state))
 }
 
 /// The caller's videos in every status, newest first.
@@ -83,11 +93,12 @@ pub async fn list_my_videos(
     State(state): State<ApiState>,
     SignedIn(caller): SignedIn,
     Query(query): Query<ListQuery>,
-) -> Result<Json<VideoList>, ApiError> {
+) -> Result<Response, ApiError> {
     let (after, limit) = page_request(&query)?;
     let media_base = state.media_base.clone();
     let page = blocking(move || stored(state.videos.list_owned(&caller.user_id, after.as_ref(), limit))).await?;
-    Ok(Json(list(page, &media_base)))
+    let body = render(page, &media_base)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// A video: published ones for anyone, others for their owner only.
@@ -130,6 +141,7 @@ pub async fn delete_video(
         stored(state.objects.delete_source(&record.id))?;
         stored(state.videos.delete_video(&record.id))?;
         stored(state.objects.delete_media(&record.id))?;
+        state.public_pages.clear();
         tracing::info!(video_id = record.id, "video deleted");
         Ok(StatusCode::NO_CONTENT)
     })
@@ -160,9 +172,27 @@ fn page_request(query: &ListQuery) -> Result<(Option<Cursor>, usize), ApiError> 
     Ok((after, limit as usize))
 }
 
-fn list(page: Page, media_base: &str) -> VideoList {
-    VideoList {
+/// A page as JSON, written into a buffer sized for it up front (a video is about 1 KB of
+/// JSON; growing from empty would copy the page several times).
+fn render(page: Page, media_base: &str) -> Result<Vec<u8>, ApiError> {
+    let list = VideoList {
         videos: page.videos.iter().map(|r| VideoView::new(r, media_base)).collect(),
         next_cursor: page.next.map(|c| c.encode()),
-    }
+    };
+    let mut body = Vec::with_capacity(256 + 1024 * list.videos.len());
+    serde_json::to_writer(&mut body, &list).map_err(|e| ApiError::internal(format!("writing the listing: {e}")))?;
+    Ok(body)
+}
+
+/// The public listing, cacheable by browsers and CDNs as long as the server caches it.
+fn public(page: Bytes, state: &ApiState) -> Response {
+    let cache_control = format!("public, max-age={}", state.public_pages.ttl().as_secs());
+    (
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::CACHE_CONTROL, cache_control),
+        ],
+        page,
+    )
+        .into_response()
 }

@@ -52,7 +52,13 @@ pub struct VideoView {
 impl VideoView {
     /// `media_base` is where a video's media prefix is served (`/media`, a CDN origin).
     pub fn new(record: &VideoRecord, media_base: &str) -> Self {
-        let url = |path: &str| format!("{media_base}/{}/{path}", record.id);
+        let prefix = format!("{media_base}/{}/", record.id);
+        let url = |path: &str| {
+            let mut url = String::with_capacity(prefix.len() + path.len());
+            url.push_str(&prefix);
+            url.push_str(path);
+            url
+        };
         Self {
             id: record.id.clone(),
             title: record.title.clone(),

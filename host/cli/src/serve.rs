@@ -36,7 +36,13 @@ pub struct ServeArgs {
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let handle = crate::worker::policy_handle(args.policy.as_deref())?;
     let _watch = handle.watch(Duration::from_millis(500));
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        // Storage calls run on the blocking pool; a few dozen threads keep a machine's disk
+        // and database busy, more only contend for the allocator and the CPU.
+        .max_blocking_threads(32)
+        .build()
+        .context("starting the async runtime")?;
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(args.addr))
         .with_context(|| format!("listening on {}", args.addr))?;

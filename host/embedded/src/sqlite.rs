@@ -101,6 +101,8 @@ impl Database {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
                 )?;
                 reader.busy_timeout(std::time::Duration::from_secs(5))?;
+                // One statement per page size asked for; a handful in practice.
+                reader.set_prepared_statement_cache_capacity(64);
                 Ok(Mutex::new(reader))
             })
             .collect::<rusqlite::Result<_>>()
@@ -280,37 +282,58 @@ fn status_text(status: VideoStatus) -> &'static str {
     }
 }
 
+/// A video row's columns, in the order [`read_record`] reads them by position (by-name
+/// lookups cost a string search per column per row).
+macro_rules! record_columns {
+    () => {
+        "id, user_id, title, description, status, failure_reason, created_at_ms, job_id, plan, renditions, \
+         playback_path, thumbnail_path, duration_ms"
+    };
+}
+
+/// The same for listings, which never show the job or the plan: not read, not parsed.
+macro_rules! listed_columns {
+    () => {
+        "id, user_id, title, description, status, failure_reason, created_at_ms, NULL, NULL, renditions, \
+         playback_path, thumbnail_path, duration_ms"
+    };
+}
+
 fn read_record(r: &rusqlite::Row) -> rusqlite::Result<VideoRecord> {
-    let status: String = r.get("status")?;
-    let plan: Option<String> = r.get("plan")?;
-    let renditions: String = r.get("renditions")?;
+    let status = r.get_ref(4)?;
+    let plan: Option<String> = r.get(8)?;
+    let renditions = r.get_ref(9)?;
     Ok(VideoRecord {
-        id: r.get("id")?,
-        user_id: r.get("user_id")?,
-        title: r.get("title")?,
-        description: r.get("description")?,
-        status: match status.as_str() {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        title: r.get(2)?,
+        description: r.get(3)?,
+        status: match status.as_str()? {
             "done" => VideoStatus::Done,
             "failed" => VideoStatus::Failed,
             _ => VideoStatus::Processing,
         },
-        failure_reason: r.get("failure_reason")?,
-        created_at_ms: r.get::<_, i64>("created_at_ms")? as u64,
-        job_id: r.get("job_id")?,
+        failure_reason: r.get(5)?,
+        created_at_ms: r.get::<_, i64>(6)? as u64,
+        job_id: r.get(7)?,
         plan: plan.and_then(|p| serde_json::from_str(&p).ok()),
-        renditions: serde_json::from_str(&renditions).unwrap_or_default(),
-        playback_path: r.get("playback_path")?,
-        thumbnail_path: r.get("thumbnail_path")?,
-        duration_ms: r.get::<_, Option<i64>>("duration_ms")?.map(|d| d as u64),
+        renditions: serde_json::from_slice(renditions.as_bytes()?).unwrap_or_default(),
+        playback_path: r.get(10)?,
+        thumbnail_path: r.get(11)?,
+        duration_ms: r.get::<_, Option<i64>>(12)?.map(|d| d as u64),
     })
 }
 
 impl VideoRepository for Database {
     fn get(&self, id: &str) -> Result<Option<VideoRecord>, Unavailable> {
         let conn = self.conn.lock().unwrap();
-        conn.query_row("SELECT * FROM videos WHERE id = ?1", [id], read_record)
-            .optional()
-            .map_err(db)
+        conn.query_row(
+            concat!("SELECT ", record_columns!(), " FROM videos WHERE id = ?1"),
+            [id],
+            read_record,
+        )
+        .optional()
+        .map_err(db)
     }
 
     fn create_if_absent(&self, record: &VideoRecord) -> Result<VideoRecord, Unavailable> {
@@ -404,7 +427,11 @@ impl VideoRepository for Database {
             }
         };
         let record = tx
-            .query_row("SELECT * FROM videos WHERE id = ?1", [id], read_record)
+            .query_row(
+                concat!("SELECT ", record_columns!(), " FROM videos WHERE id = ?1"),
+                [id],
+                read_record,
+            )
             .map_err(db)?;
         tx.commit().map_err(db)?;
         Ok(if created {
@@ -417,11 +444,19 @@ impl VideoRepository for Database {
     fn list_done(&self, after: Option<&Cursor>, limit: usize) -> Result<Page, Unavailable> {
         self.read(|conn| {
             let (ms, id) = cursor_bounds(after);
-            let mut statement = conn.prepare_cached(
-                "SELECT * FROM videos WHERE status = 'done' AND title IS NOT NULL
-                 AND (created_at_ms, id) < (?1, ?2) ORDER BY created_at_ms DESC, id DESC LIMIT ?3",
-            )?;
-            let rows = statement.query_map(params![ms, id, limit as i64 + 1], read_record)?;
+            // The limit is part of the text: SQLite re-plans a statement whose bound LIMIT
+            // changes, so a bound limit would be prepared again on every query.
+            let sql = format!(
+                concat!(
+                    "SELECT ",
+                    listed_columns!(),
+                    " FROM videos WHERE status = 'done' AND title IS NOT NULL \
+                     AND (created_at_ms, id) < (?1, ?2) ORDER BY created_at_ms DESC, id DESC LIMIT {}"
+                ),
+                limit + 1
+            );
+            let mut statement = conn.prepare_cached(&sql)?;
+            let rows = statement.query_map(params![ms, id], read_record)?;
             Ok(page(rows.collect::<rusqlite::Result<_>>()?, limit))
         })
     }
@@ -429,11 +464,17 @@ impl VideoRepository for Database {
     fn list_owned(&self, user_id: &str, after: Option<&Cursor>, limit: usize) -> Result<Page, Unavailable> {
         self.read(|conn| {
             let (ms, id) = cursor_bounds(after);
-            let mut statement = conn.prepare_cached(
-                "SELECT * FROM videos WHERE user_id = ?4
-                 AND (created_at_ms, id) < (?1, ?2) ORDER BY created_at_ms DESC, id DESC LIMIT ?3",
-            )?;
-            let rows = statement.query_map(params![ms, id, limit as i64 + 1, user_id], read_record)?;
+            let sql = format!(
+                concat!(
+                    "SELECT ",
+                    listed_columns!(),
+                    " FROM videos WHERE user_id = ?3 \
+                     AND (created_at_ms, id) < (?1, ?2) ORDER BY created_at_ms DESC, id DESC LIMIT {}"
+                ),
+                limit + 1
+            );
+            let mut statement = conn.prepare_cached(&sql)?;
+            let rows = statement.query_map(params![ms, id, user_id], read_record)?;
             Ok(page(rows.collect::<rusqlite::Result<_>>()?, limit))
         })
     }

@@ -29,6 +29,8 @@ pub struct Embedded {
     /// media URLs start with it).
     pub public_url: String,
     pub clock: Arc<dyn Clock>,
+    /// How long the public listing's first page is served from memory.
+    pub public_page_ttl: std::time::Duration,
 }
 
 impl Embedded {
@@ -44,6 +46,7 @@ impl Embedded {
             secrets,
             public_url: public_url.trim_end_matches('/').to_owned(),
             clock: Arc::new(SystemClock),
+            public_page_ttl: std::time::Duration::from_secs(1),
         })
     }
 
@@ -74,6 +77,7 @@ impl Embedded {
             media_base: format!("{}/media", self.public_url),
             ids: Arc::new(UlidIds),
             clock: self.clock.clone(),
+            public_pages: Arc::new(vodpipe_api::cache::PageCache::new(self.public_page_ttl)),
         };
         let uploads = upload::router(UploadEndpoint {
             store: self.store.clone(),
