@@ -5,6 +5,8 @@
 
 pub mod action;
 pub mod auth;
+#[cfg(feature = "contract-tests")]
+pub mod contract;
 pub mod event;
 pub mod job;
 pub mod ladder;
