@@ -1,0 +1,443 @@
+//! Video records in one DynamoDB table.
+//!
+//! Keys: `id` (hash). Two sparse global secondary indexes serve the listings, both sorted by
+//! `created` (`<created_at_ms, 15 digits>#<id>`, so string order is time order with ties
+//! broken by id):
+//! - `listed-newest`: hash `listed` = `"done"`, present only on done videos that have a title
+//!   (the public list);
+//! - `owner-newest`: hash `user_id` (a user's videos).
+//!
+//! Every change is a conditional write, so no update is lost and no status goes backwards;
+//! a lost race is read again and decided on what is stored.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use vodpipe_core::ports::{Unavailable, VideoRepository};
+use vodpipe_core::{Cursor, Described, Details, Outcome, Page, Plan, VideoRecord, VideoStatus};
+
+use crate::Blocking;
+
+pub const PUBLIC_INDEX: &str = "listed-newest";
+pub const OWNER_INDEX: &str = "owner-newest";
+
+type Item = HashMap<String, AttributeValue>;
+
+pub struct DynamoRepository {
+    client: Client,
+    table: String,
+    blocking: Blocking,
+}
+
+fn unavailable<E: std::error::Error + 'static, R: std::fmt::Debug>(e: SdkError<E, R>) -> Unavailable {
+    Unavailable(format!("dynamodb: {}", DisplayErrorContext(&e)))
+}
+
+/// A condition expression that did not hold: a lost race or a forbidden change, decided by
+/// the caller; not an outage.
+fn is_conditional_failure<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
+    e.code() == Some("ConditionalCheckFailedException")
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: u64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn status_text(status: VideoStatus) -> &'static str {
+    match status {
+        VideoStatus::Processing => "processing",
+        VideoStatus::Done => "done",
+        VideoStatus::Failed => "failed",
+    }
+}
+
+/// `created`: the listings' sort key.
+fn sort_key(created_at_ms: u64, id: &str) -> String {
+    format!("{created_at_ms:015}#{id}")
+}
+
+fn to_item(record: &VideoRecord) -> Result<Item, Unavailable> {
+    let mut item = Item::new();
+    item.insert("id".into(), s(&record.id));
+    item.insert("status".into(), s(status_text(record.status)));
+    item.insert("created_at_ms".into(), n(record.created_at_ms));
+    item.insert("created".into(), s(sort_key(record.created_at_ms, &record.id)));
+    let mut optional = |name: &str, value: &Option<String>| {
+        if let Some(value) = value {
+            item.insert(name.into(), s(value));
+        }
+    };
+    optional("user_id", &record.user_id);
+    optional("title", &record.title);
+    optional("description", &record.description);
+    optional("failure_reason", &record.failure_reason);
+    optional("job_id", &record.job_id);
+    optional("playback_path", &record.playback_path);
+    optional("thumbnail_path", &record.thumbnail_path);
+    if let Some(plan) = &record.plan {
+        item.insert("plan".into(), s(json(plan)?));
+    }
+    if !record.renditions.is_empty() {
+        item.insert("renditions".into(), s(json(&record.renditions)?));
+    }
+    if let Some(ms) = record.duration_ms {
+        item.insert("duration_ms".into(), n(ms));
+    }
+    if record.status == VideoStatus::Done && record.title.is_some() {
+        item.insert("listed".into(), s("done"));
+    }
+    Ok(item)
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, Unavailable> {
+    serde_json::to_string(value).map_err(|e| Unavailable(format!("encoding a record: {e}")))
+}
+
+fn from_item(item: &Item) -> Result<VideoRecord, Unavailable> {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    let number = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<u64>().ok())
+    };
+    let id = text("id").ok_or_else(|| Unavailable("dynamodb: an item without an id".into()))?;
+    Ok(VideoRecord {
+        status: match text("status").as_deref() {
+            Some("done") => VideoStatus::Done,
+            Some("failed") => VideoStatus::Failed,
+            _ => VideoStatus::Processing,
+        },
+        user_id: text("user_id"),
+        title: text("title"),
+        description: text("description"),
+        failure_reason: text("failure_reason"),
+        created_at_ms: number("created_at_ms").unwrap_or(0),
+        job_id: text("job_id"),
+        plan: text("plan").and_then(|p| serde_json::from_str::<Plan>(&p).ok()),
+        renditions: text("renditions")
+            .and_then(|r| serde_json::from_str(&r).ok())
+            .unwrap_or_default(),
+        playback_path: text("playback_path"),
+        thumbnail_path: text("thumbnail_path"),
+        duration_ms: number("duration_ms"),
+        id,
+    })
+}
+
+impl DynamoRepository {
+    pub fn new(client: Client, table: impl Into<String>, blocking: Blocking) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            blocking,
+        }
+    }
+
+    fn key(id: &str) -> Item {
+        HashMap::from([("id".to_owned(), s(id))])
+    }
+
+    /// Marks a done, titled video as publicly listed (idempotent; only ever adds it).
+    fn list_publicly(&self, id: &str) -> Result<(), Unavailable> {
+        let result = self.blocking.wait(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(Self::key(id)))
+                .update_expression("SET listed = :done")
+                .condition_expression("#status = :done AND attribute_exists(title)")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":done", s("done"))
+                .send(),
+        );
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_conditional_failure(&e) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    fn query(
+        &self,
+        index: &str,
+        hash: (&str, &str),
+        after: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Page, Unavailable> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#hash = :value")
+            .expression_attribute_names("#hash", hash.0)
+            .expression_attribute_values(":value", s(hash.1))
+            .scan_index_forward(false)
+            .limit((limit + 1).min(1000) as i32);
+        if let Some(cursor) = after {
+            let start = HashMap::from([
+                ("id".to_owned(), s(&cursor.id)),
+                (hash.0.to_owned(), s(hash.1)),
+                ("created".to_owned(), s(sort_key(cursor.created_at_ms, &cursor.id))),
+            ]);
+            query = query.set_exclusive_start_key(Some(start));
+        }
+        let output = self.blocking.wait(query.send()).map_err(unavailable)?;
+        let mut videos = output.items().iter().map(from_item).collect::<Result<Vec<_>, _>>()?;
+        let next = (videos.len() > limit).then(|| {
+            videos.truncate(limit);
+            videos.last().map(Cursor::after)
+        });
+        Ok(Page {
+            videos,
+            next: next.flatten(),
+        })
+    }
+}
+
+impl VideoRepository for DynamoRepository {
+    fn get(&self, id: &str) -> Result<Option<VideoRecord>, Unavailable> {
+        let output = self
+            .blocking
+            .wait(
+                self.client
+                    .get_item()
+                    .table_name(&self.table)
+                    .set_key(Some(Self::key(id)))
+                    .consistent_read(true)
+                    .send(),
+            )
+            .map_err(unavailable)?;
+        output.item().map(from_item).transpose()
+    }
+
+    fn create_if_absent(&self, record: &VideoRecord) -> Result<VideoRecord, Unavailable> {
+        let result = self.blocking.wait(
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(to_item(record)?))
+                .condition_expression("attribute_not_exists(id)")
+                .send(),
+        );
+        match result {
+            Ok(_) => Ok(record.clone()),
+            Err(e) if is_conditional_failure(&e) => self
+                .get(&record.id)?
+                .ok_or_else(|| Unavailable("the record vanished after a conflicting write".into())),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    fn claim_job(&self, id: &str, job_id: &str, plan: &Plan) -> Result<bool, Unavailable> {
+        let result = self.blocking.wait(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(Self::key(id)))
+                .update_expression("SET job_id = :job, #plan = :plan")
+                .condition_expression("#status = :processing AND attribute_not_exists(job_id)")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_names("#plan", "plan")
+                .expression_attribute_values(":job", s(job_id))
+                .expression_attribute_values(":plan", s(json(plan)?))
+                .expression_attribute_values(":processing", s("processing"))
+                .send(),
+        );
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_conditional_failure(&e) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    fn finish(&self, id: &str, outcome: &Outcome) -> Result<bool, Unavailable> {
+        let mut sets = vec!["#status = :status"];
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(id)))
+            .condition_expression("#status = :processing")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", s(status_text(outcome.status())))
+            .expression_attribute_values(":processing", s("processing"))
+            .return_values(ReturnValue::AllNew);
+        let optional = [
+            ("failure_reason", ":reason", outcome.failure_reason.clone()),
+            ("playback_path", ":playback", outcome.playback_path.clone()),
+            ("thumbnail_path", ":thumbnail", outcome.thumbnail_path.clone()),
+        ];
+        for (name, placeholder, value) in optional {
+            if let Some(value) = value {
+                sets.push(match name {
+                    "failure_reason" => "failure_reason = :reason",
+                    "playback_path" => "playback_path = :playback",
+                    _ => "thumbnail_path = :thumbnail",
+                });
+                update = update.expression_attribute_values(placeholder, s(value));
+            }
+        }
+        if !outcome.renditions.is_empty() {
+            sets.push("renditions = :renditions");
+            update = update.expression_attribute_values(":renditions", s(json(&outcome.renditions)?));
+        }
+        if let Some(ms) = outcome.duration_ms {
+            sets.push("duration_ms = :duration");
+            update = update.expression_attribute_values(":duration", n(ms));
+        }
+        let expression = format!("SET {}", sets.join(", "));
+        let result = self.blocking.wait(update.update_expression(expression).send());
+        match result {
+            Ok(output) => {
+                let record = output.attributes().map(from_item).transpose()?;
+                if record.is_some_and(|r| r.status == VideoStatus::Done && r.title.is_some()) {
+                    self.list_publicly(id)?;
+                }
+                Ok(true)
+            }
+            Err(e) if is_conditional_failure(&e) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    fn describe(
+        &self,
+        id: &str,
+        user_id: &str,
+        details: &Details,
+        created_at_ms: u64,
+    ) -> Result<Described, Unavailable> {
+        // Each lost race is read again; the upload event writes a record at most once, so
+        // this ends after a few rounds at most.
+        for _ in 0..5 {
+            let Some(existing) = self.get(id)? else {
+                let mut record = VideoRecord::new(id, Some(user_id.to_owned()), created_at_ms);
+                record.title = Some(details.title.clone());
+                record.description = Some(details.description.clone());
+                let result = self.blocking.wait(
+                    self.client
+                        .put_item()
+                        .table_name(&self.table)
+                        .set_item(Some(to_item(&record)?))
+                        .condition_expression("attribute_not_exists(id)")
+                        .send(),
+                );
+                match result {
+                    Ok(_) => return Ok(Described::Created(record)),
+                    Err(e) if is_conditional_failure(&e) => continue,
+                    Err(e) => return Err(unavailable(e)),
+                }
+            };
+            if existing.user_id.as_deref() != Some(user_id) {
+                return Ok(Described::NotOwner);
+            }
+            if existing.title.is_some() {
+                return Ok(Described::AlreadyDescribed);
+            }
+            let result = self.blocking.wait(
+                self.client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(Self::key(id)))
+                    .update_expression("SET title = :title, description = :description")
+                    .condition_expression("user_id = :user AND attribute_not_exists(title)")
+                    .expression_attribute_values(":title", s(&details.title))
+                    .expression_attribute_values(":description", s(&details.description))
+                    .expression_attribute_values(":user", s(user_id))
+                    .return_values(ReturnValue::AllNew)
+                    .send(),
+            );
+            match result {
+                Ok(output) => {
+                    let record = output
+                        .attributes()
+                        .map(from_item)
+                        .transpose()?
+                        .ok_or_else(|| Unavailable("dynamodb returned no attributes".into()))?;
+                    if record.status == VideoStatus::Done {
+                        self.list_publicly(id)?;
+                    }
+                    return Ok(Described::Completed(record));
+                }
+                Err(e) if is_conditional_failure(&e) => continue,
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
+        Err(Unavailable(format!(
+            "video {id} kept changing while its details were written"
+        )))
+    }
+
+    fn list_done(&self, after: Option<&Cursor>, limit: usize) -> Result<Page, Unavailable> {
+        self.query(PUBLIC_INDEX, ("listed", "done"), after, limit)
+    }
+
+    fn list_owned(&self, user_id: &str, after: Option<&Cursor>, limit: usize) -> Result<Page, Unavailable> {
+        self.query(OWNER_INDEX, ("user_id", user_id), after, limit)
+    }
+
+    fn delete_video(&self, id: &str) -> Result<bool, Unavailable> {
+        let output = self
+            .blocking
+            .wait(
+                self.client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(Self::key(id)))
+                    .return_values(ReturnValue::AllOld)
+                    .send(),
+            )
+            .map_err(unavailable)?;
+        Ok(output.attributes().is_some())
+    }
+}
+
+/// Creates the table as the repository expects it (keys and both indexes, on-demand
+/// capacity). Terraform creates the same table in `infra/`; tests create it on moto.
+pub async fn create_table(client: &Client, table: &str) -> Result<(), Unavailable> {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+        ScalarAttributeType,
+    };
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+    };
+    let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+    let index = |name: &str, hash: &str| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key(hash, KeyType::Hash)?)
+            .key_schema(key("created", KeyType::Range)?)
+            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .build()
+    };
+    let build = || -> Result<_, aws_sdk_dynamodb::error::BuildError> {
+        Ok(client
+            .create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attribute("id")?)
+            .attribute_definitions(attribute("created")?)
+            .attribute_definitions(attribute("listed")?)
+            .attribute_definitions(attribute("user_id")?)
+            .key_schema(key("id", KeyType::Hash)?)
+            .global_secondary_indexes(index(PUBLIC_INDEX, "listed")?)
+            .global_secondary_indexes(index(OWNER_INDEX, "user_id")?))
+    };
+    build()
+        .map_err(|e| Unavailable(format!("dynamodb: {e}")))?
+        .send()
+        .await
+        .map_err(unavailable)?;
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! moto's server (PyPI `moto[server]`, pinned), installed into a venv under the cargo target
+//! directory on first use and started on 127.0.0.1 for each test that needs it; stopped when
+//! the test ends. A real S3/DynamoDB/SQS peer, not a mock of our code.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const MOTO: &str = "moto[server]==5.2.5";
+
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+/// The venv with moto, made once per target directory (a file lock serialises concurrent
+/// test binaries).
+fn venv() -> PathBuf {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("moto-venv");
+    std::fs::create_dir_all(&root).unwrap();
+    let lock = std::fs::File::create(root.with_extension("lock")).unwrap();
+    lock.lock().unwrap();
+    let marker = root.join(".installed");
+    if std::fs::read_to_string(&marker).ok().as_deref() != Some(MOTO) {
+        let status = Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&root)
+            .status()
+            .unwrap();
+        assert!(status.success(), "python3 -m venv failed");
+        let status = Command::new(root.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", MOTO])
+            .status()
+            .unwrap();
+        assert!(status.success(), "pip install {MOTO} failed");
+        std::fs::write(&marker, MOTO).unwrap();
+    }
+    root
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn answers(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    if stream
+        .write_all(b"GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
+}
+
+impl Moto {
+    pub fn start() -> Self {
+        let venv = venv();
+        let port = free_port();
+        let log = tempfile::NamedTempFile::new().unwrap().into_temp_path().keep().unwrap();
+        let child = Command::new(venv.join("bin/moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start moto_server");
+        let mut moto = Self {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let start = Instant::now();
+        while !answers(port) {
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                panic!(
+                    "moto_server exited ({status}):\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            assert!(start.elapsed() < Duration::from_secs(60), "moto_server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+
+    /// An SDK configuration for this server: region us-east-1, moto's test credentials.
+    pub async fn config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "testing", "testing", None, None, "moto",
+            ))
+            .load()
+            .await
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
