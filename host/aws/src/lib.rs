@@ -4,11 +4,13 @@
 //! (the API runs storage calls on the blocking pool; the Lambda handlers do the same).
 
 pub mod dynamo;
+pub mod mediaconvert;
 pub mod s3;
 
 use std::future::Future;
 
 pub use dynamo::DynamoRepository;
+pub use mediaconvert::MediaConvertTranscoder;
 pub use s3::S3Store;
 
 /// Waits for SDK futures from synchronous code.

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const MOTO: &str = "moto[server]==5.2.5";
+/// moto, and the botocore whose MediaConvert model the wire checks use (the same as the CLI tests').
+pub const MOTO: &[&str] = &["moto[server]==5.2.5", "botocore==1.44.8"];
 
 pub struct Moto {
     child: Child,
@@ -19,13 +20,14 @@ pub struct Moto {
 
 /// The venv with moto, made once per target directory (a file lock serialises concurrent
 /// test binaries).
-fn venv() -> PathBuf {
+pub fn venv() -> PathBuf {
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("moto-venv");
     std::fs::create_dir_all(&root).unwrap();
     let lock = std::fs::File::create(root.with_extension("lock")).unwrap();
     lock.lock().unwrap();
     let marker = root.join(".installed");
-    if std::fs::read_to_string(&marker).ok().as_deref() != Some(MOTO) {
+    let wanted = MOTO.join(" ");
+    if std::fs::read_to_string(&marker).ok() != Some(wanted.clone()) {
         let status = Command::new("python3")
             .args(["-m", "venv", "--clear"])
             .arg(&root)
@@ -33,11 +35,12 @@ fn venv() -> PathBuf {
             .unwrap();
         assert!(status.success(), "python3 -m venv failed");
         let status = Command::new(root.join("bin/pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check", MOTO])
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(MOTO)
             .status()
             .unwrap();
-        assert!(status.success(), "pip install {MOTO} failed");
-        std::fs::write(&marker, MOTO).unwrap();
+        assert!(status.success(), "pip install {wanted} failed");
+        std::fs::write(&marker, &wanted).unwrap();
     }
     root
 }

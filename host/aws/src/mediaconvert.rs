@@ -1,0 +1,142 @@
+//! Submits transcode jobs to AWS Elemental MediaConvert.
+//!
+//! The job builder plugin writes a whole `CreateJob` request (member names as in the API
+//! reference). The SDK's typed builders cannot take a document, so the request goes through
+//! the SDK as an operation with empty settings, and an interceptor puts the document on the
+//! wire in its place before signing: endpoint resolution, credentials, SigV4, retries and
+//! error parsing stay the SDK's. On the wire MediaConvert's REST-JSON protocol names members
+//! in lowerCamelCase, and map keys (user metadata, selector names) are data, kept as they are.
+//!
+//! `ClientRequestToken` is the job id derived from the video id, so a resubmission (a
+//! redelivered upload event) is the same job to MediaConvert; `UserMetadata.video_id` names
+//! the video in the job-state event that comes back.
+
+use aws_sdk_mediaconvert::Client;
+use aws_sdk_mediaconvert::config::interceptors::BeforeTransmitInterceptorContextMut;
+use aws_sdk_mediaconvert::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_mediaconvert::error::DisplayErrorContext;
+use aws_sdk_mediaconvert::types::JobSettings;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_types::body::SdkBody;
+use serde_json::{Map, Value};
+use vodpipe_core::JobDocument;
+use vodpipe_core::ports::{Transcoder, Unavailable};
+
+use crate::Blocking;
+
+/// Members whose values are maps: their keys are names chosen by the job's author.
+const MAP_MEMBERS: &[&str] = &[
+    "UserMetadata",
+    "Tags",
+    "AudioSelectors",
+    "AudioSelectorGroups",
+    "CaptionSelectors",
+    "DynamicAudioSelectors",
+];
+
+pub struct MediaConvertTranscoder {
+    client: Client,
+    blocking: Blocking,
+}
+
+impl MediaConvertTranscoder {
+    /// `client` points at the account's MediaConvert endpoint (the SDK resolves it, or the
+    /// configuration names it).
+    pub fn new(client: Client, blocking: Blocking) -> Self {
+        Self { client, blocking }
+    }
+}
+
+/// The request body MediaConvert receives for `job`: wire names, the idempotency token and
+/// the video id in the user metadata.
+pub fn wire_body(job: &JobDocument, job_id: &str, video_id: &str) -> Result<Vec<u8>, String> {
+    let mut document: Value =
+        serde_json::from_str(job.create_job.get()).map_err(|e| format!("the job document is not JSON: {e}"))?;
+    let object = document.as_object_mut().ok_or("the job document is not an object")?;
+    object.insert("ClientRequestToken".into(), Value::String(job_id.to_owned()));
+    let metadata = object
+        .entry("UserMetadata")
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()
+        .ok_or("UserMetadata is not an object")?;
+    metadata.insert("video_id".into(), Value::String(video_id.to_owned()));
+    serde_json::to_vec(&to_wire(document, false)).map_err(|e| e.to_string())
+}
+
+fn lower_first(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn to_wire(value: Value, is_map: bool) -> Value {
+    match value {
+        Value::Object(members) => Value::Object(
+            members
+                .into_iter()
+                .map(|(name, value)| {
+                    if is_map {
+                        (name, to_wire(value, false))
+                    } else {
+                        let map = MAP_MEMBERS.contains(&name.as_str());
+                        (lower_first(&name), to_wire(value, map))
+                    }
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| to_wire(v, false)).collect()),
+        other => other,
+    }
+}
+
+/// Puts the job document on the wire in place of the SDK's (empty) serialisation.
+#[derive(Debug)]
+struct DocumentBody(Vec<u8>);
+
+impl Intercept for DocumentBody {
+    fn name(&self) -> &'static str {
+        "vodpipe job document"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let request = context.request_mut();
+        request.headers_mut().insert("content-length", self.0.len().to_string());
+        *request.body_mut() = SdkBody::from(self.0.clone());
+        Ok(())
+    }
+}
+
+impl Transcoder for MediaConvertTranscoder {
+    fn submit(&self, job_id: &str, video_id: &str, job: &JobDocument) -> Result<(), Unavailable> {
+        let body = wire_body(job, job_id, video_id).map_err(Unavailable)?;
+        let result = self.blocking.wait(
+            self.client
+                .create_job()
+                .role("set by the job document")
+                .settings(JobSettings::builder().build())
+                .client_request_token(job_id)
+                .customize()
+                .interceptor(DocumentBody(body))
+                .send(),
+        );
+        match result {
+            Ok(output) => {
+                tracing::info!(
+                    video_id,
+                    job_id,
+                    mediaconvert_job = output.job().and_then(|j| j.id()),
+                    "job submitted"
+                );
+                Ok(())
+            }
+            Err(e) => Err(Unavailable(format!("mediaconvert: {}", DisplayErrorContext(&e)))),
+        }
+    }
+}
