@@ -3,10 +3,8 @@
 
 mod common;
 
-use std::process::Command;
-
 use aws_sdk_s3::primitives::ByteStream;
-use common::Moto;
+use common::{Moto, sample_mp4};
 use vodpipe_aws::{Blocking, S3Store};
 use vodpipe_core::ports::{ObjectStore, ProbeError};
 
@@ -71,40 +69,6 @@ impl Setup {
                 .collect()
         })
     }
-}
-
-fn sample_mp4() -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("clip.mp4");
-    let status = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=1280x720:rate=30",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .args([
-            "sine=frequency=440",
-            "-t",
-            "2",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(["-c:a", "aac", "-shortest"])
-        .arg(&path)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    std::fs::read(path).unwrap()
 }
 
 #[test]

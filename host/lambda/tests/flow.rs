@@ -6,13 +6,12 @@
 #[path = "../../aws/tests/common/mod.rs"]
 mod common;
 
-use std::process::Command;
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_s3::primitives::ByteStream;
-use common::Moto;
 use common::capture::{Captured, capture_endpoint};
+use common::{Moto, sample_mp4};
 use vodpipe_aws::{Blocking, DynamoRepository, MediaConvertTranscoder, S3Store};
 use vodpipe_core::event::job_state_event;
 use vodpipe_core::ports::{SystemClock, VideoRepository};
@@ -32,40 +31,6 @@ struct Aws {
     job_state_queue: String,
     captured: Captured,
     handlers: Arc<Handlers>,
-}
-
-fn sample_mp4() -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("clip.mp4");
-    let status = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=1280x720:rate=30",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .args([
-            "sine=frequency=440",
-            "-t",
-            "2",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(["-c:a", "aac", "-shortest"])
-        .arg(&path)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    std::fs::read(path).unwrap()
 }
 
 /// Buckets, queues (the upload queue with a dead-letter queue after 2 receives), the S3
