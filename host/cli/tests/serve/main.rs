@@ -546,7 +546,7 @@ async fn tokens_are_checked() {
     .await;
     let key = base64_decode(&server.secrets().token_key);
     let an_hour_ago = Arc::new(FixedClock(now_ms() - 3_600_000));
-    let stale = LocalAccounts::new(database, &key, an_hour_ago)
+    let stale = LocalAccounts::new(database.clone(), &key, an_hour_ago)
         .access_token(&account)
         .unwrap();
     expect_error(
@@ -556,19 +556,9 @@ async fn tokens_are_checked() {
     )
     .await;
     // The same key, fresh: accepted (the expired one failed for its age only).
-    let fresh = LocalAccounts::new(
-        Arc::new(
-            vodpipe_embedded::sqlite::Database::open(
-                &server.data.join("vodpipe.db"),
-                Box::new(vodpipe_core::ports::SystemClock),
-            )
-            .unwrap(),
-        ),
-        &key,
-        Arc::new(vodpipe_core::ports::SystemClock),
-    )
-    .access_token(&account)
-    .unwrap();
+    let fresh = LocalAccounts::new(database, &key, Arc::new(vodpipe_core::ports::SystemClock))
+        .access_token(&account)
+        .unwrap();
     expect(
         client.post_json("/api/uploads", Some(&fresh), json!({})).await,
         StatusCode::CREATED,
@@ -578,46 +568,49 @@ async fn tokens_are_checked() {
     assert_eq!(me, json!({"user_id": alice.user_id, "username": "alice"}));
 
     // Accounts: unique names, checked passwords, single-use refresh tokens, sign-out.
-    let taken = client
-        .post_json(
+    let refused = [
+        (
             "/api/auth/signup",
-            None,
-            json!({"username": "ALICE", "password": "another password"}),
-        )
-        .await;
-    expect_error(taken, StatusCode::CONFLICT, "conflict").await;
-    let weak = client
-        .post_json(
+            "ALICE",
+            "another password",
+            StatusCode::CONFLICT,
+            "conflict",
+        ),
+        (
             "/api/auth/signup",
-            None,
-            json!({"username": "carol", "password": "short"}),
-        )
-        .await;
-    expect_error(weak, StatusCode::BAD_REQUEST, "invalid_request").await;
-    let odd = client
-        .post_json(
+            "carol",
+            "short",
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
             "/api/auth/signup",
-            None,
-            json!({"username": "car ol", "password": "long enough"}),
-        )
-        .await;
-    expect_error(odd, StatusCode::BAD_REQUEST, "invalid_request").await;
-    let wrong = client
-        .post_json(
+            "car ol",
+            "long enough",
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
             "/api/auth/signin",
-            None,
-            json!({"username": "alice", "password": "wrong password"}),
-        )
-        .await;
-    expect_error(wrong, StatusCode::UNAUTHORIZED, "bad_credentials").await;
-    let nobody = client
-        .post_json(
+            "alice",
+            "wrong password",
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+        ),
+        (
             "/api/auth/signin",
-            None,
-            json!({"username": "nobody", "password": "wrong password"}),
-        )
-        .await;
-    expect_error(nobody, StatusCode::UNAUTHORIZED, "bad_credentials").await;
+            "nobody",
+            "wrong password",
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+        ),
+    ];
+    for (route, username, password, status, code) in refused {
+        let response = client
+            .post_json(route, None, json!({"username": username, "password": password}))
+            .await;
+        expect_error(response, status, code).await;
+    }
     let signed_in = client
         .post_json(
             "/api/auth/signin",
