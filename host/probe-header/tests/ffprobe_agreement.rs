@@ -230,19 +230,7 @@ fn webm_vp9_with_opus() {
     let fixtures = Fixtures::new();
     let path = fixtures.make("vp9.webm", |out| {
         let mut args = av_source("640x360", "25", "3");
-        args.extend(
-            [
-                "-c:v",
-                "libvpx-vp9",
-                "-deadline",
-                "realtime",
-                "-cpu-used",
-                "8",
-                "-c:a",
-                "libopus",
-            ]
-            .map(String::from),
-        );
+        args.extend(common::VP9_OPUS.map(String::from));
         ffmpeg(&args.iter().map(String::as_str).collect::<Vec<_>>(), out);
     });
     let probed = agrees_with_ffprobe(&path);

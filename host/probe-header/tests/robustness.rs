@@ -95,19 +95,7 @@ fn truncated_and_corrupted_files_never_panic() {
         ),
         fixtures.make("small.webm", |out| {
             let mut args = av_source("320x240", "25", "1");
-            args.extend(
-                [
-                    "-c:v",
-                    "libvpx-vp9",
-                    "-deadline",
-                    "realtime",
-                    "-cpu-used",
-                    "8",
-                    "-c:a",
-                    "libopus",
-                ]
-                .map(String::from),
-            );
+            args.extend(common::VP9_OPUS.map(String::from));
             ffmpeg(&args.iter().map(String::as_str).collect::<Vec<_>>(), out);
         }),
         fixtures.make("small.mov", |out| {

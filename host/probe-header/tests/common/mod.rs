@@ -152,3 +152,15 @@ impl XorShift {
         (self.next() % n.max(1) as u64) as usize
     }
 }
+
+/// Encoder arguments for a WebM with VP9 video and Opus audio, fast enough for tests.
+pub const VP9_OPUS: [&str; 8] = [
+    "-c:v",
+    "libvpx-vp9",
+    "-deadline",
+    "realtime",
+    "-cpu-used",
+    "8",
+    "-c:a",
+    "libopus",
+];
