@@ -5,12 +5,14 @@
 
 pub mod dynamo;
 pub mod mediaconvert;
+pub mod policy;
 pub mod s3;
 
 use std::future::Future;
 
 pub use dynamo::DynamoRepository;
 pub use mediaconvert::MediaConvertTranscoder;
+pub use policy::S3PolicyStore;
 pub use s3::S3Store;
 
 /// Waits for SDK futures from synchronous code.
