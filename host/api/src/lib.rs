@@ -49,6 +49,15 @@ pub struct ApiState {
     pub public_pages: Arc<cache::PageCache>,
 }
 
+/// Video ids are ULIDs: unique, and sortable by creation time.
+pub struct UlidIds;
+
+impl IdGenerator for UlidIds {
+    fn new_id(&self) -> String {
+        ulid::Ulid::generate().to_string()
+    }
+}
+
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Request ids are ULIDs: unique, and sortable like the logs they tag.

@@ -67,7 +67,11 @@ pub async fn create_upload(
 ) -> Result<(StatusCode, Json<UploadTicket>), ApiError> {
     let video_id = state.ids.new_id();
     let now = SystemTime::UNIX_EPOCH + Duration::from_millis(state.clock.now_ms());
-    let (post, expires) = state.uploads.presign(&video_id, &caller.user_id, now)?;
+    // Off the executor: a signer may have to fetch fresh temporary credentials.
+    let (post, expires) = {
+        let (uploads, video_id, user_id) = (state.uploads.clone(), video_id.clone(), caller.user_id.clone());
+        crate::blocking(move || uploads.presign(&video_id, &user_id, now)).await?
+    };
     let expires_ms = expires
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);

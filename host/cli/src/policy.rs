@@ -1,10 +1,12 @@
-//! `vodpipe policy check|init`.
+//! `vodpipe policy check|init` (a bundle on disk) and `publish|activate|rollback|list` (the
+//! bundles of AWS mode, in the policy bucket; see docs/aws.md).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
+use vodpipe_aws::S3PolicyStore;
 use vodpipe_policy::{BundleFiles, DirFiles, parse_ladder};
 use vodpipe_runtime::reload::{LoadError, load};
 use vodpipe_runtime::{Limits, PluginRuntime};
@@ -24,12 +26,137 @@ pub enum PolicyCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Check a bundle as `check` does, then upload it to the policy bucket (AWS mode). Prints
+    /// its hash; running jobs are not affected until it is activated.
+    Publish {
+        /// Bundle directory; the built-in bundle when omitted.
+        dir: Option<PathBuf>,
+        /// Activate it too: the next job uses it.
+        #[arg(long)]
+        activate: bool,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Make a published bundle the active one: the next job uses it, no redeploy.
+    Activate {
+        /// The bundle's hash, or a unique prefix of it (see `list`).
+        hash: String,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Re-activate the bundle that was active before the current one.
+    Rollback {
+        #[command(flatten)]
+        location: Location,
+    },
+    /// The published bundles, newest first; `*` marks the active one.
+    List {
+        #[command(flatten)]
+        location: Location,
+    },
+}
+
+/// Where the bundles are. Credentials, region and endpoint come from the AWS defaults
+/// (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`, ...).
+#[derive(Args)]
+pub struct Location {
+    /// The policy bucket (Terraform's `policy_bucket` output).
+    #[arg(long, env = "VODPIPE_POLICY_BUCKET")]
+    bucket: String,
+    /// Prefix of the bundles in the bucket.
+    #[arg(long, env = "VODPIPE_POLICY_PREFIX", default_value = "policy")]
+    prefix: String,
 }
 
 pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
     match command {
         PolicyCommand::Check { dir } => check(dir.as_deref()),
         PolicyCommand::Init { dir, force } => init(&dir, force),
+        PolicyCommand::Publish {
+            dir,
+            activate,
+            location,
+        } => remote(&location, |store| async move {
+            if check(dir.as_deref())? != ExitCode::SUCCESS {
+                bail!("not published: the bundle has problems (listed above)");
+            }
+            let hash = store.publish(files(dir.as_deref()).as_ref()).await?;
+            println!("published {hash} to {}", store.location());
+            if activate {
+                let pointer = store.activate(&hash).await?;
+                println!("active: {} ({}); the next job uses it", pointer.name, pointer.bundle);
+            } else {
+                println!("activate it with: vodpipe policy activate {}", &hash[..12]);
+            }
+            Ok(())
+        }),
+        PolicyCommand::Activate { hash, location } => remote(&location, |store| async move {
+            let hash = resolve(&store, &hash).await?;
+            let pointer = store.activate(&hash).await?;
+            println!("active: {} ({}); the next job uses it", pointer.name, pointer.bundle);
+            Ok(())
+        }),
+        PolicyCommand::Rollback { location } => remote(&location, |store| async move {
+            let pointer = store.rollback().await?;
+            println!("rolled back; active: {} ({})", pointer.name, pointer.bundle);
+            Ok(())
+        }),
+        PolicyCommand::List { location } => remote(&location, |store| async move {
+            let bundles = store.list().await?;
+            if bundles.is_empty() {
+                println!("no bundle published at {}", store.location());
+            }
+            for bundle in bundles {
+                println!(
+                    "{} {}  {:<20} published {}",
+                    if bundle.active { "*" } else { " " },
+                    bundle.hash,
+                    bundle.name,
+                    vodpipe_core::event::rfc3339(bundle.published_at_ms)
+                );
+            }
+            Ok(())
+        }),
+    }
+}
+
+/// Runs `work` against the policy store at `location`.
+fn remote<F, Fut>(location: &Location, work: F) -> anyhow::Result<ExitCode>
+where
+    F: FnOnce(S3PolicyStore) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let sdk = vodpipe_aws::sdk_config(None).await;
+        // A local endpoint (AWS_ENDPOINT_URL) has no per-bucket host names.
+        let local = std::env::var_os("AWS_ENDPOINT_URL").is_some();
+        let client =
+            aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(local).build());
+        work(S3PolicyStore::new(client, &location.bucket, &location.prefix)).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A full hash, from a unique prefix of a published one.
+async fn resolve(store: &S3PolicyStore, prefix: &str) -> anyhow::Result<String> {
+    if prefix.len() == 64 {
+        return Ok(prefix.to_owned());
+    }
+    let matching: Vec<String> = store
+        .list()
+        .await?
+        .into_iter()
+        .map(|b| b.hash)
+        .filter(|h| !prefix.is_empty() && h.starts_with(prefix))
+        .collect();
+    match matching.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => bail!("no published bundle starts with `{prefix}` (see `vodpipe policy list`)"),
+        _ => bail!("`{prefix}` matches {} bundles; give more of the hash", matching.len()),
     }
 }
 

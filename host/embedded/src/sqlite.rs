@@ -11,9 +11,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
-use vodpipe_core::ports::{
-    Account, AccountStore, Clock, IdGenerator, MessageQueue, QueuedMessage, Unavailable, VideoRepository,
-};
+use vodpipe_core::ports::{Account, AccountStore, Clock, MessageQueue, QueuedMessage, Unavailable, VideoRepository};
 use vodpipe_core::{Cursor, Described, Details, Outcome, Page, Plan, VideoRecord, VideoStatus};
 
 pub struct Database {
@@ -263,15 +261,6 @@ impl MessageQueue for Database {
 /// Our message ids are the queue table's row ids.
 fn row_id(message: &QueuedMessage) -> i64 {
     message.id.parse().unwrap_or(-1)
-}
-
-/// ULIDs: unique, and sortable by creation time.
-pub struct UlidIds;
-
-impl IdGenerator for UlidIds {
-    fn new_id(&self) -> String {
-        ulid::Ulid::generate().to_string()
-    }
 }
 
 fn status_text(status: VideoStatus) -> &'static str {

@@ -10,11 +10,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
-use vodpipe_api::{ApiState, PostSigner};
+use vodpipe_api::{ApiState, PostSigner, UlidIds};
 use vodpipe_auth::local::LocalAccounts;
 use vodpipe_core::ports::{Clock, SystemClock};
 use vodpipe_embedded::disk::DiskStore;
-use vodpipe_embedded::sqlite::{Database, UlidIds};
+use vodpipe_embedded::sqlite::Database;
 use vodpipe_presign::Credentials;
 
 pub use secrets::Secrets;

@@ -1,0 +1,147 @@
+//! `vodpipe policy publish|activate|rollback|list` against moto's S3, as a platform engineer
+//! or product team runs them: edit a preset, publish, activate, roll back.
+
+#[path = "../../aws/tests/common/mod.rs"]
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::Moto;
+
+struct Bucket {
+    moto: Moto,
+}
+
+impl Bucket {
+    fn new() -> Self {
+        let moto = Moto::start();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let config = moto.config().await;
+            let s3 = aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&config)
+                    .force_path_style(true)
+                    .build(),
+            );
+            s3.create_bucket().bucket("policy").send().await.unwrap();
+        });
+        Self { moto }
+    }
+
+    fn vodpipe(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_vodpipe"))
+            .args(args)
+            .env("AWS_ENDPOINT_URL", &self.moto.endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("VODPIPE_POLICY_BUCKET", "policy")
+            .env("VODPIPE_CACHE_DIR", "")
+            .output()
+            .unwrap()
+    }
+
+    /// Runs `vodpipe args`, expecting success; returns stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.vodpipe(args);
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(out.status.success(), "vodpipe {args:?} failed:\n{stdout}\n{stderr}");
+        stdout
+    }
+}
+
+/// The 64-hex hash `publish` printed.
+fn published_hash(stdout: &str) -> String {
+    let line = stdout.lines().find(|l| l.starts_with("published ")).unwrap();
+    line.split_whitespace().nth(1).unwrap().to_owned()
+}
+
+fn active_line(list: &str) -> &str {
+    list.lines().find(|l| l.starts_with('*')).unwrap_or_default()
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} lacks {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn a_preset_is_published_activated_and_rolled_back() {
+    let bucket = Bucket::new();
+    assert!(bucket.ok(&["policy", "list"]).contains("no bundle published"));
+
+    let out = bucket.ok(&["policy", "publish", "--activate"]);
+    let builtin = published_hash(&out);
+    assert!(out.contains("active: builtin"), "{out}");
+    assert!(active_line(&bucket.ok(&["policy", "list"])).contains(&builtin));
+
+    // A product team edits the preset, publishes it, then activates it by a hash prefix.
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    bucket.ok(&["policy", "init", bundle.to_str().unwrap()]);
+    edit(
+        &bundle.join("ladders/default.toml"),
+        "video_kbps = 3000",
+        "video_kbps = 2800",
+    );
+    let out = bucket.ok(&["policy", "publish", bundle.to_str().unwrap()]);
+    let edited = published_hash(&out);
+    assert_ne!(edited, builtin);
+    assert!(out.contains("activate it with"), "not active until asked: {out}");
+    assert!(active_line(&bucket.ok(&["policy", "list"])).contains(&builtin));
+    let out = bucket.ok(&["policy", "activate", &edited[..10]]);
+    assert!(out.contains(&edited), "{out}");
+    let list = bucket.ok(&["policy", "list"]);
+    assert!(active_line(&list).contains(&edited), "{list}");
+    assert_eq!(list.lines().count(), 2, "{list}");
+
+    let out = bucket.ok(&["policy", "rollback"]);
+    assert!(out.contains(&builtin), "{out}");
+    assert!(active_line(&bucket.ok(&["policy", "list"])).contains(&builtin));
+    let refused = bucket.vodpipe(&["policy", "rollback"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("nothing to roll back to"));
+}
+
+#[test]
+fn a_broken_bundle_is_not_published_and_nothing_changes() {
+    let bucket = Bucket::new();
+    let builtin = published_hash(&bucket.ok(&["policy", "publish", "--activate"]));
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    bucket.ok(&["policy", "init", bundle.to_str().unwrap()]);
+    edit(
+        &bundle.join("ladders/default.toml"),
+        "video_kbps = 3000",
+        "video_kbps = \"fast\"",
+    );
+
+    let out = bucket.vodpipe(&["policy", "publish", "--activate", bundle.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("default.toml") && stdout.contains("video_kbps"),
+        "names the file and the field:\n{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not published"));
+    let list = bucket.ok(&["policy", "list"]);
+    assert_eq!(list.lines().count(), 1, "{list}");
+    assert!(active_line(&list).contains(&builtin));
+
+    let unknown = bucket.vodpipe(&["policy", "activate", "ffff"]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no published bundle starts with `ffff`"));
+
+    let no_bucket = Command::new(env!("CARGO_BIN_EXE_vodpipe"))
+        .args(["policy", "list"])
+        .env_remove("VODPIPE_POLICY_BUCKET")
+        .output()
+        .unwrap();
+    assert!(!no_bucket.status.success());
+    assert!(String::from_utf8_lossy(&no_bucket.stderr).contains("--bucket"));
+}
