@@ -10,6 +10,10 @@
 //! to the queue's dead-letter queue (its redrive policy). Both pipeline steps are safe to
 //! repeat, so redelivery never starts a second job or undoes a final state.
 
+pub mod api;
+pub mod config;
+pub mod policy;
+
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
@@ -19,12 +23,25 @@ use vodpipe_core::event::parse_job_state_event;
 use vodpipe_core::pipeline::{JobStateOutcome, Pipeline, UploadOutcome};
 use vodpipe_core::ports::{Clock, ObjectStore, Policy};
 
+pub use policy::{FixedPolicy, PolicySource, S3Policy};
+
+/// Log lines to stdout (CloudWatch Logs in Lambda), without colours; `RUST_LOG` filters
+/// (default `info`).
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_ansi(false)
+        .without_time()
+        .init();
+}
+
 /// Everything the handlers use; built once per Lambda instance, shared by invocations.
 pub struct Handlers {
     pub store: S3Store,
     pub repository: DynamoRepository,
     pub transcoder: MediaConvertTranscoder,
-    pub policy: Arc<dyn Policy>,
+    /// Asked once per message, so a newly activated bundle runs the next job.
+    pub policy: Arc<dyn PolicySource>,
     pub clock: Arc<dyn Clock>,
     /// The MediaConvert service role jobs run as.
     pub role: String,
@@ -32,12 +49,12 @@ pub struct Handlers {
 }
 
 impl Handlers {
-    fn pipeline(&self) -> Pipeline<'_> {
+    fn pipeline<'a>(&'a self, policy: &'a dyn Policy) -> Pipeline<'a> {
         Pipeline {
             store: &self.store,
             repository: &self.repository,
             transcoder: &self.transcoder,
-            policy: &*self.policy,
+            policy,
             clock: &*self.clock,
             role: self.role.clone(),
             queue: self.queue.clone(),
@@ -61,6 +78,7 @@ impl Handlers {
         let records = notification["Records"]
             .as_array()
             .ok_or("not an S3 event notification (no Records)")?;
+        let policy = self.policy.current().map_err(|e| e.to_string())?;
         for record in records {
             let bucket = record["s3"]["bucket"]["name"].as_str().unwrap_or_default();
             if bucket != self.store.uploads_bucket() {
@@ -71,7 +89,7 @@ impl Handlers {
                 .as_str()
                 .map(decode_key)
                 .ok_or("an S3 record without an object key")?;
-            match self.pipeline().on_upload(&key).map_err(|e| e.to_string())? {
+            match self.pipeline(&*policy).on_upload(&key).map_err(|e| e.to_string())? {
                 UploadOutcome::Submitted { job_id } => tracing::info!(key, job_id, "job submitted"),
                 UploadOutcome::Failed(why) => tracing::info!(key, "video failed: {why}"),
                 other => tracing::info!(key, "nothing to do: {other:?}"),
@@ -84,7 +102,12 @@ impl Handlers {
     pub fn job_state_message(&self, body: &str) -> Result<(), String> {
         let event: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
         let change = parse_job_state_event(&event, |video_id| self.store.output_prefix(video_id))?;
-        match self.pipeline().on_job_state(&change).map_err(|e| e.to_string())? {
+        let policy = self.policy.current().map_err(|e| e.to_string())?;
+        match self
+            .pipeline(&*policy)
+            .on_job_state(&change)
+            .map_err(|e| e.to_string())?
+        {
             JobStateOutcome::Finished(status) => tracing::info!(video_id = change.video_id, ?status, "video finished"),
             JobStateOutcome::Ignored(why) => tracing::info!(video_id = change.video_id, "event ignored: {why}"),
         }

@@ -16,7 +16,7 @@ use vodpipe_aws::{Blocking, DynamoRepository, MediaConvertTranscoder, S3Store};
 use vodpipe_core::event::job_state_event;
 use vodpipe_core::ports::{SystemClock, VideoRepository};
 use vodpipe_core::{JobOutput, JobResult, JobStatus, VideoStatus};
-use vodpipe_lambda::Handlers;
+use vodpipe_lambda::{FixedPolicy, Handlers};
 use vodpipe_runtime::{Limits, PluginRuntime};
 
 const VIDEO: &str = "01KBFLOW000000000000000000";
@@ -110,7 +110,7 @@ fn aws() -> Aws {
         store: S3Store::new(s3.clone(), "uploads", "media", blocking.clone()),
         repository: DynamoRepository::new(dynamodb, "videos", blocking.clone()),
         transcoder: MediaConvertTranscoder::new(mediaconvert, blocking),
-        policy: Arc::new(policy),
+        policy: Arc::new(FixedPolicy(Arc::new(policy))),
         clock: Arc::new(SystemClock),
         role: "arn:aws:iam::123456789012:role/vodpipe-mediaconvert".into(),
         queue: None,

@@ -1,0 +1,108 @@
+//! Where the handlers' policy comes from: fixed (tests, the built-in bundle) or the active
+//! bundle in S3, checked before every message so an activation reaches the next job.
+
+use std::sync::{Arc, Mutex};
+
+use vodpipe_aws::policy::{PolicyStoreError, Poll};
+use vodpipe_aws::{Blocking, S3PolicyStore};
+use vodpipe_core::ports::{Policy, Unavailable};
+use vodpipe_runtime::PluginRuntime;
+use vodpipe_runtime::policy::LoadedPolicy;
+use vodpipe_runtime::reload::load;
+
+/// The policy to run the next message with.
+pub trait PolicySource: Send + Sync {
+    fn current(&self) -> Result<Arc<dyn Policy>, Unavailable>;
+}
+
+/// One policy for the instance's life.
+pub struct FixedPolicy(pub Arc<dyn Policy>);
+
+impl PolicySource for FixedPolicy {
+    fn current(&self) -> Result<Arc<dyn Policy>, Unavailable> {
+        Ok(self.0.clone())
+    }
+}
+
+/// The active bundle of an [`S3PolicyStore`]. The pointer is re-read with its ETag per
+/// message (a 304 when nothing moved); a new bundle is downloaded, checked against its hash,
+/// compiled (artifacts cached on disk by the plugin runtime, under /tmp in Lambda) and used.
+/// A bundle that does not load is refused and the last good one stays active.
+pub struct S3Policy {
+    store: S3PolicyStore,
+    runtime: Arc<PluginRuntime>,
+    blocking: Blocking,
+    state: Mutex<Option<Active>>,
+}
+
+struct Active {
+    /// The pointer's ETag when last read (also after refusing what it named).
+    etag: String,
+    policy: Arc<LoadedPolicy>,
+}
+
+impl S3Policy {
+    pub fn new(store: S3PolicyStore, runtime: Arc<PluginRuntime>, blocking: Blocking) -> Self {
+        Self {
+            store,
+            runtime,
+            blocking,
+            state: Mutex::new(None),
+        }
+    }
+
+    fn load(&self, hash: &str) -> Result<LoadedPolicy, String> {
+        let files = self
+            .blocking
+            .wait(self.store.download(hash))
+            .map_err(|e| e.to_string())?;
+        load(&self.runtime, &files, None).map_err(|e| format!("{}: {e}", self.store.location()))
+    }
+}
+
+impl PolicySource for S3Policy {
+    fn current(&self) -> Result<Arc<dyn Policy>, Unavailable> {
+        // One poll at a time: concurrent messages wait for one download, not start several.
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let known = state.as_ref().map(|a| a.etag.clone());
+        match self.blocking.wait(self.store.poll(known.as_deref())) {
+            Ok(Poll::Unchanged) => {}
+            Ok(Poll::Changed { pointer, etag }) => match &mut *state {
+                Some(active) if active.policy.content_hash == pointer.bundle => active.etag = etag,
+                _ => match self.load(&pointer.bundle) {
+                    Ok(policy) => {
+                        tracing::info!(bundle = pointer.name, hash = pointer.bundle, "policy bundle activated");
+                        *state = Some(Active {
+                            etag,
+                            policy: Arc::new(policy),
+                        });
+                    }
+                    Err(why) => match &mut *state {
+                        Some(active) => {
+                            tracing::error!(
+                                hash = pointer.bundle,
+                                "policy bundle refused, the last good one stays active: {why}"
+                            );
+                            // Not downloaded again until the pointer moves.
+                            active.etag = etag;
+                        }
+                        None => return Err(Unavailable(format!("the active policy bundle does not load: {why}"))),
+                    },
+                },
+            },
+            Ok(Poll::NothingActive) if state.is_none() => {
+                return Err(Unavailable(format!(
+                    "no policy bundle is active at {} (publish one: vodpipe policy publish --activate)",
+                    self.store.location()
+                )));
+            }
+            Ok(Poll::NothingActive) => tracing::warn!("the policy pointer is gone; the last bundle stays active"),
+            Err(PolicyStoreError::Unavailable(why)) if state.is_some() => {
+                tracing::warn!("policy pointer unreadable, the last bundle stays active: {why}")
+            }
+            Err(e) => return Err(Unavailable(format!("policy: {e}"))),
+        }
+        let active = state.as_ref().expect("set above or returned");
+        Ok(active.policy.clone())
+    }
+}

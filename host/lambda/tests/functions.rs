@@ -1,0 +1,648 @@
+//! The three Lambda binaries, run as Lambda runs them: each process is started with the
+//! environment Terraform gives it and pulls its invocations from a Runtime API endpoint
+//! (`AWS_LAMBDA_RUNTIME_API`) the test serves, speaking the Lambda Runtime API protocol.
+//! Every AWS peer is moto's server, except MediaConvert, whose requests are captured.
+//!
+//! The flow: a Cognito user asks the `api` function (API Gateway payload 2.0) for an upload
+//! form, posts the file to S3 with it, S3 notifies the upload queue, `on-upload` submits the
+//! job, the MediaConvert state change goes through an EventBridge rule to the job-state queue,
+//! `on-job-state` publishes the video, and the API lists it. Then a new policy bundle is
+//! activated in S3 and the next upload's job follows it, with the same running processes.
+
+#[path = "../../aws/tests/common/mod.rs"]
+mod common;
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ExplicitAuthFlowsType, MessageActionType};
+use aws_sdk_sqs::types::QueueAttributeName;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use common::capture::{Captured, capture_endpoint};
+use common::{Moto, sample_mp4};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+use vodpipe_aws::S3PolicyStore;
+use vodpipe_core::event::job_state_event;
+use vodpipe_core::{JobOutput, JobResult, JobStatus};
+
+const REGION: &str = "us-east-1";
+const MEDIACONVERT_QUEUE: &str = "arn:aws:mediaconvert:us-east-1:123456789012:queues/vodpipe-test";
+
+type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<Result<String, String>>>>>;
+
+/// The Lambda Runtime API for one function: `next` hands out queued invocations, the
+/// function posts each one's response or error back.
+struct RuntimeApi {
+    address: String,
+    invocations: mpsc::UnboundedSender<(String, String)>,
+    pending: Pending,
+}
+
+#[derive(Clone)]
+struct RuntimeState {
+    invocations: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, String)>>>,
+    pending: Pending,
+}
+
+async fn next(State(state): State<RuntimeState>) -> impl IntoResponse {
+    let (id, body) = state.invocations.lock().await.recv().await.expect("test running");
+    let deadline = std::time::SystemTime::now() + Duration::from_secs(60);
+    let deadline_ms = deadline.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    let mut headers = HeaderMap::new();
+    headers.insert("lambda-runtime-aws-request-id", id.parse().unwrap());
+    headers.insert("lambda-runtime-deadline-ms", deadline_ms.to_string().parse().unwrap());
+    headers.insert(
+        "lambda-runtime-invoked-function-arn",
+        "arn:aws:lambda:us-east-1:123456789012:function:vodpipe"
+            .parse()
+            .unwrap(),
+    );
+    headers.insert(
+        "lambda-runtime-trace-id",
+        "Root=1-00000000-000000000000000000000000".parse().unwrap(),
+    );
+    (headers, body)
+}
+
+async fn respond(State(state): State<RuntimeState>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+    finish(&state, &id, Ok(String::from_utf8_lossy(&body).into_owned()))
+}
+
+async fn fail(State(state): State<RuntimeState>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+    finish(&state, &id, Err(String::from_utf8_lossy(&body).into_owned()))
+}
+
+fn finish(state: &RuntimeState, id: &str, result: Result<String, String>) -> StatusCode {
+    if let Some(waiter) = state.pending.lock().unwrap().remove(id) {
+        let _ = waiter.send(result);
+    }
+    StatusCode::ACCEPTED
+}
+
+async fn init_error(body: Bytes) -> StatusCode {
+    eprintln!("function init error: {}", String::from_utf8_lossy(&body));
+    StatusCode::ACCEPTED
+}
+
+impl RuntimeApi {
+    async fn start() -> Self {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let pending = Pending::default();
+        let state = RuntimeState {
+            invocations: Arc::new(tokio::sync::Mutex::new(receiver)),
+            pending: pending.clone(),
+        };
+        let app = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route("/2018-06-01/runtime/invocation/{id}/response", post(respond))
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
+            .route("/2018-06-01/runtime/init/error", post(init_error))
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self {
+            address,
+            invocations: sender,
+            pending,
+        }
+    }
+}
+
+/// One function: its process and the Runtime API it polls.
+struct Function {
+    name: &'static str,
+    child: Child,
+    api: RuntimeApi,
+    count: u64,
+}
+
+impl Function {
+    async fn start(name: &'static str, binary: &str, env: &[(&str, String)]) -> Self {
+        let api = RuntimeApi::start().await;
+        let child = Command::new(binary)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", &api.address)
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
+            .env("RUST_LOG", "info")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {binary}: {e}"));
+        Self {
+            name,
+            child,
+            api,
+            count: 0,
+        }
+    }
+
+    /// Invokes the function with `event` and waits for its response.
+    async fn invoke(&mut self, event: &Value) -> Value {
+        self.count += 1;
+        let id = format!("{}-{}", self.name, self.count);
+        let (sender, receiver) = oneshot::channel();
+        self.api.pending.lock().unwrap().insert(id.clone(), sender);
+        self.api.invocations.send((id, event.to_string())).unwrap();
+        let result = tokio::time::timeout(Duration::from_secs(120), receiver).await;
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!("{} exited: {status}", self.name);
+        }
+        match result {
+            Ok(Ok(Ok(body))) => serde_json::from_str(&body).unwrap(),
+            Ok(Ok(Err(error))) => panic!("{} failed the invocation: {error}", self.name),
+            _ => panic!("{} did not answer", self.name),
+        }
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An API Gateway HTTP API (payload 2.0) request event.
+fn http_event(method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Value {
+    let mut headers = json!({ "host": "api.example.com", "content-type": "application/json" });
+    if let Some(token) = token {
+        headers["authorization"] = json!(format!("Bearer {token}"));
+    }
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "api",
+            "domainName": "api.example.com",
+            "domainPrefix": "api",
+            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "test" },
+            "requestId": "request",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "26/Nov/2026:19:00:00 +0000",
+            "timeEpoch": 1_795_000_000_000u64,
+        },
+        "body": body.map(Value::to_string),
+        "isBase64Encoded": false,
+    })
+}
+
+/// The JSON body of an API Gateway response event.
+fn http_body(response: &Value) -> (u64, Value) {
+    let status = response["statusCode"].as_u64().unwrap();
+    let body = response["body"].as_str().unwrap_or("null");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+struct Aws {
+    moto: Moto,
+    s3: aws_sdk_s3::Client,
+    sqs: aws_sdk_sqs::Client,
+    upload_queue: String,
+    job_state_queue: String,
+    policy: S3PolicyStore,
+    user_pool: String,
+    client_id: String,
+    access_token: String,
+}
+
+async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap();
+    attributes.attributes().unwrap()[&QueueAttributeName::QueueArn].clone()
+}
+
+/// What `infra/` creates, on moto: buckets, queues, the S3 notification, the EventBridge
+/// rule, the table, a user pool with a signed-in user, and the built-in policy published.
+async fn aws() -> Aws {
+    let moto = Moto::start();
+    let config = moto.config().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    for bucket in ["uploads", "media", "policy"] {
+        s3.create_bucket().bucket(bucket).send().await.unwrap();
+    }
+    let upload_queue = sqs
+        .create_queue()
+        .queue_name("uploads")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let job_state_queue = sqs
+        .create_queue()
+        .queue_name("job-state")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let notification = aws_sdk_s3::types::NotificationConfiguration::builder()
+        .queue_configurations(
+            aws_sdk_s3::types::QueueConfiguration::builder()
+                .queue_arn(queue_arn(&sqs, &upload_queue).await)
+                .events(aws_sdk_s3::types::Event::S3ObjectCreated)
+                .build()
+                .unwrap(),
+        )
+        .build();
+    s3.put_bucket_notification_configuration()
+        .bucket("uploads")
+        .notification_configuration(notification)
+        .send()
+        .await
+        .unwrap();
+
+    let events = aws_sdk_eventbridge::Client::new(&config);
+    events
+        .put_rule()
+        .name("vodpipe-job-state")
+        .event_pattern(job_state_pattern().to_string())
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule("vodpipe-job-state")
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("job-state-queue")
+                .arn(queue_arn(&sqs, &job_state_queue).await)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    vodpipe_aws::dynamo::create_table(&aws_sdk_dynamodb::Client::new(&config), "videos")
+        .await
+        .unwrap();
+
+    let policy = S3PolicyStore::new(s3.clone(), "policy", "policy");
+    let builtin = policy
+        .publish(&vodpipe_plugin_artifacts::builtin_files())
+        .await
+        .unwrap();
+    policy.activate(&builtin).await.unwrap();
+
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&config);
+    let pool = cognito.create_user_pool().pool_name("vodpipe").send().await.unwrap();
+    let user_pool = pool.user_pool().unwrap().id().unwrap().to_owned();
+    let client = cognito
+        .create_user_pool_client()
+        .user_pool_id(&user_pool)
+        .client_name("web")
+        .explicit_auth_flows(ExplicitAuthFlowsType::AdminNoSrpAuth)
+        .send()
+        .await
+        .unwrap();
+    let client_id = client.user_pool_client().unwrap().client_id().unwrap().to_owned();
+    cognito
+        .admin_create_user()
+        .user_pool_id(&user_pool)
+        .username("alice")
+        .temporary_password("Temp-pass1!")
+        .message_action(MessageActionType::Suppress)
+        .send()
+        .await
+        .unwrap();
+    cognito
+        .admin_set_user_password()
+        .user_pool_id(&user_pool)
+        .username("alice")
+        .password("Real-pass1!")
+        .permanent(true)
+        .send()
+        .await
+        .unwrap();
+    let auth = cognito
+        .admin_initiate_auth()
+        .user_pool_id(&user_pool)
+        .client_id(&client_id)
+        .auth_flow(AuthFlowType::AdminNoSrpAuth)
+        .auth_parameters("USERNAME", "alice")
+        .auth_parameters("PASSWORD", "Real-pass1!")
+        .send()
+        .await
+        .unwrap();
+    let access_token = auth.authentication_result().unwrap().access_token().unwrap().to_owned();
+    Aws {
+        moto,
+        s3,
+        sqs,
+        upload_queue,
+        job_state_queue,
+        policy,
+        user_pool,
+        client_id,
+        access_token,
+    }
+}
+
+/// The EventBridge rule's pattern: this stack's MediaConvert queue, final states only (the
+/// same pattern `infra/` deploys; the HCL wiring test checks them against each other).
+fn job_state_pattern() -> Value {
+    json!({
+        "source": ["aws.mediaconvert"],
+        "detail-type": ["MediaConvert Job State Change"],
+        "detail": { "status": ["COMPLETE", "ERROR"], "queue": [MEDIACONVERT_QUEUE] },
+    })
+}
+
+impl Aws {
+    /// The environment of each function, as Terraform sets it.
+    fn env(&self, mediaconvert: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_REGION", REGION.into()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_SESSION_TOKEN", "session-token".into()),
+            ("AWS_ENDPOINT_URL", self.moto.endpoint.clone()),
+            ("VODPIPE_TABLE", "videos".into()),
+            ("VODPIPE_UPLOADS_BUCKET", "uploads".into()),
+            ("VODPIPE_MEDIA_BUCKET", "media".into()),
+            ("VODPIPE_POLICY_BUCKET", "policy".into()),
+            ("VODPIPE_POLICY_PREFIX", "policy".into()),
+            (
+                "VODPIPE_MEDIACONVERT_ROLE",
+                "arn:aws:iam::123456789012:role/vodpipe-mediaconvert".into(),
+            ),
+            ("VODPIPE_MEDIACONVERT_QUEUE", MEDIACONVERT_QUEUE.into()),
+            ("VODPIPE_MEDIACONVERT_ENDPOINT", mediaconvert.into()),
+            ("VODPIPE_COGNITO_USER_POOL_ID", self.user_pool.clone()),
+            ("VODPIPE_COGNITO_CLIENT_ID", self.client_id.clone()),
+            (
+                "VODPIPE_COGNITO_JWKS_URL",
+                format!("{}/{}/.well-known/jwks.json", self.moto.endpoint, self.user_pool),
+            ),
+            ("VODPIPE_MEDIA_BASE_URL", "https://media.example.com".into()),
+            ("VODPIPE_UPLOAD_URL", format!("{}/uploads", self.moto.endpoint)),
+        ]
+    }
+
+    /// Receives what is on `queue` as the SQS event source mapping does: one batch, as an
+    /// SQS event, deleted after the invocation except the reported failures.
+    async fn deliver(&self, queue: &str, function: &mut Function) -> (usize, Value) {
+        let mut messages = Vec::new();
+        for _ in 0..20 {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(queue)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap();
+            messages.extend(received.messages().to_vec());
+            if !messages.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let records: Vec<Value> = messages
+            .iter()
+            .map(|m| {
+                json!({
+                    "messageId": m.message_id(),
+                    "receiptHandle": m.receipt_handle(),
+                    "body": m.body(),
+                    "attributes": {},
+                    "messageAttributes": {},
+                    "md5OfBody": m.md5_of_body(),
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:queue",
+                    "awsRegion": REGION,
+                })
+            })
+            .collect();
+        let response = function.invoke(&json!({ "Records": records })).await;
+        let failed: Vec<&str> = response["batchItemFailures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["itemIdentifier"].as_str())
+            .collect();
+        for message in &messages {
+            if !failed.contains(&message.message_id().unwrap()) {
+                self.sqs
+                    .delete_message()
+                    .queue_url(queue)
+                    .receipt_handle(message.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+        (messages.len(), response)
+    }
+
+    /// What MediaConvert would announce when the job of `video_id` ends, sent to EventBridge.
+    async fn job_finished(&self, video_id: &str, renditions: &[(String, u32, u32)], queue: &str) {
+        let result = JobResult {
+            job_id: format!("{video_id}-hls"),
+            status: JobStatus::Complete,
+            error_code: None,
+            error_message: None,
+            playlist_path: Some("index.m3u8".into()),
+            outputs: renditions
+                .iter()
+                .map(|(name, width, height)| JobOutput {
+                    path: format!("index_{name}.m3u8"),
+                    width: *width,
+                    height: *height,
+                    duration_ms: 2000,
+                })
+                .collect(),
+            thumbnail_path: Some("thumbnails/thumb_poster.0000001.jpg".into()),
+        };
+        let mut event = job_state_event(video_id, &format!("s3://media/{video_id}/"), &result, 1_795_000_000_000);
+        event["detail"]["queue"] = json!(queue);
+        let config = self.moto.config().await;
+        let put = aws_sdk_eventbridge::Client::new(&config)
+            .put_events()
+            .entries(
+                aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                    .source("aws.mediaconvert")
+                    .detail_type("MediaConvert Job State Change")
+                    .detail(event["detail"].to_string())
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.failed_entry_count(), 0);
+    }
+
+    /// Asks the API for an upload form and posts the file with it, as the browser does.
+    async fn upload(&self, api: &mut Function, bytes: Vec<u8>) -> String {
+        let (status, ticket) = http_body(
+            &api.invoke(&http_event("POST", "/api/uploads", Some(&self.access_token), None))
+                .await,
+        );
+        assert_eq!(status, 201, "{ticket}");
+        let video_id = ticket["video_id"].as_str().unwrap().to_owned();
+        let fields = ticket["fields"].as_object().unwrap();
+        assert_eq!(
+            fields["x-amz-security-token"], "session-token",
+            "signed with the session's credentials"
+        );
+        assert_eq!(fields["key"], video_id.as_str());
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.clone(), value.as_str().unwrap().to_owned());
+        }
+        form = form.part("file", reqwest::multipart::Part::bytes(bytes).file_name("clip.mp4"));
+        let posted = reqwest::Client::new()
+            .post(ticket["url"].as_str().unwrap())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert!(posted.status().is_success(), "{}", posted.text().await.unwrap());
+        let (status, created) = http_body(
+            &api.invoke(&http_event(
+                "POST",
+                "/api/videos",
+                Some(&self.access_token),
+                Some(&json!({ "video_id": video_id, "title": "Clip", "description": "from the test" })),
+            ))
+            .await,
+        );
+        assert!(status == 201 || status == 200, "{status} {created}");
+        video_id
+    }
+}
+
+fn renditions(job: &Value) -> Vec<(String, u32, u32)> {
+    job["settings"]["outputGroups"][0]["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let video = &o["videoDescription"];
+            (
+                o["nameModifier"].as_str().unwrap().trim_start_matches('_').to_owned(),
+                video["width"].as_u64().unwrap() as u32,
+                video["height"].as_u64().unwrap() as u32,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_functions_take_an_upload_to_done_and_follow_a_new_policy() {
+    let aws = aws().await;
+    let captured = Captured::default();
+    let mediaconvert = capture_endpoint(captured.clone()).await;
+    let env = aws.env(&mediaconvert);
+    let mut api = Function::start("api", env!("CARGO_BIN_EXE_api"), &env).await;
+    let mut on_upload = Function::start("on-upload", env!("CARGO_BIN_EXE_on-upload"), &env).await;
+    let mut on_job_state = Function::start("on-job-state", env!("CARGO_BIN_EXE_on-job-state"), &env).await;
+
+    let (status, body) = http_body(&api.invoke(&http_event("POST", "/api/uploads", None, None)).await);
+    assert_eq!(status, 401, "no token: {body}");
+
+    let sample = sample_mp4();
+    let first = aws.upload(&mut api, sample.clone()).await;
+    let head = aws.s3.head_object().bucket("uploads").key(&first).send().await.unwrap();
+    assert!(
+        head.metadata().unwrap().contains_key("user-id"),
+        "the form's owner metadata is stored"
+    );
+
+    let (messages, response) = aws.deliver(&aws.upload_queue, &mut on_upload).await;
+    assert!(messages >= 1);
+    assert_eq!(response["batchItemFailures"], json!([]), "{response}");
+    let jobs = captured.0.lock().unwrap().clone();
+    assert_eq!(jobs.len(), 1);
+    let job: Value = serde_json::from_slice(&jobs[0].2).unwrap();
+    assert_eq!(job["clientRequestToken"], format!("{first}-hls"));
+    assert_eq!(job["queue"], MEDIACONVERT_QUEUE);
+    assert_eq!(job["userMetadata"]["video_id"], first.as_str());
+    let first_ladder = renditions(&job);
+    assert_eq!(
+        first_ladder.len(),
+        4,
+        "the built-in default preset: 720p, 480p, 360p, 240p"
+    );
+
+    // Another stack's job finishing does not reach this stack's queue.
+    aws.job_finished(
+        &first,
+        &first_ladder,
+        "arn:aws:mediaconvert:us-east-1:123456789012:queues/other",
+    )
+    .await;
+    aws.job_finished(&first, &first_ladder, MEDIACONVERT_QUEUE).await;
+    let (messages, response) = aws.deliver(&aws.job_state_queue, &mut on_job_state).await;
+    assert_eq!(messages, 1, "only the event of this stack's queue was delivered");
+    assert_eq!(response["batchItemFailures"], json!([]), "{response}");
+    assert!(
+        aws.s3.head_object().bucket("uploads").key(&first).send().await.is_err(),
+        "the raw upload is deleted once published"
+    );
+
+    let (status, listed) = http_body(&api.invoke(&http_event("GET", "/api/videos", None, None)).await);
+    assert_eq!(status, 200);
+    let items = listed["videos"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{listed}");
+    assert_eq!(items[0]["id"], first.as_str());
+    assert_eq!(
+        items[0]["playback_url"],
+        format!("https://media.example.com/{first}/index.m3u8")
+    );
+
+    // A product team ships another preset: no redeploy, the next job follows it.
+    let mut mobile = vodpipe_plugin_artifacts::builtin_files();
+    let manifest = String::from_utf8(mobile.files["bundle.toml"].clone()).unwrap();
+    mobile.files.insert(
+        "bundle.toml".into(),
+        manifest
+            .replace("preset = \"default\"", "preset = \"mobile-first\"")
+            .into_bytes(),
+    );
+    let hash = aws.policy.publish(&mobile).await.unwrap();
+    aws.policy.activate(&hash).await.unwrap();
+    let second = aws.upload(&mut api, sample).await;
+    let (_, response) = aws.deliver(&aws.upload_queue, &mut on_upload).await;
+    assert_eq!(response["batchItemFailures"], json!([]), "{response}");
+    let jobs = captured.0.lock().unwrap().clone();
+    let job: Value = serde_json::from_slice(&jobs.last().unwrap().2).unwrap();
+    assert_eq!(job["userMetadata"]["video_id"], second.as_str());
+    let names: Vec<String> = renditions(&job).into_iter().map(|(name, _, _)| name).collect();
+    assert_eq!(
+        names,
+        ["720p", "540p", "360p", "240p", "144p"],
+        "the mobile-first preset"
+    );
+}

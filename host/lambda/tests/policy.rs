@@ -1,0 +1,112 @@
+//! The handlers' policy from S3 (moto): nothing active is a clear, retryable error; an
+//! activation is picked up by the next message; an unchanged pointer costs no download; a
+//! bundle that does not load, or S3 not answering, keeps the last good policy.
+
+#[path = "../../aws/tests/common/mod.rs"]
+mod common;
+
+use std::sync::Arc;
+
+use aws_sdk_s3::primitives::ByteStream;
+use common::Moto;
+use vodpipe_aws::{Blocking, S3PolicyStore};
+use vodpipe_lambda::{PolicySource, S3Policy};
+use vodpipe_runtime::{Limits, PluginRuntime};
+
+/// The built-in bundle with another active preset.
+fn mobile_first() -> vodpipe_policy::MemoryFiles {
+    let mut files = vodpipe_plugin_artifacts::builtin_files();
+    let manifest = String::from_utf8(files.files["bundle.toml"].clone()).unwrap();
+    files.files.insert(
+        "bundle.toml".into(),
+        manifest
+            .replace("preset = \"default\"", "preset = \"mobile-first\"")
+            .into_bytes(),
+    );
+    files
+}
+
+#[test]
+fn the_policy_follows_the_pointer_and_keeps_the_last_good_bundle() {
+    let moto = Moto::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let config = runtime.block_on(moto.config());
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    runtime.block_on(s3.create_bucket().bucket("policy").send()).unwrap();
+    let store = S3PolicyStore::new(s3.clone(), "policy", "policy");
+    let cache = tempfile::tempdir().unwrap();
+    let plugins = PluginRuntime::new(Some(cache.path().to_owned()), Limits::default()).unwrap();
+    let source = Arc::new(S3Policy::new(
+        store.clone(),
+        plugins.clone(),
+        Blocking::new(runtime.handle().clone()),
+    ));
+    // The handlers ask from the blocking pool, never from an async task.
+    let current = || {
+        let source = source.clone();
+        std::thread::spawn(move || source.current()).join().unwrap()
+    };
+
+    let err = current().err().expect("nothing is active yet");
+    assert!(
+        err.0.contains("no policy bundle is active at s3://policy/policy/"),
+        "{err}"
+    );
+
+    let builtin = runtime
+        .block_on(store.publish(&vodpipe_plugin_artifacts::builtin_files()))
+        .unwrap();
+    runtime.block_on(store.activate(&builtin)).unwrap();
+    let first = current().unwrap();
+    assert_eq!(first.preset().name, "default");
+    assert!(
+        std::fs::read_dir(cache.path()).unwrap().count() > 0,
+        "compiled plugins are cached on disk"
+    );
+    assert!(
+        Arc::ptr_eq(&first, &current().unwrap()),
+        "an unchanged pointer: the same policy"
+    );
+
+    let mobile = runtime.block_on(store.publish(&mobile_first())).unwrap();
+    runtime.block_on(store.activate(&mobile)).unwrap();
+    assert_eq!(
+        current().unwrap().preset().name,
+        "mobile-first",
+        "the next message uses it"
+    );
+
+    // The pointer moves back to the first bundle, whose planner was replaced after
+    // publishing: refused, the last good bundle stays.
+    let broken = builtin;
+    let planner = format!("policy/bundles/{broken}/plugins/ladder-table.wasm");
+    runtime
+        .block_on(
+            s3.put_object()
+                .bucket("policy")
+                .key(&planner)
+                .body(ByteStream::from_static(b"\0asm not really"))
+                .send(),
+        )
+        .unwrap();
+    let pointer = format!(r#"{{"bundle":"{broken}","name":"builtin","activated_at_ms":1,"history":[]}}"#);
+    runtime
+        .block_on(
+            s3.put_object()
+                .bucket("policy")
+                .key("policy/active.json")
+                .body(ByteStream::from(pointer.into_bytes()))
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(current().unwrap().preset().name, "mobile-first");
+    assert_eq!(current().unwrap().preset().name, "mobile-first", "refused once, kept");
+
+    // S3 stops answering: the last good policy still runs the jobs.
+    drop(moto);
+    assert_eq!(current().unwrap().preset().name, "mobile-first");
+}
