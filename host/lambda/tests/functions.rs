@@ -11,171 +11,22 @@
 
 #[path = "../../aws/tests/common/mod.rs"]
 mod common;
+mod runtime_api;
 
-use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ExplicitAuthFlowsType, MessageActionType};
 use aws_sdk_sqs::types::QueueAttributeName;
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use common::capture::{Captured, capture_endpoint};
 use common::{Moto, sample_mp4};
+use runtime_api::Function;
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, oneshot};
 use vodpipe_aws::S3PolicyStore;
 use vodpipe_core::event::job_state_event;
 use vodpipe_core::{JobOutput, JobResult, JobStatus};
 
 const REGION: &str = "us-east-1";
 const MEDIACONVERT_QUEUE: &str = "arn:aws:mediaconvert:us-east-1:123456789012:queues/vodpipe-test";
-
-type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<Result<String, String>>>>>;
-
-/// The Lambda Runtime API for one function: `next` hands out queued invocations, the
-/// function posts each one's response or error back.
-struct RuntimeApi {
-    address: String,
-    invocations: mpsc::UnboundedSender<(String, String)>,
-    pending: Pending,
-}
-
-#[derive(Clone)]
-struct RuntimeState {
-    invocations: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, String)>>>,
-    pending: Pending,
-}
-
-async fn next(State(state): State<RuntimeState>) -> impl IntoResponse {
-    let (id, body) = state.invocations.lock().await.recv().await.expect("test running");
-    let deadline = std::time::SystemTime::now() + Duration::from_secs(60);
-    let deadline_ms = deadline.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
-    let mut headers = HeaderMap::new();
-    headers.insert("lambda-runtime-aws-request-id", id.parse().unwrap());
-    headers.insert("lambda-runtime-deadline-ms", deadline_ms.to_string().parse().unwrap());
-    headers.insert(
-        "lambda-runtime-invoked-function-arn",
-        "arn:aws:lambda:us-east-1:123456789012:function:vodpipe"
-            .parse()
-            .unwrap(),
-    );
-    headers.insert(
-        "lambda-runtime-trace-id",
-        "Root=1-00000000-000000000000000000000000".parse().unwrap(),
-    );
-    (headers, body)
-}
-
-async fn respond(State(state): State<RuntimeState>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    finish(&state, &id, Ok(String::from_utf8_lossy(&body).into_owned()))
-}
-
-async fn fail(State(state): State<RuntimeState>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    finish(&state, &id, Err(String::from_utf8_lossy(&body).into_owned()))
-}
-
-fn finish(state: &RuntimeState, id: &str, result: Result<String, String>) -> StatusCode {
-    if let Some(waiter) = state.pending.lock().unwrap().remove(id) {
-        let _ = waiter.send(result);
-    }
-    StatusCode::ACCEPTED
-}
-
-async fn init_error(body: Bytes) -> StatusCode {
-    eprintln!("function init error: {}", String::from_utf8_lossy(&body));
-    StatusCode::ACCEPTED
-}
-
-impl RuntimeApi {
-    async fn start() -> Self {
-        let (sender, receiver) = mpsc::unbounded_channel();
-        let pending = Pending::default();
-        let state = RuntimeState {
-            invocations: Arc::new(tokio::sync::Mutex::new(receiver)),
-            pending: pending.clone(),
-        };
-        let app = Router::new()
-            .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/response", post(respond))
-            .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
-            .route("/2018-06-01/runtime/init/error", post(init_error))
-            .with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap().to_string();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self {
-            address,
-            invocations: sender,
-            pending,
-        }
-    }
-}
-
-/// One function: its process and the Runtime API it polls.
-struct Function {
-    name: &'static str,
-    child: Child,
-    api: RuntimeApi,
-    count: u64,
-}
-
-impl Function {
-    async fn start(name: &'static str, binary: &str, env: &[(&str, String)]) -> Self {
-        let api = RuntimeApi::start().await;
-        let child = Command::new(binary)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_RUNTIME_API", &api.address)
-            .env("AWS_LAMBDA_FUNCTION_NAME", name)
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
-            .env("RUST_LOG", "info")
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdout(Stdio::inherit())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {binary}: {e}"));
-        Self {
-            name,
-            child,
-            api,
-            count: 0,
-        }
-    }
-
-    /// Invokes the function with `event` and waits for its response.
-    async fn invoke(&mut self, event: &Value) -> Value {
-        self.count += 1;
-        let id = format!("{}-{}", self.name, self.count);
-        let (sender, receiver) = oneshot::channel();
-        self.api.pending.lock().unwrap().insert(id.clone(), sender);
-        self.api.invocations.send((id, event.to_string())).unwrap();
-        let result = tokio::time::timeout(Duration::from_secs(120), receiver).await;
-        if let Ok(Some(status)) = self.child.try_wait() {
-            panic!("{} exited: {status}", self.name);
-        }
-        match result {
-            Ok(Ok(Ok(body))) => serde_json::from_str(&body).unwrap(),
-            Ok(Ok(Err(error))) => panic!("{} failed the invocation: {error}", self.name),
-            _ => panic!("{} did not answer", self.name),
-        }
-    }
-}
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// An API Gateway HTTP API (payload 2.0) request event.
 fn http_event(method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Value {
@@ -369,14 +220,11 @@ async fn aws() -> Aws {
     }
 }
 
-/// The EventBridge rule's pattern: this stack's MediaConvert queue, final states only (the
-/// same pattern `infra/` deploys; the HCL wiring test checks them against each other).
+/// The EventBridge rule's pattern, from the template `infra/` deploys: this stack's
+/// MediaConvert queue, final states only.
 fn job_state_pattern() -> Value {
-    json!({
-        "source": ["aws.mediaconvert"],
-        "detail-type": ["MediaConvert Job State Change"],
-        "detail": { "status": ["COMPLETE", "ERROR"], "queue": [MEDIACONVERT_QUEUE] },
-    })
+    let template = include_str!("../../../infra/job-state-pattern.json.tftpl");
+    serde_json::from_str(&template.replace("${queue_arn}", MEDIACONVERT_QUEUE)).unwrap()
 }
 
 impl Aws {
