@@ -335,3 +335,29 @@ fn every_iam_grant_is_scoped() {
         .any(|(d, s)| d == "function" && text(&s["sid"]) == "Uploads" && text(&s["actions"]).contains("s3:PutObject"));
     assert!(api_puts, "the api role must be allowed s3:PutObject on uploads");
 }
+
+/// The functions run on Amazon Linux 2023 (`provided.al2023`), whose glibc is 2.34: no
+/// binary may need a newer symbol version (scripts/build-lambdas checks the release build the
+/// same way; this catches a new dependency on every test run).
+#[test]
+fn the_binaries_run_on_amazon_linux_2023() {
+    for (name, binary) in ["api", "on-upload", "on-job-state"].map(|n| (n, binary(n))) {
+        let out = std::process::Command::new("objdump")
+            .args(["-T", binary])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "objdump -T {binary}");
+        let symbols = String::from_utf8_lossy(&out.stdout);
+        let newest = symbols
+            .split("GLIBC_")
+            .skip(1)
+            .filter_map(|rest| {
+                let version: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+                let parts: Vec<u32> = version.split('.').filter_map(|p| p.parse().ok()).collect();
+                (!parts.is_empty()).then_some(parts)
+            })
+            .max()
+            .unwrap();
+        assert!(newest <= vec![2, 34], "{name} needs glibc {newest:?}");
+    }
+}

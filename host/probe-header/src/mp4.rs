@@ -815,7 +815,9 @@ fn rotation(track: Option<[f64; 9]>, movie: Option<[f64; 9]>) -> u32 {
         None => track,
     };
     let (a, b, c, d) = (m[0], m[1], m[3], m[4]);
-    let (scale_x, scale_y) = (a.hypot(c), b.hypot(d));
+    // Not f64::hypot: glibc's `hypot` symbol is versioned 2.35, newer than Amazon Linux
+    // 2023's glibc, and matrix entries are far from overflowing a plain square root.
+    let (scale_x, scale_y) = ((a * a + c * c).sqrt(), (b * b + d * d).sqrt());
     if scale_x == 0.0 || scale_y == 0.0 {
         return 0;
     }
