@@ -28,6 +28,10 @@ pub struct ServeArgs {
     /// upload forms and media URLs start with it.
     #[arg(long)]
     public_url: Option<String>,
+    /// The web front end's static export (`web/out`, built by `npm run build` in web/),
+    /// served at `/`; without it only the API, uploads and media are served.
+    #[arg(long)]
+    web: Option<PathBuf>,
     /// Seconds a queued message stays hidden while being worked on.
     #[arg(long, default_value_t = 60)]
     visibility: u64,
@@ -50,7 +54,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let public_url = args.public_url.unwrap_or_else(|| format!("http://{local}"));
     let embedded =
         Embedded::open(&args.data, &public_url).with_context(|| format!("opening {}", args.data.display()))?;
-    let router = embedded.router(&args.data.join("media"))?;
+    if let Some(web) = &args.web
+        && !web.join("index.html").is_file()
+    {
+        anyhow::bail!(
+            "--web {}: no index.html there; build the front end first (cd web && npm ci && npm run build)",
+            web.display()
+        );
+    }
+    let router = embedded.router(&args.data.join("media"), args.web.as_deref())?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let worker = {

@@ -5,6 +5,7 @@
 pub mod media;
 pub mod secrets;
 pub mod upload;
+pub mod web;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -50,8 +51,9 @@ impl Embedded {
         })
     }
 
-    /// API, upload endpoint and media, with request ids, tracing and CORS.
-    pub fn router(&self, media_root: &Path) -> std::io::Result<Router> {
+    /// API, upload endpoint, media and, given its static export, the web front end, with
+    /// request ids, tracing and CORS.
+    pub fn router(&self, media_root: &Path, site: Option<&Path>) -> std::io::Result<Router> {
         let accounts = Arc::new(LocalAccounts::new(
             self.database.clone(),
             &self.secrets.token_key_bytes()?,
@@ -86,9 +88,13 @@ impl Embedded {
             access_key_id: self.secrets.upload_access_key_id.clone(),
             secret_access_key: self.secrets.upload_secret_access_key.clone(),
         });
-        let routes = vodpipe_api::routes(state)
+        let mut routes = vodpipe_api::routes(state)
             .merge(uploads)
+            .merge(web::config_router(vodpipe_api::uploads::MAX_UPLOAD_BYTES))
             .nest("/media", media::router(media_root));
+        if let Some(site) = site {
+            routes = web::with_site(routes, site);
+        }
         Ok(vodpipe_api::with_request_layers(routes))
     }
 }
