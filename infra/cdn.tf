@@ -135,6 +135,14 @@ resource "aws_cloudfront_distribution" "media" {
   }
 }
 
+resource "aws_cloudfront_function" "web_index" {
+  name    = "${var.name_prefix}-web-index"
+  runtime = "cloudfront-js-2.0"
+  comment = "Pages are directories with an index.html"
+  publish = true
+  code    = file("${path.module}/web-index.js")
+}
+
 resource "aws_cloudfront_distribution" "web" {
   #checkov:skip=CKV_AWS_68:WAF costs a monthly fee at idle; the site is static and the API has its own throttling.
   #checkov:skip=CKV2_AWS_47:No WAF (see CKV_AWS_68).
@@ -161,6 +169,10 @@ resource "aws_cloudfront_distribution" "web" {
     cache_policy_id            = aws_cloudfront_cache_policy.pages.id
     response_headers_policy_id = aws_cloudfront_response_headers_policy.web.id
     compress                   = true
+    function_association {
+      event_type   = "viewer-request"
+      function_arn = aws_cloudfront_function.web_index.arn
+    }
   }
   ordered_cache_behavior {
     path_pattern               = "/_next/static/*"

@@ -1,0 +1,177 @@
+// The whole flow in a real browser against a real `vodpipe serve`: sign up, upload a clip,
+// see it reach done, watch it play, switch quality, sign out. Debian's Chromium, headless,
+// driven by playwright-core. Screenshots of each page go to the artifacts directory.
+//
+//   node tests/e2e.mjs <base url> <clip.mp4> <artifacts dir>
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const [base, clip, artifacts] = process.argv.slice(2);
+if (!base || !clip || !artifacts) {
+  console.error("usage: node tests/e2e.mjs <base url> <clip.mp4> <artifacts dir>");
+  process.exit(2);
+}
+mkdirSync(artifacts, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  // This machine's network is closed: no background connections, no sandbox as root.
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+  ],
+});
+const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+const page = await context.newPage();
+const problems = [];
+// Steps that provoke a failure on purpose say which console error they expect; the browser
+// logs every failed request, so the refused token's 401 and the missing page's 404 appear.
+let expected = null;
+page.on("console", (message) => {
+  if (message.type() !== "error") return;
+  if (expected && expected.test(message.text())) return;
+  problems.push(`console error on ${page.url()}: ${message.text()}`);
+});
+page.on("pageerror", (error) => problems.push(`page error on ${page.url()}: ${error.message}`));
+
+let step = 0;
+async function shot(name) {
+  step += 1;
+  await page.screenshot({ path: join(artifacts, `${String(step).padStart(2, "0")}-${name}.png`), fullPage: true });
+}
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+const username = `viewer${Date.now()}`;
+const password = "correct horse battery";
+
+try {
+  // Home, before anything is published.
+  await page.goto(`${base}/`);
+  await page.getByRole("heading", { name: "Latest videos" }).waitFor();
+  await page.getByText("No videos yet").waitFor();
+  await shot("home-empty");
+
+  // Uploading needs an account.
+  await page.goto(`${base}/upload/`);
+  await page.getByRole("link", { name: "Sign in" }).first().waitFor();
+
+  // Sign up with the keyboard only: labels find the fields, Enter submits.
+  await page.goto(`${base}/signup/`);
+  await page.getByLabel("Username or email").focus();
+  await page.keyboard.type(username);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(password);
+  await shot("signup");
+  await page.keyboard.press("Enter");
+  await page.getByTestId("signed-in-as").filter({ hasText: username }).waitFor();
+
+  // A file that is not a video is refused before anything is sent.
+  await page.goto(`${base}/upload/`);
+  await page.getByLabel("Video file").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
+  await page.getByLabel("Title").fill("Not a video");
+  await page.getByRole("button", { name: "Upload" }).click();
+  await page.getByRole("alert").filter({ hasText: "is not a video file" }).waitFor();
+
+  // An expired session says so, and nothing is uploaded.
+  expected = /status of 401/;
+  const saved = await page.evaluate(() => localStorage.getItem("vodpipe.session"));
+  await page.evaluate(() => {
+    const session = JSON.parse(localStorage.getItem("vodpipe.session"));
+    localStorage.setItem(
+      "vodpipe.session",
+      JSON.stringify({ ...session, accessToken: "expired", refreshToken: "revoked", expiresAt: Date.now() + 3600_000 }),
+    );
+  });
+  await page.getByLabel("Video file").setInputFiles(clip);
+  await page.getByRole("button", { name: "Upload" }).click();
+  await page.getByRole("alert").filter({ hasText: "Your session has expired" }).waitFor();
+  await shot("upload-session-expired");
+  expected = null;
+
+  // Signed in again (the refresh token was replaced above, so sign in for real).
+  await page.goto(`${base}/signin/?next=/upload/`);
+  await page.getByLabel("Username or email").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${base}/upload/`);
+  check(saved !== null, "the session was stored");
+
+  // The upload itself, with its progress bar.
+  await page.getByLabel("Video file").setInputFiles(clip);
+  await page.getByLabel("Title").fill("Test pattern");
+  await page.getByLabel("Description").fill("A clip made by ffmpeg for the browser test.");
+  await page.getByRole("button", { name: "Upload" }).click();
+  await page.getByText("Uploaded. It is being processed").waitFor({ timeout: 60_000 });
+  await shot("upload-done");
+
+  // My videos: live status until done.
+  await page.getByRole("link", { name: "follow it in My videos" }).click();
+  await page.getByRole("heading", { name: "My videos" }).waitFor();
+  await shot("me-processing");
+  await page.getByTestId("status").filter({ hasText: "done" }).waitFor({ timeout: 180_000 });
+  await shot("me-done");
+
+  // Home lists it with its thumbnail; the card leads to the watch page.
+  await page.goto(`${base}/`);
+  const card = page.getByRole("link", { name: /Test pattern/ });
+  await card.waitFor();
+  await page.waitForFunction(() => [...document.images].every((image) => image.complete && image.naturalWidth > 0));
+  await shot("home");
+  await card.click();
+  await page.waitForURL(/\/watch\/\?v=/);
+
+  // It plays: time advances, no media error.
+  const video = page.locator("video");
+  await video.waitFor();
+  await page.getByLabel("Quality").waitFor();
+  await page.evaluate(() => {
+    const media = document.querySelector("video");
+    media.muted = true;
+    return media.play();
+  });
+  await page.waitForFunction(() => document.querySelector("video").currentTime > 1, null, { timeout: 30_000 });
+  check(await page.evaluate(() => document.querySelector("video").error === null), "the video element reports an error");
+  await shot("watch");
+
+  // Switch quality to a rendition other than the one playing (options: Auto, then the
+  // renditions in hls.js's level order).
+  const options = await page.getByLabel("Quality").locator("option").allTextContents();
+  check(options.length >= 3, `expected Auto and at least two renditions, got ${options.join(", ")}`);
+  const playing = Number(await video.getAttribute("data-level"));
+  const other = playing === 0 ? 1 : 0;
+  await page.getByLabel("Quality").selectOption(String(other));
+  await page.waitForFunction((level) => document.querySelector("video").dataset.level === String(level), other, {
+    timeout: 30_000,
+  });
+  const before = await page.evaluate(() => document.querySelector("video").currentTime);
+  await page.waitForFunction((t) => document.querySelector("video").currentTime > t + 0.5, before, { timeout: 30_000 });
+  await shot("watch-switched");
+
+  // Sign out.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("link", { name: "Sign in" }).waitFor();
+  expected = /status of 404/;
+  await page.goto(`${base}/no-such-page/`);
+  await page.getByRole("heading", { name: "Not found" }).waitFor();
+  await shot("not-found");
+  check(problems.length === 0, `errors in the browser:\n${problems.join("\n")}`);
+  console.log(`e2e: passed (${step} screenshots in ${artifacts}); qualities ${options.join(", ")}, switched ${playing} → ${other}`);
+} catch (error) {
+  await shot("failure").catch(() => {});
+  writeFileSync(join(artifacts, "failure.html"), await page.content().catch(() => ""));
+  console.error(`e2e: FAILED at ${page.url()}: ${error.stack ?? error}`);
+  if (problems.length) console.error(problems.join("\n"));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
