@@ -82,6 +82,39 @@ try {
   await page.getByRole("button", { name: "Upload" }).click();
   await page.getByRole("alert").filter({ hasText: "is not a video file" }).waitFor();
 
+  // Larger than this server's limit (started with --max-upload-bytes 2000000): refused by
+  // the page before sending...
+  const big = { name: "big.mp4", mimeType: "video/mp4", buffer: Buffer.alloc(3_000_000, 1) };
+  await page.getByLabel("Video file").setInputFiles(big);
+  await page.getByLabel("Title").fill("Too big");
+  await page.getByRole("button", { name: "Upload" }).click();
+  await page.getByRole("alert").filter({ hasText: "the limit is 2 MB" }).waitFor();
+  // ...and by the upload endpoint itself when the page believes a larger limit.
+  await page.route("**/config.json", async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, json: { ...(await response.json()), maxUploadBytes: 100_000_000 } });
+  });
+  await page.reload();
+  await page.getByLabel("Video file").setInputFiles(big);
+  await page.getByLabel("Title").fill("Too big");
+  expected = /status of 400/;
+  await page.getByRole("button", { name: "Upload" }).click();
+  await page.getByRole("alert").filter({ hasText: "larger than the upload limit" }).waitFor();
+  await shot("upload-too-large");
+  expected = null;
+  await page.unroute("**/config.json");
+
+  // The network failing during the upload says so.
+  await page.route("**/upload", (route) => (route.request().method() === "POST" ? route.abort("failed") : route.continue()));
+  await page.reload();
+  await page.getByLabel("Video file").setInputFiles(clip);
+  await page.getByLabel("Title").fill("No network");
+  expected = /ERR_FAILED/;
+  await page.getByRole("button", { name: "Upload" }).click();
+  await page.getByRole("alert").filter({ hasText: "The network failed during the upload" }).waitFor();
+  expected = null;
+  await page.unroute("**/upload");
+
   // An expired session says so, and nothing is uploaded.
   expected = /status of 401/;
   const saved = await page.evaluate(() => localStorage.getItem("vodpipe.session"));

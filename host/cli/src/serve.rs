@@ -32,6 +32,9 @@ pub struct ServeArgs {
     /// served at `/`; without it only the API, uploads and media are served.
     #[arg(long)]
     web: Option<PathBuf>,
+    /// The largest upload accepted, in bytes (the original's 100 MB by default).
+    #[arg(long, default_value_t = vodpipe_api::uploads::MAX_UPLOAD_BYTES)]
+    max_upload_bytes: u64,
     /// Seconds a queued message stays hidden while being worked on.
     #[arg(long, default_value_t = 60)]
     visibility: u64,
@@ -52,8 +55,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("listening on {}", args.addr))?;
     let local = listener.local_addr()?;
     let public_url = args.public_url.unwrap_or_else(|| format!("http://{local}"));
-    let embedded =
+    let mut embedded =
         Embedded::open(&args.data, &public_url).with_context(|| format!("opening {}", args.data.display()))?;
+    embedded.max_upload_bytes = args.max_upload_bytes.max(1);
     if let Some(web) = &args.web
         && !web.join("index.html").is_file()
     {

@@ -32,6 +32,8 @@ pub struct Embedded {
     pub clock: Arc<dyn Clock>,
     /// How long the public listing's first page is served from memory.
     pub public_page_ttl: std::time::Duration,
+    /// The largest upload a form allows (and the front end is told).
+    pub max_upload_bytes: u64,
 }
 
 impl Embedded {
@@ -48,6 +50,7 @@ impl Embedded {
             public_url: public_url.trim_end_matches('/').to_owned(),
             clock: Arc::new(SystemClock),
             public_page_ttl: std::time::Duration::from_secs(1),
+            max_upload_bytes: vodpipe_api::uploads::MAX_UPLOAD_BYTES,
         })
     }
 
@@ -72,7 +75,7 @@ impl Embedded {
                     secret_access_key: self.secrets.upload_secret_access_key.clone(),
                     session_token: None,
                 },
-                max_bytes: vodpipe_api::uploads::MAX_UPLOAD_BYTES,
+                max_bytes: self.max_upload_bytes,
                 expires_in: vodpipe_api::uploads::UPLOAD_EXPIRY,
             }),
             accounts: Some(accounts),
@@ -90,7 +93,7 @@ impl Embedded {
         });
         let mut routes = vodpipe_api::routes(state)
             .merge(uploads)
-            .merge(web::config_router(vodpipe_api::uploads::MAX_UPLOAD_BYTES))
+            .merge(web::config_router(self.max_upload_bytes))
             .nest("/media", media::router(media_root));
         if let Some(site) = site {
             routes = web::with_site(routes, site);

@@ -35,7 +35,6 @@ export default function UploadPage() {
     try {
       setPhase({ kind: "uploading", fraction: 0 });
       const ticket = await api<UploadTicket>("/api/uploads", { method: "POST", auth: true });
-      if (file.size > ticket.max_bytes) throw new UploadError(refuse(file, ticket.max_bytes) ?? "too large");
       await postUpload(ticket, file, (fraction) => setPhase({ kind: "uploading", fraction }));
       await api("/api/videos", { method: "POST", auth: true, body: { video_id: ticket.video_id, title, description } });
       setPhase({ kind: "done", videoId: ticket.video_id });
