@@ -59,7 +59,7 @@ async function localTokens(path: string, body: unknown): Promise<Session> {
 async function cognito(config: Config, operation: string, body: Record<string, unknown>) {
   const pool = config.cognito;
   if (!pool) throw new AuthError("config.json has no cognito section");
-  const response = await fetch(`https://cognito-idp.${pool.region}.amazonaws.com/`, {
+  const response = await fetch(pool.endpoint ?? `https://cognito-idp.${pool.region}.amazonaws.com/`, {
     method: "POST",
     headers: {
       "content-type": "application/x-amz-json-1.1",

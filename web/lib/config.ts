@@ -6,7 +6,8 @@ export type Config = {
   /** Prefix of API paths: "" for the same origin, or the API Gateway URL. */
   apiBaseUrl: string;
   maxUploadBytes: number;
-  cognito?: { region: string; userPoolId: string; clientId: string };
+  /** AWS mode. `endpoint` overrides the user pool API's URL (a local peer in tests). */
+  cognito?: { region: string; userPoolId: string; clientId: string; endpoint?: string };
 };
 
 let loading: Promise<Config> | null = null;
