@@ -26,19 +26,28 @@ pub trait UploadSigner: Send + Sync {
     fn max_bytes(&self) -> u64;
 }
 
-/// Signs forms for one bucket with one set of credentials.
-pub struct PostSigner {
+/// What every upload form of one bucket says: where it is posted, the bucket, its region,
+/// the size limit and how long a form lasts.
+#[derive(Debug, Clone)]
+pub struct PostForm {
     /// Where the form is posted (the bucket's endpoint, or vodpipe's `/upload`).
     pub url: String,
     pub bucket: String,
     pub region: String,
-    pub credentials: Credentials,
     pub max_bytes: u64,
     pub expires_in: Duration,
 }
 
-impl UploadSigner for PostSigner {
-    fn presign(&self, key: &str, user_id: &str, now: SystemTime) -> Result<(PresignedPost, SystemTime), ApiError> {
+impl PostForm {
+    /// A form that uploads exactly `key`, owned by `user_id`, signed with `credentials` at
+    /// `now`; and when it expires.
+    pub fn sign(
+        &self,
+        credentials: &Credentials,
+        key: &str,
+        user_id: &str,
+        now: SystemTime,
+    ) -> (PresignedPost, SystemTime) {
         let rules = UploadRules {
             bucket: self.bucket.clone(),
             key: key.to_owned(),
@@ -47,14 +56,23 @@ impl UploadSigner for PostSigner {
             expires_in: self.expires_in,
             region: self.region.clone(),
         };
-        Ok((
-            presign_post(&self.url, &rules, &self.credentials, now),
-            now + self.expires_in,
-        ))
+        (presign_post(&self.url, &rules, credentials, now), now + self.expires_in)
+    }
+}
+
+/// Signs forms with one fixed set of credentials (embedded mode's upload keys).
+pub struct PostSigner {
+    pub form: PostForm,
+    pub credentials: Credentials,
+}
+
+impl UploadSigner for PostSigner {
+    fn presign(&self, key: &str, user_id: &str, now: SystemTime) -> Result<(PresignedPost, SystemTime), ApiError> {
+        Ok(self.form.sign(&self.credentials, key, user_id, now))
     }
 
     fn max_bytes(&self) -> u64 {
-        self.max_bytes
+        self.form.max_bytes
     }
 }
 

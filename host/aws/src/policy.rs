@@ -153,6 +153,23 @@ impl S3PolicyStore {
         }
     }
 
+    async fn read(&self, key: &str) -> Result<Vec<u8>, PolicyStoreError> {
+        let object = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .map_err(|e| PolicyStoreError::Unavailable(format!("reading {key}: {e}")))?;
+        Ok(bytes.into_bytes().to_vec())
+    }
+
     /// Downloads a published bundle and checks it hashes to `hash`.
     pub async fn download(&self, hash: &str) -> Result<MemoryFiles, PolicyStoreError> {
         let root = self.bundle_key(hash, "");
@@ -167,20 +184,7 @@ impl S3PolicyStore {
         while let Some(page) = pages.next().await {
             for object in page.map_err(unavailable)?.contents() {
                 let Some(key) = object.key() else { continue };
-                let got = self
-                    .client
-                    .get_object()
-                    .bucket(&self.bucket)
-                    .key(key)
-                    .send()
-                    .await
-                    .map_err(unavailable)?;
-                let bytes = got
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| PolicyStoreError::Unavailable(format!("reading {key}: {e}")))?;
-                files.insert(key[root.len()..].to_owned(), bytes.into_bytes().to_vec());
+                files.insert(key[root.len()..].to_owned(), self.read(key).await?);
             }
         }
         if !files.contains_key(MANIFEST) {
@@ -335,21 +339,10 @@ impl S3PolicyStore {
                 let Some(hash) = key[root.len()..].strip_suffix(&format!("/{MANIFEST}")) else {
                     continue;
                 };
-                let manifest = self
-                    .client
-                    .get_object()
-                    .bucket(&self.bucket)
-                    .key(key)
-                    .send()
-                    .await
-                    .map_err(unavailable)?
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| PolicyStoreError::Unavailable(format!("reading {key}: {e}")))?;
+                let manifest = self.read(key).await?;
                 found.push(PublishedBundle {
                     hash: hash.to_owned(),
-                    name: manifest_name(&manifest.into_bytes()).unwrap_or_else(|| "?".into()),
+                    name: manifest_name(&manifest).unwrap_or_else(|| "?".into()),
                     published_at_ms: object
                         .last_modified()
                         .and_then(|t| t.to_millis().ok())

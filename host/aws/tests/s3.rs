@@ -19,11 +19,7 @@ fn setup() -> Setup {
     let moto = Moto::start();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let config = runtime.block_on(moto.config());
-    let client = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let client = common::s3_client(&config);
     runtime.block_on(async {
         for bucket in ["uploads", "media"] {
             client.create_bucket().bucket(bucket).send().await.unwrap();

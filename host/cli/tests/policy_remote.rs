@@ -19,11 +19,7 @@ impl Bucket {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async {
             let config = moto.config().await;
-            let s3 = aws_sdk_s3::Client::from_conf(
-                aws_sdk_s3::config::Builder::from(&config)
-                    .force_path_style(true)
-                    .build(),
-            );
+            let s3 = common::s3_client(&config);
             s3.create_bucket().bucket("policy").send().await.unwrap();
         });
         Self { moto }

@@ -6,12 +6,12 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use axum::Router;
-use vodpipe_api::uploads::{MAX_UPLOAD_BYTES, UPLOAD_EXPIRY, UploadSigner};
+use vodpipe_api::uploads::{MAX_UPLOAD_BYTES, PostForm, UPLOAD_EXPIRY, UploadSigner};
 use vodpipe_api::{ApiError, ApiState, UlidIds};
 use vodpipe_auth::{CognitoAuthenticator, CognitoConfig, TokenUse};
 use vodpipe_aws::Blocking;
 use vodpipe_core::ports::SystemClock;
-use vodpipe_presign::{Credentials, PresignedPost, UploadRules, presign_post};
+use vodpipe_presign::{Credentials, PresignedPost};
 
 use crate::config::{ConfigError, Storage, optional, sdk, storage, var};
 
@@ -19,13 +19,9 @@ use crate::config::{ConfigError, Storage, optional, sdk, storage, var};
 /// session token, and S3 accepts it while those credentials are valid (a form's 15 minutes
 /// fit inside them, since the SDK renews credentials well before they expire).
 pub struct SessionPostSigner {
-    pub url: String,
-    pub bucket: String,
-    pub region: String,
+    pub form: PostForm,
     pub credentials: SharedCredentialsProvider,
     pub blocking: Blocking,
-    pub max_bytes: u64,
-    pub expires_in: Duration,
 }
 
 impl UploadSigner for SessionPostSigner {
@@ -34,27 +30,16 @@ impl UploadSigner for SessionPostSigner {
             .blocking
             .wait(self.credentials.provide_credentials())
             .map_err(|e| ApiError::internal(format!("no credentials to sign the upload with: {e}")))?;
-        let rules = UploadRules {
-            bucket: self.bucket.clone(),
-            key: key.to_owned(),
-            metadata: vec![("user-id".to_owned(), user_id.to_owned())],
-            content_length: 1..=self.max_bytes,
-            expires_in: self.expires_in,
-            region: self.region.clone(),
-        };
         let credentials = Credentials {
             access_key_id: credentials.access_key_id().to_owned(),
             secret_access_key: credentials.secret_access_key().to_owned(),
             session_token: credentials.session_token().map(str::to_owned),
         };
-        Ok((
-            presign_post(&self.url, &rules, &credentials, now),
-            now + self.expires_in,
-        ))
+        Ok(self.form.sign(&credentials, key, user_id, now))
     }
 
     fn max_bytes(&self) -> u64 {
-        self.max_bytes
+        self.form.max_bytes
     }
 }
 
@@ -91,15 +76,18 @@ pub async fn router() -> Result<Router, ConfigError> {
         None => MAX_UPLOAD_BYTES,
     };
     let signer = SessionPostSigner {
-        url: optional("VODPIPE_UPLOAD_URL").unwrap_or_else(|| format!("https://{bucket}.s3.{region}.amazonaws.com/")),
-        bucket,
-        region,
+        form: PostForm {
+            url: optional("VODPIPE_UPLOAD_URL")
+                .unwrap_or_else(|| format!("https://{bucket}.s3.{region}.amazonaws.com/")),
+            bucket,
+            region,
+            max_bytes,
+            expires_in: UPLOAD_EXPIRY,
+        },
         credentials: sdk
             .credentials_provider()
             .ok_or_else(|| ConfigError("no AWS credentials provider".into()))?,
         blocking,
-        max_bytes,
-        expires_in: UPLOAD_EXPIRY,
     };
     let media_base = var("VODPIPE_MEDIA_BASE_URL", "where media are served (the CDN URL)")?;
     let state = ApiState {

@@ -5,6 +5,7 @@
 
 #[path = "../../aws/tests/common/mod.rs"]
 mod common;
+mod sqs;
 
 use std::sync::Arc;
 
@@ -39,11 +40,7 @@ fn aws() -> Aws {
     let moto = Moto::start();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let config = runtime.block_on(moto.config());
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = common::s3_client(&config);
     let sqs = aws_sdk_sqs::Client::new(&config);
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     let captured = Captured::default();
@@ -59,7 +56,7 @@ fn aws() -> Aws {
             .unwrap()
             .queue_url
             .unwrap();
-        let dlq_arn = queue_arn(&sqs, &dlq).await;
+        let dlq_arn = sqs::queue_arn(&sqs, &dlq).await;
         let redrive = format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"2"}}"#);
         let uploads = sqs
             .create_queue()
@@ -79,21 +76,7 @@ fn aws() -> Aws {
             .unwrap()
             .queue_url
             .unwrap();
-        let notification = aws_sdk_s3::types::NotificationConfiguration::builder()
-            .queue_configurations(
-                aws_sdk_s3::types::QueueConfiguration::builder()
-                    .queue_arn(queue_arn(&sqs, &uploads).await)
-                    .events(aws_sdk_s3::types::Event::S3ObjectCreated)
-                    .build()
-                    .unwrap(),
-            )
-            .build();
-        s3.put_bucket_notification_configuration()
-            .bucket("uploads")
-            .notification_configuration(notification)
-            .send()
-            .await
-            .unwrap();
+        sqs::notify_on_upload(&s3, &sqs, "uploads", &uploads).await;
         vodpipe_aws::dynamo::create_table(&dynamodb, "videos").await.unwrap();
         (uploads, dlq, job_state)
     });
@@ -126,17 +109,6 @@ fn aws() -> Aws {
         captured,
         handlers,
     }
-}
-
-async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    attributes.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone()
 }
 
 impl Aws {

@@ -11,14 +11,16 @@
 
 #[path = "../../aws/tests/common/mod.rs"]
 mod common;
+#[path = "../../aws/tests/common/cognito.rs"]
+mod pool;
 mod runtime_api;
+mod sqs;
 
 use std::time::Duration;
 
-use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ExplicitAuthFlowsType, MessageActionType};
-use aws_sdk_sqs::types::QueueAttributeName;
 use common::capture::{Captured, capture_endpoint};
 use common::{Moto, sample_mp4};
+use pool::pool_with_a_signed_in_user;
 use runtime_api::Function;
 use serde_json::{Value, json};
 use vodpipe_aws::S3PolicyStore;
@@ -76,27 +78,12 @@ struct Aws {
     access_token: String,
 }
 
-async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    attributes.attributes().unwrap()[&QueueAttributeName::QueueArn].clone()
-}
-
 /// What `infra/` creates, on moto: buckets, queues, the S3 notification, the EventBridge
 /// rule, the table, a user pool with a signed-in user, and the built-in policy published.
 async fn aws() -> Aws {
     let moto = Moto::start();
     let config = moto.config().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = common::s3_client(&config);
     let sqs = aws_sdk_sqs::Client::new(&config);
     for bucket in ["uploads", "media", "policy"] {
         s3.create_bucket().bucket(bucket).send().await.unwrap();
@@ -117,21 +104,7 @@ async fn aws() -> Aws {
         .unwrap()
         .queue_url
         .unwrap();
-    let notification = aws_sdk_s3::types::NotificationConfiguration::builder()
-        .queue_configurations(
-            aws_sdk_s3::types::QueueConfiguration::builder()
-                .queue_arn(queue_arn(&sqs, &upload_queue).await)
-                .events(aws_sdk_s3::types::Event::S3ObjectCreated)
-                .build()
-                .unwrap(),
-        )
-        .build();
-    s3.put_bucket_notification_configuration()
-        .bucket("uploads")
-        .notification_configuration(notification)
-        .send()
-        .await
-        .unwrap();
+    sqs::notify_on_upload(&s3, &sqs, "uploads", &upload_queue).await;
 
     let events = aws_sdk_eventbridge::Client::new(&config);
     events
@@ -147,7 +120,7 @@ async fn aws() -> Aws {
         .targets(
             aws_sdk_eventbridge::types::Target::builder()
                 .id("job-state-queue")
-                .arn(queue_arn(&sqs, &job_state_queue).await)
+                .arn(sqs::queue_arn(&sqs, &job_state_queue).await)
                 .build()
                 .unwrap(),
         )
@@ -166,47 +139,7 @@ async fn aws() -> Aws {
         .unwrap();
     policy.activate(&builtin).await.unwrap();
 
-    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&config);
-    let pool = cognito.create_user_pool().pool_name("vodpipe").send().await.unwrap();
-    let user_pool = pool.user_pool().unwrap().id().unwrap().to_owned();
-    let client = cognito
-        .create_user_pool_client()
-        .user_pool_id(&user_pool)
-        .client_name("web")
-        .explicit_auth_flows(ExplicitAuthFlowsType::AdminNoSrpAuth)
-        .send()
-        .await
-        .unwrap();
-    let client_id = client.user_pool_client().unwrap().client_id().unwrap().to_owned();
-    cognito
-        .admin_create_user()
-        .user_pool_id(&user_pool)
-        .username("alice")
-        .temporary_password("Temp-pass1!")
-        .message_action(MessageActionType::Suppress)
-        .send()
-        .await
-        .unwrap();
-    cognito
-        .admin_set_user_password()
-        .user_pool_id(&user_pool)
-        .username("alice")
-        .password("Real-pass1!")
-        .permanent(true)
-        .send()
-        .await
-        .unwrap();
-    let auth = cognito
-        .admin_initiate_auth()
-        .user_pool_id(&user_pool)
-        .client_id(&client_id)
-        .auth_flow(AuthFlowType::AdminNoSrpAuth)
-        .auth_parameters("USERNAME", "alice")
-        .auth_parameters("PASSWORD", "Real-pass1!")
-        .send()
-        .await
-        .unwrap();
-    let access_token = auth.authentication_result().unwrap().access_token().unwrap().to_owned();
+    let pool = pool_with_a_signed_in_user(&aws_sdk_cognitoidentityprovider::Client::new(&config)).await;
     Aws {
         moto,
         s3,
@@ -214,9 +147,9 @@ async fn aws() -> Aws {
         upload_queue,
         job_state_queue,
         policy,
-        user_pool,
-        client_id,
-        access_token,
+        user_pool: pool.id,
+        client_id: pool.client_id,
+        access_token: pool.access_token,
     }
 }
 

@@ -31,11 +31,7 @@ fn the_policy_follows_the_pointer_and_keeps_the_last_good_bundle() {
     let moto = Moto::start();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let config = runtime.block_on(moto.config());
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = common::s3_client(&config);
     runtime.block_on(s3.create_bucket().bucket("policy").send()).unwrap();
     let store = S3PolicyStore::new(s3.clone(), "policy", "policy");
     let cache = tempfile::tempdir().unwrap();

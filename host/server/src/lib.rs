@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
+use vodpipe_api::uploads::PostForm;
 use vodpipe_api::{ApiState, PostSigner, UlidIds};
 use vodpipe_auth::local::LocalAccounts;
 use vodpipe_core::ports::{Clock, SystemClock};
@@ -67,16 +68,18 @@ impl Embedded {
             objects: self.store.clone(),
             authenticator: accounts.clone(),
             uploads: Arc::new(PostSigner {
-                url: format!("{}/upload", self.public_url),
-                bucket: upload::BUCKET.into(),
-                region: upload::REGION.into(),
+                form: PostForm {
+                    url: format!("{}/upload", self.public_url),
+                    bucket: upload::BUCKET.into(),
+                    region: upload::REGION.into(),
+                    max_bytes: self.max_upload_bytes,
+                    expires_in: vodpipe_api::uploads::UPLOAD_EXPIRY,
+                },
                 credentials: Credentials {
                     access_key_id: self.secrets.upload_access_key_id.clone(),
                     secret_access_key: self.secrets.upload_secret_access_key.clone(),
                     session_token: None,
                 },
-                max_bytes: self.max_upload_bytes,
-                expires_in: vodpipe_api::uploads::UPLOAD_EXPIRY,
             }),
             accounts: Some(accounts),
             media_base: format!("{}/media", self.public_url),

@@ -108,6 +108,11 @@ impl Moto {
     }
 }
 
+/// An S3 client for moto: path-style addressing (a local endpoint has no bucket host names).
+pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(true).build())
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
