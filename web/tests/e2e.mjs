@@ -193,6 +193,22 @@ try {
   const before = await page.evaluate(() => document.querySelector("video").currentTime);
   await page.waitForFunction((t) => document.querySelector("video").currentTime > t + 0.5, before, { timeout: 30_000 });
   await shot("watch-switched");
+  const poster = await video.getAttribute("poster");
+  check(poster && /\.jpg$/.test(poster), `the thumbnail is the poster: ${poster}`);
+  check(
+    await page.evaluate(async (url) => (await fetch(url)).ok, poster),
+    "the poster thumbnail is served",
+  );
+
+  // Delete it from My videos: gone there and from home.
+  await page.goto(`${base}/me/`);
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: "Delete Test pattern" }).click();
+  await page.getByText("Nothing yet.").waitFor();
+  // The public first page is served from a cache for up to a second (docs/api.md).
+  await page.waitForTimeout(1500);
+  await page.goto(`${base}/`);
+  await page.getByText("No videos yet").waitFor({ timeout: 10_000 });
 
   // Sign out.
   await page.getByRole("button", { name: "Sign out" }).click();
