@@ -153,6 +153,29 @@ impl S3PolicyStore {
         }
     }
 
+    /// Every object under `prefix`, with when it was last written (epoch ms).
+    async fn objects(&self, prefix: &str) -> Result<Vec<(String, u64)>, PolicyStoreError> {
+        let mut found = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for object in page.map_err(unavailable)?.contents() {
+                let Some(key) = object.key() else { continue };
+                let modified_ms = object
+                    .last_modified()
+                    .and_then(|t| t.to_millis().ok())
+                    .map_or(0, |ms| ms.max(0) as u64);
+                found.push((key.to_owned(), modified_ms));
+            }
+        }
+        Ok(found)
+    }
+
     async fn read(&self, key: &str) -> Result<Vec<u8>, PolicyStoreError> {
         let object = self
             .client
@@ -174,18 +197,8 @@ impl S3PolicyStore {
     pub async fn download(&self, hash: &str) -> Result<MemoryFiles, PolicyStoreError> {
         let root = self.bundle_key(hash, "");
         let mut files = BTreeMap::new();
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(&root)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            for object in page.map_err(unavailable)?.contents() {
-                let Some(key) = object.key() else { continue };
-                files.insert(key[root.len()..].to_owned(), self.read(key).await?);
-            }
+        for (key, _) in self.objects(&root).await? {
+            files.insert(key[root.len()..].to_owned(), self.read(&key).await?);
         }
         if !files.contains_key(MANIFEST) {
             return Err(PolicyStoreError::UnknownBundle(hash.to_owned()));
@@ -326,30 +339,17 @@ impl S3PolicyStore {
         let active = self.active().await?.map(|(p, _)| p.bundle);
         let root = format!("{}bundles/", self.prefix);
         let mut found = Vec::new();
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(&root)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            for object in page.map_err(unavailable)?.contents() {
-                let Some(key) = object.key() else { continue };
-                let Some(hash) = key[root.len()..].strip_suffix(&format!("/{MANIFEST}")) else {
-                    continue;
-                };
-                let manifest = self.read(key).await?;
-                found.push(PublishedBundle {
-                    hash: hash.to_owned(),
-                    name: manifest_name(&manifest).unwrap_or_else(|| "?".into()),
-                    published_at_ms: object
-                        .last_modified()
-                        .and_then(|t| t.to_millis().ok())
-                        .map_or(0, |ms| ms.max(0) as u64),
-                    active: active.as_deref() == Some(hash),
-                });
-            }
+        for (key, modified_ms) in self.objects(&root).await? {
+            let Some(hash) = key[root.len()..].strip_suffix(&format!("/{MANIFEST}")) else {
+                continue;
+            };
+            let manifest = self.read(&key).await?;
+            found.push(PublishedBundle {
+                hash: hash.to_owned(),
+                name: manifest_name(&manifest).unwrap_or_else(|| "?".into()),
+                published_at_ms: modified_ms,
+                active: active.as_deref() == Some(hash),
+            });
         }
         found.sort_by(|a, b| b.published_at_ms.cmp(&a.published_at_ms).then(a.hash.cmp(&b.hash)));
         Ok(found)
