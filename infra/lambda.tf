@@ -70,8 +70,71 @@ resource "aws_iam_role" "function" {
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
 }
 
-# Statements every function has: its own log group; for the SQS functions, the policy
-# bundles (read) and their queue.
+# What each function may do, as one table (`to`: which functions): its own log group (below),
+# table operations, objects, queue, the job role. host/lambda/tests/infra.rs checks that no
+# grant has a `*`.
+locals {
+  grants = [
+    # api: the videos table and its indexes; signs upload forms (S3 accepts a form only if
+    # its signer may put the object); deletes a video's upload.
+    {
+      to         = ["api"], sid = "Videos"
+      actions    = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+      resources  = [aws_dynamodb_table.videos.arn, "${aws_dynamodb_table.videos.arn}/index/*"]
+      conditions = []
+    },
+    {
+      to        = ["api"], sid = "Uploads", actions = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
+      resources = [local.uploads_objects], conditions = []
+    },
+    # on-upload: reads the upload's header, records the video, submits the job as the job role.
+    {
+      to        = ["on-upload"], sid = "ConsumeQueue"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+      resources = [aws_sqs_queue.work["uploads"].arn], conditions = []
+    },
+    {
+      to        = ["on-upload"], sid = "Videos", actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+      resources = [aws_dynamodb_table.videos.arn], conditions = []
+    },
+    { to = ["on-upload"], sid = "ReadUploads", actions = ["s3:GetObject"], resources = [local.uploads_objects], conditions = [] },
+    {
+      to        = ["on-upload"], sid = "SubmitJobs", actions = ["mediaconvert:CreateJob"]
+      resources = [aws_media_convert_queue.jobs.arn], conditions = []
+    },
+    {
+      to         = ["on-upload"], sid = "PassTheJobRole", actions = ["iam:PassRole"], resources = [aws_iam_role.mediaconvert.arn]
+      conditions = [{ test = "StringEquals", variable = "iam:PassedToService", values = ["mediaconvert.amazonaws.com"] }]
+    },
+    # on-job-state: finishes the video, deletes the upload.
+    {
+      to        = ["on-job-state"], sid = "ConsumeQueue"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+      resources = [aws_sqs_queue.work["job-state"].arn], conditions = []
+    },
+    {
+      to        = ["on-job-state"], sid = "Videos", actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      resources = [aws_dynamodb_table.videos.arn], conditions = []
+    },
+    { to = ["on-job-state"], sid = "DeleteUploads", actions = ["s3:DeleteObject"], resources = [local.uploads_objects], conditions = [] },
+    # The SQS functions run the policy bundles (listing limited to their prefix).
+    {
+      to        = ["on-upload", "on-job-state"], sid = "ReadPolicyBundles", actions = ["s3:GetObject"]
+      resources = ["${module.policy.arn}/${var.policy_prefix}/*"], conditions = []
+    },
+    {
+      to         = ["on-upload", "on-job-state"], sid = "ListPolicyBundles", actions = ["s3:ListBucket"], resources = [module.policy.arn]
+      conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${var.policy_prefix}/*"] }]
+    },
+    # api and on-job-state remove a deleted video's media.
+    { to = ["api", "on-job-state"], sid = "ListMedia", actions = ["s3:ListBucket"], resources = [module.media.arn], conditions = [] },
+    {
+      to        = ["api", "on-job-state"], sid = "DeleteMedia", actions = ["s3:DeleteObject"]
+      resources = [local.media_objects], conditions = []
+    },
+  ]
+}
+
 data "aws_iam_policy_document" "function" {
   for_each = local.functions
 
@@ -82,126 +145,19 @@ data "aws_iam_policy_document" "function" {
   }
 
   dynamic "statement" {
-    for_each = each.key == "api" ? [] : [1]
+    for_each = [for grant in local.grants : grant if contains(grant.to, each.key)]
     content {
-      sid       = "ReadPolicyBundles"
-      actions   = ["s3:GetObject"]
-      resources = ["${module.policy.arn}/${var.policy_prefix}/*"]
-    }
-  }
-  dynamic "statement" {
-    for_each = each.key == "api" ? [] : [1]
-    content {
-      sid       = "ListPolicyBundles"
-      actions   = ["s3:ListBucket"]
-      resources = [module.policy.arn]
-      condition {
-        test     = "StringLike"
-        variable = "s3:prefix"
-        values   = ["${var.policy_prefix}/*"]
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+      dynamic "condition" {
+        for_each = statement.value.conditions
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
       }
-    }
-  }
-  dynamic "statement" {
-    for_each = each.key == "api" ? [] : [each.key == "on-upload" ? "uploads" : "job-state"]
-    content {
-      sid       = "ConsumeQueue"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
-      resources = [aws_sqs_queue.work[statement.value].arn]
-    }
-  }
-
-  # api: the videos table and its indexes; signs upload forms (S3 checks the signer may put
-  # the object); deletes a video's upload and media.
-  dynamic "statement" {
-    for_each = each.key == "api" ? [1] : []
-    content {
-      sid       = "Videos"
-      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]
-      resources = [aws_dynamodb_table.videos.arn, "${aws_dynamodb_table.videos.arn}/index/*"]
-    }
-  }
-  dynamic "statement" {
-    for_each = each.key == "api" ? [1] : []
-    content {
-      sid       = "Uploads"
-      actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
-      resources = [local.uploads_objects]
-    }
-  }
-
-  # on-upload: reads the upload's header, records the video, submits the job.
-  dynamic "statement" {
-    for_each = each.key == "on-upload" ? [1] : []
-    content {
-      sid       = "Videos"
-      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
-      resources = [aws_dynamodb_table.videos.arn]
-    }
-  }
-  dynamic "statement" {
-    for_each = each.key == "on-upload" ? [1] : []
-    content {
-      sid       = "ReadUploads"
-      actions   = ["s3:GetObject"]
-      resources = [local.uploads_objects]
-    }
-  }
-  dynamic "statement" {
-    for_each = each.key == "on-upload" ? [1] : []
-    content {
-      sid       = "SubmitJobs"
-      actions   = ["mediaconvert:CreateJob"]
-      resources = [aws_media_convert_queue.jobs.arn]
-    }
-  }
-  dynamic "statement" {
-    for_each = each.key == "on-upload" ? [1] : []
-    content {
-      sid       = "PassTheJobRole"
-      actions   = ["iam:PassRole"]
-      resources = [aws_iam_role.mediaconvert.arn]
-      condition {
-        test     = "StringEquals"
-        variable = "iam:PassedToService"
-        values   = ["mediaconvert.amazonaws.com"]
-      }
-    }
-  }
-
-  # on-job-state: finishes the video, deletes the upload.
-  dynamic "statement" {
-    for_each = each.key == "on-job-state" ? [1] : []
-    content {
-      sid       = "Videos"
-      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
-      resources = [aws_dynamodb_table.videos.arn]
-    }
-  }
-  dynamic "statement" {
-    for_each = each.key == "on-job-state" ? [1] : []
-    content {
-      sid       = "DeleteUploads"
-      actions   = ["s3:DeleteObject"]
-      resources = [local.uploads_objects]
-    }
-  }
-
-  # api and on-job-state remove a deleted video's media.
-  dynamic "statement" {
-    for_each = each.key == "on-upload" ? [] : [1]
-    content {
-      sid       = "ListMedia"
-      actions   = ["s3:ListBucket"]
-      resources = [module.media.arn]
-    }
-  }
-  dynamic "statement" {
-    for_each = each.key == "on-upload" ? [] : [1]
-    content {
-      sid       = "DeleteMedia"
-      actions   = ["s3:DeleteObject"]
-      resources = [local.media_objects]
     }
   }
 }
