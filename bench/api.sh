@@ -37,7 +37,7 @@ command -v curl >/dev/null || { echo "bench/api.sh: curl is missing" >&2; exit 1
 command -v python3 >/dev/null || { echo "bench/api.sh: python3 is missing" >&2; exit 1; }
 
 cargo build --release --locked -q -p vodpipe -p vodpipe-server --bin vodpipe --example hello
-target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+target_dir=$(cargo_target_dir)
 vodpipe="$target_dir/release/vodpipe"
 hello="$target_dir/release/examples/hello"
 

@@ -9,13 +9,15 @@
 # Usage: bench/transcode.sh [RUNS] [SECONDS]     (defaults: 3 runs of 20 s sources)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=../scripts/setup.sh
+source scripts/setup.sh
 runs=${1:-3}
 seconds=${2:-20}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cargo build --release --locked -q -p vodpipe
-target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+target_dir=$(cargo_target_dir)
 vodpipe="$target_dir/release/vodpipe"
 
 # name short_side width video_k max_k profile level audio_k

@@ -54,3 +54,8 @@ ensure_web() {
   echo "setup: building the web front end (npm ci && npm run build in web/)" >&2
   (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build >/dev/null)
 }
+
+# Where cargo puts its builds (CARGO_TARGET_DIR, or the workspace's target/).
+cargo_target_dir() {
+  cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])'
+}
