@@ -56,13 +56,11 @@ impl RangeSource for Vec<u8> {
     }
 }
 
-/// A local file, counting what is read so tests can hold the prober to its read budget.
+/// A local file (wrap it in [`Counted`] to see what a probe read).
 pub struct FileSource {
     // A mutex rather than positioned reads keeps this portable; probing is sequential anyway.
     file: Mutex<File>,
     len: u64,
-    bytes_read: AtomicU64,
-    reads: AtomicU64,
 }
 
 impl FileSource {
@@ -72,19 +70,7 @@ impl FileSource {
         Ok(Self {
             file: Mutex::new(file),
             len,
-            bytes_read: AtomicU64::new(0),
-            reads: AtomicU64::new(0),
         })
-    }
-
-    /// Bytes returned by `read_at` so far.
-    pub fn bytes_read(&self) -> u64 {
-        self.bytes_read.load(Ordering::Relaxed)
-    }
-
-    /// Calls to `read_at` so far.
-    pub fn reads(&self) -> u64 {
-        self.reads.load(Ordering::Relaxed)
     }
 }
 
@@ -106,8 +92,6 @@ impl RangeSource for FileSource {
         file.seek(SeekFrom::Start(offset))
             .and_then(|_| file.read_exact(&mut buffer))
             .map_err(|e| ProbeError::Unavailable(format!("cannot read {len} bytes at offset {offset}: {e}")))?;
-        self.reads.fetch_add(1, Ordering::Relaxed);
-        self.bytes_read.fetch_add(len, Ordering::Relaxed);
         Ok(buffer)
     }
 }

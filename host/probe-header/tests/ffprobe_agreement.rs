@@ -5,7 +5,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{Fixtures, H264, av_source, ffmpeg, ffprobe};
-use vodpipe_probe_header::{FileSource, MAX_READS, Probe, probe};
+use vodpipe_probe_header::{Counted, FileSource, MAX_READS, Probe, probe};
 
 const ONE_MB: u64 = 1_000_000;
 
@@ -16,7 +16,7 @@ struct Probed {
 }
 
 fn probe_file(path: &Path) -> Probed {
-    let source = FileSource::open(path).unwrap();
+    let source = Counted::new(FileSource::open(path).unwrap());
     let probe = probe(&source).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     eprintln!(
         "{}: {} bytes, read {} bytes in {} reads: {probe:?}",
