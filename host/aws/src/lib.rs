@@ -42,3 +42,11 @@ pub async fn sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
     }
     loader.load().await
 }
+
+/// An S3 client for `sdk`; path-style addressing when `AWS_ENDPOINT_URL` (or
+/// `AWS_ENDPOINT_URL_S3`) points at a local peer, which has no per-bucket host names.
+pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+    let local = set("AWS_ENDPOINT_URL") || set("AWS_ENDPOINT_URL_S3");
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(local).build())
+}

@@ -132,10 +132,7 @@ where
         .context("starting the async runtime")?;
     runtime.block_on(async {
         let sdk = vodpipe_aws::sdk_config(None).await;
-        // A local endpoint (AWS_ENDPOINT_URL) has no per-bucket host names.
-        let local = std::env::var_os("AWS_ENDPOINT_URL").is_some();
-        let client =
-            aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(local).build());
+        let client = vodpipe_aws::s3_client(&sdk);
         work(S3PolicyStore::new(client, &location.bucket, &location.prefix)).await
     })?;
     Ok(ExitCode::SUCCESS)

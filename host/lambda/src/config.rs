@@ -57,13 +57,6 @@ pub async fn sdk() -> SdkConfig {
     vodpipe_aws::sdk_config(None).await
 }
 
-/// An S3 client; path-style addressing when an endpoint override points at a local peer
-/// (which has no per-bucket host names).
-pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
-    let local = optional("AWS_ENDPOINT_URL").is_some() || optional("AWS_ENDPOINT_URL_S3").is_some();
-    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(local).build())
-}
-
 /// The adapters every function shares.
 pub struct Storage {
     pub store: S3Store,
@@ -74,7 +67,7 @@ pub struct Storage {
 
 pub fn storage(sdk: &SdkConfig) -> Result<Storage, ConfigError> {
     let blocking = Blocking::new(tokio::runtime::Handle::current());
-    let s3 = s3_client(sdk);
+    let s3 = vodpipe_aws::s3_client(sdk);
     Ok(Storage {
         store: S3Store::new(
             s3.clone(),
