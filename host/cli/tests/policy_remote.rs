@@ -4,7 +4,7 @@
 #[path = "../../aws/tests/common/mod.rs"]
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::Moto;
@@ -36,6 +36,15 @@ impl Bucket {
             .env("VODPIPE_CACHE_DIR", "")
             .output()
             .unwrap()
+    }
+
+    /// The built-in bundle written under `dir` by `vodpipe policy init`, with the default
+    /// preset's 720p `video_kbps = 3000` replaced by `replacement`.
+    fn edited_bundle(&self, dir: &Path, replacement: &str) -> PathBuf {
+        let bundle = dir.join("bundle");
+        self.ok(&["policy", "init", bundle.to_str().unwrap()]);
+        edit(&bundle.join("ladders/default.toml"), "video_kbps = 3000", replacement);
+        bundle
     }
 
     /// Runs `vodpipe args`, expecting success; returns stdout.
@@ -78,13 +87,7 @@ fn a_preset_is_published_activated_and_rolled_back() {
 
     // A product team edits the preset, publishes it, then activates it by a hash prefix.
     let dir = tempfile::tempdir().unwrap();
-    let bundle = dir.path().join("bundle");
-    bucket.ok(&["policy", "init", bundle.to_str().unwrap()]);
-    edit(
-        &bundle.join("ladders/default.toml"),
-        "video_kbps = 3000",
-        "video_kbps = 2800",
-    );
+    let bundle = bucket.edited_bundle(dir.path(), "video_kbps = 2800");
     let out = bucket.ok(&["policy", "publish", bundle.to_str().unwrap()]);
     let edited = published_hash(&out);
     assert_ne!(edited, builtin);
@@ -109,13 +112,7 @@ fn a_broken_bundle_is_not_published_and_nothing_changes() {
     let bucket = Bucket::new();
     let builtin = published_hash(&bucket.ok(&["policy", "publish", "--activate"]));
     let dir = tempfile::tempdir().unwrap();
-    let bundle = dir.path().join("bundle");
-    bucket.ok(&["policy", "init", bundle.to_str().unwrap()]);
-    edit(
-        &bundle.join("ladders/default.toml"),
-        "video_kbps = 3000",
-        "video_kbps = \"fast\"",
-    );
+    let bundle = bucket.edited_bundle(dir.path(), "video_kbps = \"fast\"");
 
     let out = bucket.vodpipe(&["policy", "publish", "--activate", bundle.to_str().unwrap()]);
     assert!(!out.status.success());

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_sqs::types::QueueAttributeName;
 use common::capture::{Captured, capture_endpoint};
 use common::{Moto, sample_mp4};
 use vodpipe_aws::{Blocking, DynamoRepository, MediaConvertTranscoder, S3Store};
@@ -48,34 +49,19 @@ fn aws() -> Aws {
         for bucket in ["uploads", "media"] {
             s3.create_bucket().bucket(bucket).send().await.unwrap();
         }
-        let dlq = sqs
-            .create_queue()
-            .queue_name("uploads-dlq")
-            .send()
-            .await
-            .unwrap()
-            .queue_url
-            .unwrap();
+        let dlq = sqs::create_queue(&sqs, "uploads-dlq", &[]).await;
         let dlq_arn = sqs::queue_arn(&sqs, &dlq).await;
         let redrive = format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"2"}}"#);
-        let uploads = sqs
-            .create_queue()
-            .queue_name("uploads")
-            .attributes(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy, redrive)
-            .attributes(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout, "0")
-            .send()
-            .await
-            .unwrap()
-            .queue_url
-            .unwrap();
-        let job_state = sqs
-            .create_queue()
-            .queue_name("job-state")
-            .send()
-            .await
-            .unwrap()
-            .queue_url
-            .unwrap();
+        let uploads = sqs::create_queue(
+            &sqs,
+            "uploads",
+            &[
+                (QueueAttributeName::RedrivePolicy, redrive.as_str()),
+                (QueueAttributeName::VisibilityTimeout, "0"),
+            ],
+        )
+        .await;
+        let job_state = sqs::create_queue(&sqs, "job-state", &[]).await;
         sqs::notify_on_upload(&s3, &sqs, "uploads", &uploads).await;
         vodpipe_aws::dynamo::create_table(&dynamodb, "videos").await.unwrap();
         (uploads, dlq, job_state)

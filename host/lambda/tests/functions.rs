@@ -88,22 +88,8 @@ async fn aws() -> Aws {
     for bucket in ["uploads", "media", "policy"] {
         s3.create_bucket().bucket(bucket).send().await.unwrap();
     }
-    let upload_queue = sqs
-        .create_queue()
-        .queue_name("uploads")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let job_state_queue = sqs
-        .create_queue()
-        .queue_name("job-state")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let upload_queue = sqs::create_queue(&sqs, "uploads", &[]).await;
+    let job_state_queue = sqs::create_queue(&sqs, "job-state", &[]).await;
     sqs::notify_on_upload(&s3, &sqs, "uploads", &upload_queue).await;
 
     let events = aws_sdk_eventbridge::Client::new(&config);

@@ -1,9 +1,18 @@
-//! Queues as `infra/` wires them, on moto: a queue's ARN, and an uploads bucket notifying a
-//! queue of every new object.
+//! Queues as `infra/` wires them, on moto: creating one, its ARN, and an uploads bucket
+//! notifying a queue of every new object.
 
 #![allow(dead_code)]
 
 use aws_sdk_sqs::types::QueueAttributeName;
+
+/// Creates the queue `name` with `attributes`; its URL.
+pub async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str, attributes: &[(QueueAttributeName, &str)]) -> String {
+    let mut create = sqs.create_queue().queue_name(name);
+    for (attribute, value) in attributes {
+        create = create.attributes(attribute.clone(), *value);
+    }
+    create.send().await.unwrap().queue_url.unwrap()
+}
 
 pub async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
     let attributes = sqs
