@@ -193,8 +193,8 @@ impl S3PolicyStore {
         Ok(bytes.into_bytes().to_vec())
     }
 
-    /// Downloads a published bundle and checks it hashes to `hash`.
-    pub async fn download(&self, hash: &str) -> Result<MemoryFiles, PolicyStoreError> {
+    /// Downloads a published bundle, checked and hashing to `hash`.
+    pub async fn download(&self, hash: &str) -> Result<Bundle, PolicyStoreError> {
         let root = self.bundle_key(hash, "");
         let mut files = BTreeMap::new();
         for (key, _) in self.objects(&root).await? {
@@ -214,7 +214,7 @@ impl S3PolicyStore {
                 files.label, bundle.content_hash
             )));
         }
-        Ok(files)
+        Ok(bundle)
     }
 
     /// Reads the pointer unless its ETag is still `known_etag`.
@@ -255,10 +255,7 @@ impl S3PolicyStore {
 
     /// Makes the published bundle `hash` the active one; the previous one goes on the history.
     pub async fn activate(&self, hash: &str) -> Result<ActivePointer, PolicyStoreError> {
-        let files = self.download(hash).await?;
-        let name = Bundle::load(&files, None)
-            .map_err(|d| PolicyStoreError::Invalid(d.to_string()))?
-            .name;
+        let name = self.download(hash).await?.name;
         let current = self.active().await?;
         let history = match &current {
             Some((pointer, _)) if pointer.bundle == hash => return Ok(pointer.clone()),
@@ -289,10 +286,7 @@ impl S3PolicyStore {
         let Some(previous) = current.history.first().cloned() else {
             return Err(PolicyStoreError::NoHistory(current.bundle));
         };
-        let files = self.download(&previous).await?;
-        let name = Bundle::load(&files, None)
-            .map_err(|d| PolicyStoreError::Invalid(d.to_string()))?
-            .name;
+        let name = self.download(&previous).await?.name;
         let pointer = ActivePointer {
             bundle: previous,
             name,

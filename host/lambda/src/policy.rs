@@ -8,7 +8,7 @@ use vodpipe_aws::{Blocking, S3PolicyStore};
 use vodpipe_core::ports::{Policy, Unavailable};
 use vodpipe_runtime::PluginRuntime;
 use vodpipe_runtime::policy::LoadedPolicy;
-use vodpipe_runtime::reload::load;
+use vodpipe_runtime::reload::LoadError;
 
 /// The policy to run the next message with.
 pub trait PolicySource: Send + Sync {
@@ -52,11 +52,12 @@ impl S3Policy {
     }
 
     fn load(&self, hash: &str) -> Result<LoadedPolicy, String> {
-        let files = self
+        let bundle = self
             .blocking
             .wait(self.store.download(hash))
             .map_err(|e| e.to_string())?;
-        load(&self.runtime, &files, None).map_err(|e| format!("{}: {e}", self.store.location()))
+        LoadedPolicy::load(&self.runtime, &bundle)
+            .map_err(|errors| format!("{}: {}", self.store.location(), LoadError::Plugins(errors)))
     }
 }
 
