@@ -13,7 +13,7 @@ use vodpipe_aws::Blocking;
 use vodpipe_core::ports::SystemClock;
 use vodpipe_presign::{Credentials, PresignedPost};
 
-use crate::config::{ConfigError, Storage, optional, sdk, storage, var};
+use crate::config::{ConfigError, Storage, optional, storage, var};
 
 /// Signs upload forms with the function's own temporary credentials: the form carries their
 /// session token, and S3 accepts it while those credentials are valid (a form's 15 minutes
@@ -45,7 +45,7 @@ impl UploadSigner for SessionPostSigner {
 
 /// The API router configured from the environment (see [`crate::config`]).
 pub async fn router() -> Result<Router, ConfigError> {
-    let sdk = sdk().await;
+    let sdk = vodpipe_aws::sdk_config(None).await;
     let Storage {
         store,
         repository,

@@ -52,11 +52,6 @@ pub fn optional(name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// The SDK configuration of this instance: the default chain, region and endpoint.
-pub async fn sdk() -> SdkConfig {
-    vodpipe_aws::sdk_config(None).await
-}
-
 /// The adapters every function shares.
 pub struct Storage {
     pub store: S3Store,
@@ -88,7 +83,7 @@ pub fn storage(sdk: &SdkConfig) -> Result<Storage, ConfigError> {
 /// The SQS handlers (`on-upload`, `on-job-state`), with the policy from the policy bucket.
 /// `needs_role`: only submitting jobs needs the MediaConvert role.
 pub async fn handlers(needs_role: bool) -> Result<Arc<Handlers>, ConfigError> {
-    let sdk = sdk().await;
+    let sdk = vodpipe_aws::sdk_config(None).await;
     let Storage {
         store,
         repository,
