@@ -16,14 +16,52 @@ ensure_ffmpeg() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
 }
 
-# The pinned toolchain and its wasm32-wasip2 target come from rust-toolchain.toml; rustup
-# installs both on the first cargo call. Say so, since it takes a minute on a fresh machine.
+# The pinned toolchain, its components and its targets, as rust-toolchain.toml names them.
+# rustup adds components and targets only when it installs a toolchain, so a machine that
+# already has the pinned toolchain (without wasm32-wasip2, say) gets them added here.
 ensure_rust() {
-  if ! command -v cargo >/dev/null; then
-    echo "setup: cargo is missing; install rustup from https://rustup.rs first" >&2
+  if ! command -v rustup >/dev/null || ! command -v cargo >/dev/null; then
+    echo "setup: rustup and cargo are missing; install rustup from https://rustup.rs first" >&2
     exit 1
   fi
-  rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install >/dev/null
+  local file channel components targets
+  file="$(git rev-parse --show-toplevel 2>/dev/null || pwd)/rust-toolchain.toml"
+  channel="$(toml_list "$file" channel)"
+  components="$(toml_list "$file" components)"
+  targets="$(toml_list "$file" targets)"
+  if ! rustup toolchain list | grep -q "^$channel-"; then
+    echo "setup: installing Rust $channel (rustup)" >&2
+    rustup toolchain install "$channel" --profile minimal >/dev/null
+  fi
+  local installed missing=()
+  installed="$(rustup component list --installed --toolchain "$channel")"
+  for component in $components; do
+    grep -q "^$component-" <<<"$installed" || missing+=("$component")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: adding ${missing[*]} to Rust $channel (rustup)" >&2
+    rustup component add --toolchain "$channel" "${missing[@]}" >/dev/null
+  fi
+  installed="$(rustup target list --installed --toolchain "$channel")"
+  missing=()
+  for target in $targets; do
+    grep -qx "$target" <<<"$installed" || missing+=("$target")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: adding target ${missing[*]} to Rust $channel (rustup)" >&2
+    rustup target add --toolchain "$channel" "${missing[@]}" >/dev/null
+  fi
+}
+
+# A key's value in rust-toolchain.toml's [toolchain] table: a string, or a list's items
+# separated by spaces.
+toml_list() {
+  python3 - "$1" "$2" <<'PY'
+import sys, tomllib
+with open(sys.argv[1], "rb") as f:
+    value = tomllib.load(f)["toolchain"].get(sys.argv[2], [])
+print(value if isinstance(value, str) else " ".join(value))
+PY
 }
 
 # Debian's Chromium, for the browser test of the web front end.
