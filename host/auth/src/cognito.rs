@@ -184,7 +184,7 @@ pub struct CognitoAuthenticator {
 
 #[derive(Clone, Default)]
 struct KeyState {
-    keys: Arc<HashMap<String, DecodingKey>>,
+    keys: Arc<JwkSet>,
     /// Last successful fetch.
     fetched_at: Option<Instant>,
     /// Fetch attempts so far, successful or not: lets requests that waited for a fetch see that
@@ -279,6 +279,22 @@ impl CognitoAuthenticator {
 
     /// The whole check; see the module documentation.
     async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        let unverified = self.read_unverified(token)?;
+        let keys = self.keys_for(&unverified.kid).await?;
+        self.check_signed(token, &unverified, &keys)
+    }
+
+    /// The same checks as [`Authenticator::authenticate`], against a key set the caller already
+    /// holds: nothing is fetched, and a `kid` missing from `keys` is `unknown signing key`. For
+    /// callers that load the JWKS themselves (and the fuzz target, which checks tokens against
+    /// key sets it parsed).
+    pub fn verify_with_keys(&self, token: &str, keys: &JwkSet) -> Result<Caller, AuthError> {
+        let unverified = self.read_unverified(token)?;
+        self.check_signed(token, &unverified, keys)
+    }
+
+    /// Steps 1–3: the token's shape, its header and the unverified issuer.
+    fn read_unverified(&self, token: &str) -> Result<Unverified, AuthError> {
         if token.is_empty() {
             return Err(invalid("empty token"));
         }
@@ -306,19 +322,22 @@ impl CognitoAuthenticator {
             }
             None => return Err(invalid("missing alg")),
         }
-        let kid = match header.kid.as_deref() {
+        let kid = match header.kid {
             Some(kid) if !kid.is_empty() => kid,
             _ => return Err(invalid("missing kid")),
         };
 
         // Not yet verified: only the issuer is looked at before the signature is checked, so
         // foreign tokens never cause JWKS traffic. The signature covers these very bytes, so once
-        // it is checked below this map is the verified payload.
+        // it is checked this map is the verified payload.
         let claims: Map<String, Value> = decode_json_part(payload_b64).ok_or_else(|| invalid("malformed payload"))?;
         self.check_issuer(&claims)?;
+        Ok(Unverified { kid, claims })
+    }
 
-        let keys = self.keys_for(kid).await?;
-        let Some(key) = keys.get(kid) else {
+    /// Steps 4–5: the signature with the header's key, then the claims.
+    fn check_signed(&self, token: &str, unverified: &Unverified, keys: &JwkSet) -> Result<Caller, AuthError> {
+        let Some(key) = keys.keys.get(&unverified.kid) else {
             return Err(invalid("unknown signing key"));
         };
         jsonwebtoken::decode::<serde::de::IgnoredAny>(token, key, &self.validation).map_err(|e| match e.kind() {
@@ -328,7 +347,7 @@ impl CognitoAuthenticator {
             _ => invalid("malformed token"),
         })?;
 
-        self.check_claims(&claims)
+        self.check_claims(&unverified.claims)
     }
 
     fn check_issuer(&self, claims: &Map<String, Value>) -> Result<(), AuthError> {
@@ -399,7 +418,7 @@ impl CognitoAuthenticator {
     }
 
     /// The key set to look `kid` up in, fetching it first when needed (see the module docs).
-    async fn keys_for(&self, kid: &str) -> Result<Arc<HashMap<String, DecodingKey>>, AuthError> {
+    async fn keys_for(&self, kid: &str) -> Result<Arc<JwkSet>, AuthError> {
         let state = self.snapshot();
 
         if state.keys.is_empty() {
@@ -411,7 +430,7 @@ impl CognitoAuthenticator {
             return Ok(state.keys);
         }
 
-        if state.keys.contains_key(kid) {
+        if state.keys.contains(kid) {
             let stale = state.fetched_at.is_none_or(|at| at.elapsed() >= self.config.cache_ttl);
             // After a failed refresh, wait out the cooldown before trying again.
             let may_retry = state.last_error.is_none()
@@ -483,7 +502,7 @@ impl CognitoAuthenticator {
         state.clone()
     }
 
-    async fn fetch_keys(&self) -> Result<HashMap<String, DecodingKey>, FetchFailure> {
+    async fn fetch_keys(&self) -> Result<JwkSet, FetchFailure> {
         let mut response = self
             .http
             .get(&self.jwks_url)
@@ -505,7 +524,7 @@ impl CognitoAuthenticator {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(parse_jwks(&body)?)
+        Ok(JwkSet::parse(&body)?)
     }
 }
 
@@ -538,30 +557,68 @@ struct RawJwk {
     e: Option<String>,
 }
 
-/// Parses a JWKS document, keeping the usable RS256 signing keys by `kid`.
-fn parse_jwks(body: &[u8]) -> Result<HashMap<String, DecodingKey>, String> {
-    let jwks: RawJwks = serde_json::from_slice(body).map_err(|_| "JWKS response is not a key set".to_string())?;
-    let mut keys = HashMap::new();
-    for (index, entry) in jwks.keys.into_iter().enumerate() {
-        let shown_kid = entry
-            .get("kid")
-            .and_then(Value::as_str)
-            .map(printable)
-            .unwrap_or_default();
-        match usable_key(entry) {
-            Ok((kid, key)) => match keys.entry(kid) {
-                Entry::Vacant(slot) => {
-                    slot.insert(key);
-                }
-                Entry::Occupied(_) => tracing::warn!(index, kid = %shown_kid, "skipping JWK: duplicate kid"),
-            },
-            Err(reason) => tracing::warn!(index, kid = %shown_kid, reason, "skipping JWK"),
+/// A token's `kid` and claims, read before its signature is checked.
+struct Unverified {
+    kid: String,
+    claims: Map<String, Value>,
+}
+
+/// The usable RS256 signing keys of a JWKS document, by `kid`.
+#[derive(Clone, Default)]
+pub struct JwkSet {
+    keys: HashMap<String, DecodingKey>,
+}
+
+impl fmt::Debug for JwkSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut kids: Vec<&str> = self.keys.keys().map(String::as_str).collect();
+        kids.sort_unstable();
+        f.debug_struct("JwkSet").field("kids", &kids).finish()
+    }
+}
+
+impl JwkSet {
+    /// Parses a JWKS document (`{"keys": [...]}`), keeping the usable RS256 signing keys; other
+    /// entries are skipped with a warning (see the module documentation), and of two entries
+    /// with one `kid` the first is kept. A document with no usable key at all is an error.
+    pub fn parse(body: &[u8]) -> Result<JwkSet, String> {
+        let jwks: RawJwks = serde_json::from_slice(body).map_err(|_| "JWKS response is not a key set".to_string())?;
+        let mut keys = HashMap::new();
+        for (index, entry) in jwks.keys.into_iter().enumerate() {
+            let shown_kid = entry
+                .get("kid")
+                .and_then(Value::as_str)
+                .map(printable)
+                .unwrap_or_default();
+            match usable_key(entry) {
+                Ok((kid, key)) => match keys.entry(kid) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(key);
+                    }
+                    Entry::Occupied(_) => tracing::warn!(index, kid = %shown_kid, "skipping JWK: duplicate kid"),
+                },
+                Err(reason) => tracing::warn!(index, kid = %shown_kid, reason, "skipping JWK"),
+            }
         }
+        if keys.is_empty() {
+            return Err("JWKS has no usable RS256 signing key".into());
+        }
+        Ok(JwkSet { keys })
     }
-    if keys.is_empty() {
-        return Err("JWKS has no usable RS256 signing key".into());
+
+    /// How many usable keys the set holds.
+    pub fn len(&self) -> usize {
+        self.keys.len()
     }
-    Ok(keys)
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Whether the set holds a key with this `kid`.
+    pub fn contains(&self, kid: &str) -> bool {
+        self.keys.contains_key(kid)
+    }
 }
 
 fn usable_key(entry: Value) -> Result<(String, DecodingKey), &'static str> {

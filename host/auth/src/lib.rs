@@ -4,4 +4,4 @@
 pub mod cognito;
 pub mod local;
 
-pub use cognito::{CognitoAuthenticator, CognitoConfig, CognitoSetupError, TokenUse};
+pub use cognito::{CognitoAuthenticator, CognitoConfig, CognitoSetupError, JwkSet, TokenUse};

@@ -14,7 +14,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use vodpipe_auth::cognito::{CognitoAuthenticator, CognitoConfig, CognitoSetupError, TokenUse};
+use vodpipe_auth::cognito::{CognitoAuthenticator, CognitoConfig, CognitoSetupError, JwkSet, TokenUse};
 use vodpipe_core::auth::{AuthError, Authenticator, Caller};
 
 const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool1";
@@ -891,4 +891,58 @@ fn config_defaults_and_validation() {
     assert_eq!("id".parse::<TokenUse>(), Ok(TokenUse::Id));
     assert!("ID".parse::<TokenUse>().is_err());
     assert_eq!(TokenUse::Id.to_string(), "id");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A key set held by the caller
+
+#[test]
+fn a_held_key_set_checks_tokens_without_fetching() {
+    let k = keys();
+    let mut document = jwks(&[&k.a, &k.b]);
+    document["keys"]
+        .as_array_mut()
+        .unwrap()
+        .extend([json!({ "kty": "EC", "kid": "ec" }), json!(7)]);
+    let held = JwkSet::parse(document.to_string().as_bytes()).unwrap();
+    assert_eq!(held.len(), 2, "the EC entry and the number are skipped");
+    assert!(held.contains("key-a") && held.contains("key-b") && !held.contains("ec"));
+
+    // Nothing listens on this URL: a fetch would fail as Unavailable.
+    let auth = verifier(config("http://127.0.0.1:9/jwks.json", TokenUse::Access));
+    assert_eq!(
+        auth.verify_with_keys(&k.b.sign(&access_claims()), &held).unwrap(),
+        alice()
+    );
+    assert_invalid(
+        auth.verify_with_keys(&k.rogue.sign(&access_claims()), &held),
+        "unknown signing key",
+    );
+    assert_invalid(
+        auth.verify_with_keys(&k.a.sign(&access_claims()), &JwkSet::default()),
+        "unknown signing key",
+    );
+    assert_eq!(
+        auth.verify_with_keys(&k.a.sign(&with(access_claims(), "exp", json!(1000))), &held),
+        Err(AuthError::Expired)
+    );
+}
+
+#[test]
+fn a_key_set_without_usable_keys_is_refused() {
+    let k = keys();
+    for (document, reason) in [
+        ("[]", "JWKS response is not a key set"),
+        ("{\"keys\": 5}", "JWKS response is not a key set"),
+        ("{\"keys\": []}", "JWKS has no usable RS256 signing key"),
+        (
+            "{\"keys\": [{\"kty\": \"EC\", \"kid\": \"ec\"}]}",
+            "JWKS has no usable RS256 signing key",
+        ),
+    ] {
+        assert_eq!(JwkSet::parse(document.as_bytes()).unwrap_err(), reason, "{document}");
+    }
+    let mut enc = k.a.jwk();
+    enc["use"] = json!("enc");
+    assert!(JwkSet::parse(json!({ "keys": [enc] }).to_string().as_bytes()).is_err());
 }
