@@ -1,0 +1,13 @@
+//! Replays the `cognito_jwt` fuzz corpus (`host/fuzz/corpus/cognito_jwt`) with the fuzz target's
+//! own checks, so every input the fuzzer kept, and every crash it found, stays handled on
+//! stable.
+
+#[path = "../../fuzz/src/cognito.rs"]
+mod harness;
+#[path = "../../fuzz/src/replay.rs"]
+mod replay;
+
+#[test]
+fn cognito_jwt_corpus() {
+    replay::replay("cognito_jwt", harness::check);
+}

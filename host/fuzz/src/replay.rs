@@ -1,0 +1,38 @@
+//! Runs a target's check over every file of its corpus, for the stable tests of the fuzzed
+//! crates (each includes this file and its harness module by path). A failing input is named.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+
+/// `host/fuzz/corpus/<target>`, found from the including crate's directory (`host/<crate>`).
+pub fn corpus_dir(target: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target)
+}
+
+/// Checks every input of `target`'s corpus; panics naming each input whose check panicked.
+pub fn replay(target: &str, check: impl Fn(&[u8])) {
+    let dir = corpus_dir(target);
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("the corpus {} cannot be read: {e}", dir.display()))
+        .map(|entry| entry.expect("a corpus entry").path())
+        .collect();
+    inputs.sort();
+    assert!(!inputs.is_empty(), "the corpus {} is empty", dir.display());
+    let failed: Vec<String> = inputs
+        .iter()
+        .filter(|input| {
+            let bytes = std::fs::read(input).expect("a corpus input");
+            catch_unwind(AssertUnwindSafe(|| check(&bytes))).is_err()
+        })
+        .map(|input| input.display().to_string())
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} inputs failed (messages above):\n{}",
+        failed.len(),
+        inputs.len(),
+        failed.join("\n")
+    );
+}
