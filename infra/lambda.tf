@@ -87,7 +87,8 @@ locals {
       to        = ["api"], sid = "Uploads", actions = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
       resources = [local.uploads_objects], conditions = []
     },
-    # on-upload: reads the upload's header, records the video, submits the job as the job role.
+    # on-upload: reads the upload's header, records the video, submits the job as the job role;
+    # deletes an upload that is not a video.
     {
       to        = ["on-upload"], sid = "ConsumeQueue"
       actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
@@ -106,7 +107,7 @@ locals {
       to         = ["on-upload"], sid = "PassTheJobRole", actions = ["iam:PassRole"], resources = [aws_iam_role.mediaconvert.arn]
       conditions = [{ test = "StringEquals", variable = "iam:PassedToService", values = ["mediaconvert.amazonaws.com"] }]
     },
-    # on-job-state: finishes the video, deletes the upload.
+    # on-job-state: finishes the video, deletes the upload (a grant on-upload shares).
     {
       to        = ["on-job-state"], sid = "ConsumeQueue"
       actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
@@ -116,7 +117,10 @@ locals {
       to        = ["on-job-state"], sid = "Videos", actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
       resources = [aws_dynamodb_table.videos.arn], conditions = []
     },
-    { to = ["on-job-state"], sid = "DeleteUploads", actions = ["s3:DeleteObject"], resources = [local.uploads_objects], conditions = [] },
+    {
+      to        = ["on-upload", "on-job-state"], sid = "DeleteUploads", actions = ["s3:DeleteObject"]
+      resources = [local.uploads_objects], conditions = []
+    },
     # The SQS functions run the policy bundles (listing limited to their prefix).
     {
       to        = ["on-upload", "on-job-state"], sid = "ReadPolicyBundles", actions = ["s3:GetObject"]

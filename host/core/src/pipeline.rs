@@ -74,7 +74,7 @@ impl Pipeline<'_> {
             _ => {
                 let probe = match self.store.probe(key) {
                     Ok(probe) => probe,
-                    Err(ProbeError::NotAVideo(why)) => return self.fail(key, why),
+                    Err(ProbeError::NotAVideo(why)) => return self.refuse(key, why),
                     Err(ProbeError::Unavailable(why)) => return Err(Unavailable(why)),
                 };
                 match self.policy.plan(&probe) {
@@ -144,6 +144,15 @@ impl Pipeline<'_> {
     fn fail(&self, key: &str, reason: String) -> Result<UploadOutcome, Unavailable> {
         self.repository.finish(key, &Outcome::failed(reason.clone()))?;
         Ok(UploadOutcome::Failed(reason))
+    }
+
+    /// An upload that is not a video (audio only, a photo, noise, a cut-off file) can never
+    /// become one, so it is not kept: the video is failed and the upload deleted. The status
+    /// is stored first: a failed delete leaves a stray upload, never a video without a reason.
+    fn refuse(&self, key: &str, reason: String) -> Result<UploadOutcome, Unavailable> {
+        let outcome = self.fail(key, reason)?;
+        self.store.delete_source(key)?;
+        Ok(outcome)
     }
 }
 

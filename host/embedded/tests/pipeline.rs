@@ -204,7 +204,7 @@ fn an_event_for_another_job_is_ignored() {
 }
 
 #[test]
-fn a_file_that_is_not_a_video_fails_with_a_reason_and_keeps_its_upload() {
+fn a_file_that_is_not_a_video_fails_with_a_reason_and_its_upload_is_deleted() {
     let s = setup();
     let transcoder = QueueTranscoder { queue: &s.database };
     let worker = worker!(s, transcoder);
@@ -216,7 +216,10 @@ fn a_file_that_is_not_a_video_fails_with_a_reason_and_keeps_its_upload() {
     let video = s.database.get("01NOTES").unwrap().unwrap();
     assert_eq!(video.status, VideoStatus::Failed);
     assert!(video.failure_reason.unwrap().contains("could not be read as a video"));
-    assert!(s.store.head("01NOTES").unwrap().is_some());
+    assert!(
+        s.store.head("01NOTES").unwrap().is_none(),
+        "nothing can be made of it: not kept"
+    );
 }
 
 #[test]
