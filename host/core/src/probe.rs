@@ -3,7 +3,9 @@ use serde::{Deserialize, Serialize};
 /// What a prober learned about an uploaded source.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Probe {
-    /// Coded size, before `rotation` is applied.
+    /// Picture size in square pixels, before `rotation` is applied: the coded size, with the
+    /// width stretched to the display aspect ratio when the pixels are not square
+    /// (anamorphic sources, e.g. 720x576 at 64:45 is 1024x576).
     pub width: u32,
     pub height: u32,
     /// Display rotation, degrees clockwise: 0, 90, 180 or 270.

@@ -44,16 +44,33 @@ impl Prober for FfprobeProber {
 /// Reads ffprobe's `-show_format -show_streams` JSON.
 pub fn parse(json: &Value) -> Result<Probe, ProbeError> {
     let streams = json["streams"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let has_audio = streams.iter().any(|s| s["codec_type"] == "audio");
+    let format = &json["format"];
+    // An album cover or a poster frame is a "video" stream marked as an attached picture.
     let video = streams
         .iter()
         .find(|s| s["codec_type"] == "video" && s["disposition"]["attached_pic"] != 1)
-        .ok_or_else(|| ProbeError::NotAVideo("the file has no video stream".into()))?;
-    let width = video["width"].as_u64().unwrap_or(0) as u32;
-    let height = video["height"].as_u64().unwrap_or(0) as u32;
-    if width == 0 || height == 0 {
+        .ok_or_else(|| {
+            let cover = streams.iter().any(|s| s["disposition"]["attached_pic"] == 1);
+            ProbeError::NotAVideo(match (has_audio, cover) {
+                (true, true) => "the file has no video stream (it holds only audio and a cover picture)".into(),
+                (true, false) => "the file has no video stream (it holds only audio)".into(),
+                (false, _) => "the file has no video stream".into(),
+            })
+        })?;
+    if let Some(image) = still_image(format) {
+        return Err(ProbeError::NotAVideo(format!(
+            "the file is not a video: it is a still image ({image})"
+        )));
+    }
+    let (coded_width, coded_height) = (
+        video["width"].as_u64().unwrap_or(0) as u32,
+        video["height"].as_u64().unwrap_or(0) as u32,
+    );
+    if coded_width == 0 || coded_height == 0 {
         return Err(ProbeError::NotAVideo("the video stream has no picture size".into()));
     }
-    let format = &json["format"];
+    let (width, height) = square_pixels(coded_width, coded_height, video["sample_aspect_ratio"].as_str());
     let duration = number(&format["duration"])
         .or_else(|| number(&video["duration"]))
         .unwrap_or(0.0);
@@ -69,10 +86,40 @@ pub fn parse(json: &Value) -> Result<Probe, ProbeError> {
             .unwrap_or(0.0),
         video_bitrate: number(&video["bit_rate"]).map(|b| b as u64),
         total_bitrate: number(&format["bit_rate"]).map(|b| b as u64),
-        has_audio: streams.iter().any(|s| s["codec_type"] == "audio"),
+        has_audio,
         container: format["format_name"].as_str().unwrap_or_default().to_owned(),
         video_codec: video["codec_name"].as_str().unwrap_or_default().to_owned(),
     })
+}
+
+/// The image format of a file that holds one picture, not a video: ffprobe reads JPEG, PNG,
+/// WebP and the like through its image demuxers (`jpeg_pipe`, `png_pipe`, `image2`, …),
+/// whatever the file is called.
+fn still_image(format: &Value) -> Option<&str> {
+    let name = format["format_name"].as_str()?;
+    if name == "image2" {
+        return Some("image");
+    }
+    name.strip_suffix("_pipe")
+}
+
+/// The picture size in square pixels. Anamorphic sources store pixels that are displayed
+/// wider or narrower than tall, for example PAL widescreen: 720x576 with a sample aspect
+/// ratio of 64:45 is shown as 1024x576. The width is stretched (or squeezed) to the display
+/// aspect ratio, to the nearest even pixel; an unknown or 1:1 ratio keeps the coded size.
+fn square_pixels(width: u32, height: u32, sample_aspect_ratio: Option<&str>) -> (u32, u32) {
+    let ratio = sample_aspect_ratio
+        .and_then(|r| r.split_once(':'))
+        .and_then(|(n, d)| Some((n.parse::<u64>().ok()?, d.parse::<u64>().ok()?)))
+        .filter(|&(n, d)| n > 0 && d > 0 && n != d);
+    match ratio {
+        Some((n, d)) => {
+            let stretched = (u64::from(width) * n) as f64 / d as f64;
+            let even = ((stretched / 2.0).round() as u64 * 2).clamp(2, u64::from(u32::MAX));
+            (even as u32, height)
+        }
+        None => (width, height),
+    }
 }
 
 /// Clockwise display rotation. ffprobe reports the display matrix counter-clockwise
@@ -126,6 +173,60 @@ mod tests {
     #[test]
     fn audio_only_file_is_not_a_video() {
         let err = parse(&json!({"streams": [{"codec_type": "audio"}], "format": {}})).unwrap_err();
-        assert!(err.to_string().contains("no video stream"));
+        assert_eq!(err.to_string(), "the file has no video stream (it holds only audio)");
+        let err = parse(&json!({"streams": [], "format": {}})).unwrap_err();
+        assert_eq!(err.to_string(), "the file has no video stream");
+    }
+
+    #[test]
+    fn a_cover_picture_is_not_a_video_stream() {
+        let err = parse(&json!({
+            "streams": [{"codec_type": "audio", "codec_name": "mp3"},
+                        {"codec_type": "video", "codec_name": "png", "width": 300, "height": 300,
+                         "disposition": {"attached_pic": 1}}],
+            "format": {"format_name": "mp3", "duration": "2.0"}
+        }))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the file has no video stream (it holds only audio and a cover picture)"
+        );
+    }
+
+    #[test]
+    fn a_still_image_is_not_a_video_whatever_its_name() {
+        let image = |format_name: &str| {
+            parse(&json!({
+                "streams": [{"codec_type": "video", "codec_name": "mjpeg", "width": 640, "height": 480}],
+                "format": {"format_name": format_name}
+            }))
+        };
+        assert_eq!(
+            image("jpeg_pipe").unwrap_err().to_string(),
+            "the file is not a video: it is a still image (jpeg)"
+        );
+        assert!(image("image2").unwrap_err().to_string().contains("still image"));
+        assert!(
+            image("mov,mp4,m4a,3gp,3g2,mj2").is_ok(),
+            "a motion JPEG movie is a video"
+        );
+    }
+
+    #[test]
+    fn anamorphic_pixels_are_made_square_for_planning() {
+        let probe = |sar: &str| {
+            parse(&json!({
+                "streams": [{"codec_type": "video", "width": 720, "height": 576, "sample_aspect_ratio": sar}],
+                "format": {"format_name": "mov,mp4,m4a,3gp,3g2,mj2"}
+            }))
+            .unwrap()
+        };
+        // PAL widescreen and PAL 4:3.
+        assert_eq!(probe("64:45").display_size(), (1024, 576));
+        assert_eq!(probe("16:15").display_size(), (768, 576));
+        // Square or unknown (ffprobe prints 0:1) keep the coded size.
+        assert_eq!(probe("1:1").display_size(), (720, 576));
+        assert_eq!(probe("0:1").display_size(), (720, 576));
+        assert_eq!(square_pixels(1279, 719, None), (1279, 719));
     }
 }
