@@ -466,12 +466,20 @@ fn file_path(uri: &str, path: &str, p: &mut Vec<Unsupported>) -> Option<PathBuf>
     }
 }
 
+/// What every output needs from the source, done once before the split. `0:V:0` is the first
+/// video stream that is not an attached picture (a cover or poster frame). ffmpeg has already
+/// turned the picture by its display matrix. Then: frames flagged interlaced are deinterlaced
+/// (bwdif, one frame per frame; progressive frames pass untouched); non-square pixels are
+/// stretched to square ones, so the display aspect ratio is what the scaling below keeps (the
+/// prober planned on that size).
+const SOURCE_FILTERS: &str = "bwdif=mode=send_frame:parity=auto:deint=interlaced,scale=iw*sar:ih,setsar=1";
+
 /// The ffmpeg arguments for a job: one process, the source decoded once. `source_size` is
 /// the source's display size when known: a letterbox that would be 0 px wide is skipped.
 pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
     let n = job.variants.len();
     let branches = n + usize::from(job.thumbnail.is_some());
-    let mut filter = format!("[0:v]split={branches}");
+    let mut filter = format!("[0:V:0]{SOURCE_FILTERS},split={branches}");
     for i in 0..branches {
         write!(filter, "[s{i}]").unwrap();
     }
