@@ -4,6 +4,7 @@
 mod plan;
 mod policy;
 mod process;
+mod queue;
 mod serve;
 mod worker;
 
@@ -36,6 +37,9 @@ enum Command {
     /// Check or create policy bundles.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Inspect a data directory's queue: list dead letters, redrive them.
+    #[command(subcommand)]
+    Queue(queue::QueueCommand),
 }
 
 /// Where compiled plugins are cached across runs.
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
         Command::Process(args) => process::run(args),
         Command::Worker(args) => worker::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Queue(command) => queue::run(command),
     };
     match result {
         Ok(code) => code,

@@ -5,5 +5,6 @@ pub mod disk;
 pub mod ffmpeg;
 pub mod ffprobe;
 pub mod job_reader;
+pub mod message;
 pub mod sqlite;
 pub mod worker;

@@ -2,7 +2,8 @@
 //!
 //! Queue: a received message is invisible for a visibility timeout and comes back if it is
 //! not deleted (a crashed worker loses nothing); failures come back sooner, after an
-//! exponential backoff; after `max_receives` receives a message moves to `dead_letters`.
+//! exponential backoff; after `max_receives` receives a message moves to `dead_letters`, from
+//! where a redrive puts it back.
 //! Sends with a deduplication id happen once, ever.
 
 use std::path::Path;
@@ -14,6 +15,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use vodpipe_core::ports::{Account, AccountStore, Clock, MessageQueue, QueuedMessage, Unavailable, VideoRepository};
 use vodpipe_core::{Cursor, Described, Details, Outcome, Page, Plan, VideoRecord, VideoStatus};
 
+use crate::message::{self, Subject};
+
 pub struct Database {
     /// The one writer (SQLite allows one at a time anyway).
     conn: Mutex<Connection>,
@@ -24,11 +27,45 @@ pub struct Database {
     clock: Box<dyn Clock>,
 }
 
+/// A message that used up its receives, kept for inspection and redrive.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeadLetter {
+    /// Its row in `dead_letters` (not the id it had in the queue).
+    pub id: i64,
     pub body: String,
     pub receive_count: u32,
+    /// The error of the last delivery that reported one; none if every delivery ended by
+    /// its visibility timeout (the worker stopped while handling it).
     pub last_error: Option<String>,
+    /// When it left the queue: the first receive after its last allowed delivery.
+    pub moved_at_ms: u64,
+}
+
+impl DeadLetter {
+    pub fn subject(&self) -> Subject {
+        message::subject(&self.body)
+    }
+}
+
+/// A dead letter put back in the queue by [`Database::redrive`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Redriven {
+    pub dead_letter: i64,
+    /// Its id in the queue now.
+    pub message_id: i64,
+    pub subject: Subject,
+    /// The video it concerns was `failed` and is `processing` again.
+    pub video_reset: bool,
+    /// That video's failure reason, cleared by the reset.
+    pub cleared_reason: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RedriveError {
+    #[error("no dead letter has the id {0}")]
+    NoSuchDeadLetter(i64),
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
 }
 
 fn db(e: rusqlite::Error) -> Unavailable {
@@ -126,21 +163,108 @@ impl Database {
         self.clock.now_ms() as i64
     }
 
+    /// Every dead letter, oldest first.
     pub fn dead_letters(&self) -> Result<Vec<DeadLetter>, Unavailable> {
         let conn = self.conn.lock().unwrap();
         let mut statement = conn
-            .prepare("SELECT body, receive_count, last_error FROM dead_letters ORDER BY id")
+            .prepare("SELECT id, body, receive_count, last_error, moved_at_ms FROM dead_letters ORDER BY id")
             .map_err(db)?;
         let rows = statement
             .query_map([], |r| {
                 Ok(DeadLetter {
-                    body: r.get(0)?,
-                    receive_count: r.get(1)?,
-                    last_error: r.get(2)?,
+                    id: r.get(0)?,
+                    body: r.get(1)?,
+                    receive_count: r.get(2)?,
+                    last_error: r.get(3)?,
+                    moved_at_ms: r.get::<_, i64>(4)? as u64,
                 })
             })
             .map_err(db)?;
         rows.collect::<Result<_, _>>().map_err(db)
+    }
+
+    /// Puts the dead letters `ids` back in the queue as new messages (visible now, no
+    /// receives, no error), all or none: an unknown id changes nothing. A redrive is a
+    /// person's word that the cause is fixed, so a video the message concerns that ended
+    /// `failed` goes back to `processing`, its reason cleared, to be processed again; a video
+    /// in any other status is left as it is.
+    pub fn redrive(&self, ids: &[i64]) -> Result<Vec<Redriven>, RedriveError> {
+        self.redrive_where(Some(ids))
+    }
+
+    /// [`Database::redrive`] of every dead letter, oldest first.
+    pub fn redrive_all(&self) -> Result<Vec<Redriven>, RedriveError> {
+        self.redrive_where(None)
+    }
+
+    fn redrive_where(&self, ids: Option<&[i64]>) -> Result<Vec<Redriven>, RedriveError> {
+        let mut conn = self.conn.lock().unwrap();
+        // Immediate: a worker moving a message to the dead letters, or another redrive, waits
+        // for this one, so no dead letter is redriven twice or half-way.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let ids: Vec<i64> = match ids {
+            // An id named twice is redriven once.
+            Some(ids) => ids
+                .iter()
+                .enumerate()
+                .filter(|(i, id)| !ids[..*i].contains(id))
+                .map(|(_, id)| *id)
+                .collect(),
+            None => {
+                let mut statement = tx.prepare("SELECT id FROM dead_letters ORDER BY id").map_err(db)?;
+                let rows = statement.query_map([], |r| r.get(0)).map_err(db)?;
+                rows.collect::<rusqlite::Result<_>>().map_err(db)?
+            }
+        };
+        let now = self.now();
+        let mut redriven = Vec::with_capacity(ids.len());
+        for id in ids {
+            let body: String = tx
+                .query_row("DELETE FROM dead_letters WHERE id = ?1 RETURNING body", [id], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(db)?
+                .ok_or(RedriveError::NoSuchDeadLetter(id))?;
+            let message_id = tx
+                .query_row(
+                    "INSERT INTO queue (body, visible_at_ms) VALUES (?1, ?2) RETURNING id",
+                    params![body, now],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            let subject = message::subject(&body);
+            // Read, then reset: the transaction holds the write lock, so nothing changes between.
+            let failure: Option<Option<String>> = match &subject.video_id {
+                Some(video) => tx
+                    .query_row(
+                        "SELECT failure_reason FROM videos WHERE id = ?1 AND status = 'failed'",
+                        [video],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(db)?,
+                None => None,
+            };
+            if let (Some(video), Some(_)) = (&subject.video_id, &failure) {
+                tx.execute(
+                    "UPDATE videos SET status = 'processing', failure_reason = NULL WHERE id = ?1 AND status = 'failed'",
+                    [video],
+                )
+                .map_err(db)?;
+            }
+            redriven.push(Redriven {
+                dead_letter: id,
+                message_id,
+                subject,
+                video_reset: failure.is_some(),
+                cleared_reason: failure.flatten(),
+            });
+        }
+        tx.commit().map_err(db)?;
+        Ok(redriven)
     }
 
     /// Messages still queued (visible or not).
