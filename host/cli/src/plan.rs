@@ -96,6 +96,7 @@ fn show(policy: &LoadedPolicy, source: &Probe, input_uri: &str, json: bool) -> a
         queue: None,
     };
     let job = policy.build_job(&plan, &context)?;
+    let warnings = vodpipe_policy::levels::plan_warnings(policy.preset(), &plan);
 
     if json {
         let output = json!({
@@ -105,6 +106,7 @@ fn show(policy: &LoadedPolicy, source: &Probe, input_uri: &str, json: bool) -> a
             "renditions": plan.renditions,
             "segment_seconds": plan.segment_seconds,
             "thumbnail": plan.thumbnail,
+            "warnings": warnings,
             "job": job.create_job,
             "job_metadata": job.metadata.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
         });
@@ -118,6 +120,9 @@ fn show(policy: &LoadedPolicy, source: &Probe, input_uri: &str, json: bool) -> a
         );
         print_source(source);
         print_plan(&plan);
+        for warning in &warnings {
+            println!("warning: {warning}");
+        }
         let groups = job.to_value()["Settings"]["OutputGroups"]
             .as_array()
             .map_or(0, Vec::len);

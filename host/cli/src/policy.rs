@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use vodpipe_aws::S3PolicyStore;
-use vodpipe_policy::{BundleFiles, DirFiles, parse_ladder};
+use vodpipe_policy::{BundleFiles, DirFiles, check_ladder};
 use vodpipe_runtime::reload::{LoadError, load};
 use vodpipe_runtime::{Limits, PluginRuntime};
 
@@ -169,14 +169,16 @@ fn check(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let files = files(dir);
     let runtime = PluginRuntime::new(crate::cache_dir(), Limits::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut problems: Vec<String> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
 
     // Presets that are not active are checked too: they are one edit away from being used.
     for rel in files.list("ladders").iter().filter(|p| p.ends_with(".toml")) {
         let stem = rel.trim_start_matches("ladders/").trim_end_matches(".toml");
         let text = files.read(rel)?.unwrap_or_default();
         let text = String::from_utf8(text).with_context(|| format!("{} is not UTF-8", files.describe(rel)))?;
-        if let Err(d) = parse_ladder(&files.describe(rel), &text, Some(stem)) {
-            problems.extend(d.0.iter().map(ToString::to_string));
+        match check_ladder(&files.describe(rel), &text, Some(stem)) {
+            Ok(checked) => warnings.extend(checked.warnings.0.iter().map(ToString::to_string)),
+            Err(d) => problems.extend(d.0.iter().map(ToString::to_string)),
         }
     }
     let loaded = load(&runtime, files.as_ref(), None);
@@ -189,18 +191,26 @@ fn check(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let mut seen = std::collections::HashSet::new();
     problems.retain(|p| seen.insert(p.clone()));
 
+    // Warnings do not fail the check: the bundle works, perhaps not as its author thinks.
+    let print_warnings = || {
+        for w in &warnings {
+            println!("warning: {w}");
+        }
+    };
     match loaded {
         Ok(policy) if problems.is_empty() => {
             println!("ok: bundle `{}` ({})", policy.bundle_name, policy.content_hash);
             for (name, stage) in policy.plugin_names() {
                 println!("  {stage:<15} {name}");
             }
+            print_warnings();
             Ok(ExitCode::SUCCESS)
         }
         _ => {
             for p in &problems {
                 println!("{p}");
             }
+            print_warnings();
             eprintln!(
                 "policy check failed: {} problem{}",
                 problems.len(),

@@ -92,8 +92,9 @@ fn a_720p_source_becomes_four_aligned_hls_variants_and_a_thumbnail() {
     ] {
         assert!(master.contains(attribute), "{attribute} missing in\n{master}");
     }
+    // 426x240 at 30 fps in baseline: level 2.1 (0x15), the lowest conformant.
     assert!(
-        master.contains("RESOLUTION=426x240,CODECS=\"avc1.42e01e,mp4a.40.2\""),
+        master.contains("RESOLUTION=426x240,CODECS=\"avc1.42e015,mp4a.40.2\""),
         "{master}"
     );
 

@@ -7,11 +7,13 @@ use toml_edit::{Item, TableLike, Value};
 
 use crate::diag::{Diagnostic, Diagnostics};
 
-/// The file being read and the mistakes found in it so far.
+/// The file being read, the mistakes found in it so far, and what is valid but likely not
+/// what its author meant (warnings).
 pub struct Source<'s> {
     pub file: &'s str,
     pub text: &'s str,
     pub diagnostics: Diagnostics,
+    pub warnings: Diagnostics,
 }
 
 impl<'s> Source<'s> {
@@ -20,11 +22,17 @@ impl<'s> Source<'s> {
             file,
             text,
             diagnostics: Diagnostics::default(),
+            warnings: Diagnostics::default(),
         }
     }
 
     pub fn error(&mut self, span: Option<Range<usize>>, key: &str, message: impl Into<String>) {
         self.diagnostics
+            .push(Diagnostic::new(self.file, self.text, span, key, message));
+    }
+
+    pub fn warning(&mut self, span: Option<Range<usize>>, key: &str, message: impl Into<String>) {
+        self.warnings
             .push(Diagnostic::new(self.file, self.text, span, key, message));
     }
 

@@ -18,19 +18,21 @@
 //! video_kbps = 3000
 //! max_kbps = 4500
 //! profile = "main"
-//! level = "3.1"
+//! level = "auto"      # or "3.1": raised when too low for a rendition
 //! audio_kbps = 128
 //!
 //! [plugin]      # free-form, for the planner plugin
 //! ```
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use vodpipe_core::ladder::limits;
 use vodpipe_core::{LadderPreset, Rung};
 
 use crate::diag::Diagnostics;
 use crate::fields::{Fields, Source, to_json};
+use crate::levels;
 
 /// The only ladder schema this host reads.
 pub const LADDER_SCHEMA: i64 = 1;
@@ -38,11 +40,28 @@ pub const LADDER_SCHEMA: i64 = 1;
 /// Parses and checks a ladder preset. `file` is how positions name the file; when
 /// `expected_name` is given, the preset's `name` must equal it (the file stem).
 pub fn parse_ladder(file: &str, text: &str, expected_name: Option<&str>) -> Result<LadderPreset, Diagnostics> {
+    check_ladder(file, text, expected_name).map(|checked| checked.preset)
+}
+
+/// A valid preset, and what in it is valid but likely not what its author meant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedLadder {
+    pub preset: LadderPreset,
+    /// In file order: a rung whose level is too low for a 16:9 source at the preset's
+    /// `frame_rate_cap` (plans raise it), or that no level a plan may name can carry.
+    pub warnings: Diagnostics,
+}
+
+/// [`parse_ladder`], with the warnings of a valid preset.
+pub fn check_ladder(file: &str, text: &str, expected_name: Option<&str>) -> Result<CheckedLadder, Diagnostics> {
     let mut src = Source::new(file, text);
     let preset = read(&mut src, expected_name);
     let diagnostics = std::mem::take(&mut src.diagnostics);
     match preset {
-        Some(preset) if diagnostics.is_empty() => Ok(preset),
+        Some(preset) if diagnostics.is_empty() => Ok(CheckedLadder {
+            preset,
+            warnings: std::mem::take(&mut src.warnings).sorted(),
+        }),
         _ => Err(diagnostics.sorted()),
     }
 }
@@ -111,8 +130,14 @@ fn read(src: &mut Source, expected_name: Option<&str>) -> Option<LadderPreset> {
         let rung = read_rung(src, &mut table);
         let span = table.span();
         table.finish(src);
-        let Some(rung) = rung else { continue };
+        let Some((rung, level_span)) = rung else { continue };
         let at = format!("rungs[{i}]");
+        if let Some(cap) = frame_rate_cap
+            && let Some(warning) = levels::rung_warning(&rung, cap)
+        {
+            // An explicit level is pointed at; "auto", written or not, at its rung.
+            src.warning(level_span.or(span.clone()), &format!("{at}.level"), warning);
+        }
         if let Some(first) = names.insert(rung.name.clone(), i) {
             src.error(
                 span.clone(),
@@ -151,7 +176,8 @@ fn read(src: &mut Source, expected_name: Option<&str>) -> Option<LadderPreset> {
     })
 }
 
-fn read_rung(src: &mut Source, t: &mut Fields) -> Option<Rung> {
+/// A rung, and where its `level` is written (none when it is left out).
+fn read_rung(src: &mut Source, t: &mut Fields) -> Option<(Rung, Option<Range<usize>>)> {
     let kbps = |v: i64| v as u64 * 1000;
     let name = t.string(src, "name", true);
     if let Some((name, span)) = &name
@@ -215,13 +241,15 @@ fn read_rung(src: &mut Source, t: &mut Fields) -> Option<Rung> {
     let audio_range = (limits::MIN_AUDIO_BITRATE / 1000) as i64..=(limits::MAX_AUDIO_BITRATE / 1000) as i64;
     let audio = t.integer(src, "audio_kbps", false, audio_range, " kbps").unwrap_or(128);
     let video = video?;
-    Some(Rung {
+    let (level, level_span) = level.map_or_else(|| ("auto".to_owned(), None), |(l, span)| (l, span));
+    let rung = Rung {
         name: name?.0,
         short_side: short_side? as u32,
         video_bitrate: kbps(video),
         max_bitrate: kbps(max.unwrap_or((video * 3 / 2).min((limits::MAX_VIDEO_BITRATE / 1000) as i64))),
         profile: profile.map_or_else(|| "main".to_owned(), |(p, _)| p),
-        level: level.map_or_else(|| "auto".to_owned(), |(l, _)| l),
+        level,
         audio_bitrate: kbps(audio),
-    })
+    };
+    Some((rung, level_span))
 }

@@ -10,7 +10,8 @@ mod fields;
 
 pub mod bundle;
 pub mod ladder;
+pub mod levels;
 
 pub use bundle::{Bundle, BundleFiles, DirFiles, MemoryFiles, StagePlugin};
 pub use diag::{Diagnostic, Diagnostics};
-pub use ladder::parse_ladder;
+pub use ladder::{CheckedLadder, check_ladder, parse_ladder};

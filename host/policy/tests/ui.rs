@@ -1,13 +1,13 @@
 //! Snapshot tests over good and bad policy files: every `ui/ladders/*.toml` and every
 //! `ui/bundles/<case>/` is loaded; a good one must match its `.json` snapshot, a bad one its
-//! `.err` snapshot (every diagnostic with file:line:column and key path). `BLESS=1`
-//! rewrites the snapshots.
+//! `.err` snapshot (every diagnostic with file:line:column and key path). A good ladder with
+//! warnings must also match its `.warn` snapshot. `BLESS=1` rewrites the snapshots.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
-use vodpipe_policy::{Bundle, DirFiles, parse_ladder};
+use vodpipe_policy::{Bundle, DirFiles, check_ladder, parse_ladder};
 
 fn ui_dir() -> PathBuf {
     // Relative, so snapshots name files the same way on every machine.
@@ -15,14 +15,17 @@ fn ui_dir() -> PathBuf {
 }
 
 fn compare(snapshot: &Path, actual: &str, failures: &mut Vec<String>) {
-    let other = snapshot.with_extension(if snapshot.extension().unwrap() == "json" {
-        "err"
-    } else {
-        "json"
-    });
+    // A good case has no `.err`, a bad one no `.json`.
+    let other = match snapshot.extension().unwrap().to_str().unwrap() {
+        "json" => Some(snapshot.with_extension("err")),
+        "err" => Some(snapshot.with_extension("json")),
+        _ => None,
+    };
     if std::env::var_os("BLESS").is_some() {
         fs::write(snapshot, actual).unwrap();
-        let _ = fs::remove_file(other);
+        if let Some(other) = other {
+            let _ = fs::remove_file(other);
+        }
         return;
     }
     match fs::read_to_string(snapshot) {
@@ -52,11 +55,18 @@ fn ladders() {
         seen += 1;
         let stem = path.file_stem().unwrap().to_str().unwrap();
         let text = fs::read_to_string(path).unwrap();
-        let (snapshot, actual) = match parse_ladder(&path.display().to_string(), &text, Some(stem)) {
-            Ok(preset) => (
-                path.with_extension("json"),
-                serde_json::to_string_pretty(&preset).unwrap() + "\n",
-            ),
+        let warnings = path.with_extension("warn");
+        let (snapshot, actual) = match check_ladder(&path.display().to_string(), &text, Some(stem)) {
+            Ok(checked) => {
+                if !checked.warnings.is_empty() || warnings.exists() {
+                    let lines: Vec<String> = checked.warnings.0.iter().map(|w| format!("{w}\n")).collect();
+                    compare(&warnings, &lines.concat(), &mut failures);
+                }
+                (
+                    path.with_extension("json"),
+                    serde_json::to_string_pretty(&checked.preset).unwrap() + "\n",
+                )
+            }
             Err(d) => (path.with_extension("err"), format!("{d}\n")),
         };
         compare(&snapshot, &actual, &mut failures);
@@ -107,9 +117,12 @@ fn shipped_ladders_are_valid() {
         let path = entry.path();
         let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
         let text = fs::read_to_string(&path).unwrap();
-        let preset =
-            parse_ladder(&format!("ladders/{stem}.toml"), &text, Some(&stem)).unwrap_or_else(|d| panic!("{d}"));
-        assert!(!preset.rungs.is_empty());
+        let checked =
+            check_ladder(&format!("ladders/{stem}.toml"), &text, Some(&stem)).unwrap_or_else(|d| panic!("{d}"));
+        assert!(!checked.preset.rungs.is_empty());
+        assert!(checked.warnings.is_empty(), "{stem}: {:?}", checked.warnings);
+        // "auto" everywhere: every rendition gets the lowest conformant level for its video.
+        assert!(checked.preset.rungs.iter().all(|r| r.level == "auto"), "{stem}");
         names.push(stem);
     }
     names.sort();

@@ -189,8 +189,25 @@ fn job_document_is_a_mediaconvert_hls_job() {
             &h264["CodecProfile"],
             &h264["CodecLevel"]
         ),
-        (&1_400_000.into(), &2_100_000.into(), &"MAIN".into(), &"LEVEL_3".into())
+        // 854x480 at 30 fps is over level 3.0's macroblock rate: "auto" gives 3.1.
+        (
+            &1_400_000.into(),
+            &2_100_000.into(),
+            &"MAIN".into(),
+            &"LEVEL_3_1".into()
+        )
     );
+    let levels: Vec<&str> = hls["Outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            o["VideoDescription"]["CodecSettings"]["H264Settings"]["CodecLevel"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(levels, ["LEVEL_3_1", "LEVEL_3_1", "LEVEL_3", "LEVEL_2_1"]);
     assert_eq!(
         hls["Outputs"][0]["AudioDescriptions"][0]["CodecSettings"]["Codec"],
         "AAC"
@@ -309,16 +326,73 @@ fn the_documented_example_plugin_caps_the_ladder() {
     );
 }
 
+/// The frame capture of a job: its interval in seconds, how many it takes, and the number of
+/// the one the metadata names.
+fn named_capture(job: &vodpipe_core::JobDocument) -> (f64, u64, u64) {
+    let doc = job.to_value();
+    let capture =
+        &doc["Settings"]["OutputGroups"][1]["Outputs"][0]["VideoDescription"]["CodecSettings"]["FrameCaptureSettings"];
+    let every = capture["FramerateDenominator"].as_f64().unwrap() / capture["FramerateNumerator"].as_f64().unwrap();
+    let named = job.metadata("thumbnail").unwrap();
+    let index = named
+        .strip_prefix("thumbnails/thumb_poster.")
+        .and_then(|n| n.strip_suffix(".jpg"))
+        .unwrap_or_else(|| panic!("{named}"))
+        .parse()
+        .unwrap();
+    (every, capture["MaxCaptures"].as_u64().unwrap(), index)
+}
+
 #[test]
-fn thumbnails_late_in_long_videos_are_captured_at_the_right_time() {
+fn thumbnails_are_captured_at_the_plans_time_whole_fractional_or_zero() {
     let runtime = runtime();
     let policy = Spec::default().load(&runtime);
     let mut plan = policy.plan(&source(1280, 720)).unwrap();
-    for at_seconds in [0.5, 2.0, 4321.25, 86_400.0] {
+    // MediaConvert captures at 0 s, then every interval; the metadata names the capture at the
+    // plan's time, and the job takes no more captures than that.
+    for at_seconds in [0.001, 0.38, 0.5, 0.98, 2.0, 2.333, 4321.25, 86_400.0] {
         plan.thumbnail.as_mut().unwrap().at_seconds = at_seconds;
-        let job = policy.build_job(&plan, &context()).unwrap().to_value();
-        let capture = &job["Settings"]["OutputGroups"][1]["Outputs"][0]["VideoDescription"]["CodecSettings"]["FrameCaptureSettings"];
-        let every = capture["FramerateDenominator"].as_f64().unwrap() / capture["FramerateNumerator"].as_f64().unwrap();
-        assert_eq!(every, at_seconds, "{capture}");
+        let (every, max_captures, index) = named_capture(&policy.build_job(&plan, &context()).unwrap());
+        assert_eq!((index, max_captures), (1, 2), "{at_seconds}");
+        assert_eq!(every, at_seconds);
     }
+    // At 0 s (or under half a millisecond) the first capture is the thumbnail.
+    for at_seconds in [0.0, 0.0004] {
+        plan.thumbnail.as_mut().unwrap().at_seconds = at_seconds;
+        let (_, max_captures, index) = named_capture(&policy.build_job(&plan, &context()).unwrap());
+        assert_eq!((index, max_captures), (0, 1), "{at_seconds}");
+    }
+}
+
+#[test]
+fn the_job_of_a_clip_as_long_as_the_thumbnail_time_names_a_capture_inside_it() {
+    let runtime = runtime();
+    let policy = Spec::default().load(&runtime);
+    assert_eq!(policy.preset().thumbnail_at_seconds, Some(2.0));
+    // 2.0 s at 25 fps ends with the frame at 1.96 s; at 23.976 fps, 48 frames end at 2.002 s
+    // with the last at 1.961 s; one frame past 2.0 s still has none after 2.0 s to spare.
+    for (duration_ms, fps) in [
+        (2000, 25.0),
+        (2002, 24_000.0 / 1001.0),
+        (2040, 25.0),
+        (1000, 30.0),
+        (33, 30.0),
+    ] {
+        let mut clip = source(320, 240);
+        (clip.duration_ms, clip.frame_rate) = (duration_ms, fps);
+        let plan = policy.plan(&clip).unwrap();
+        let (every, max_captures, index) = named_capture(&policy.build_job(&plan, &context()).unwrap());
+        assert!(index < max_captures);
+        let captured_at = index as f64 * every;
+        let last_frame = duration_ms as f64 / 1000.0 - 1.0 / fps;
+        assert!(
+            captured_at <= last_frame.max(0.0),
+            "{duration_ms} ms at {fps} fps: capture {index} at {captured_at} s, last frame at {last_frame} s"
+        );
+    }
+    // A clip long enough keeps the preset's time.
+    let mut clip = source(320, 240);
+    (clip.duration_ms, clip.frame_rate) = (2080, 25.0);
+    let plan = policy.plan(&clip).unwrap();
+    assert_eq!(named_capture(&policy.build_job(&plan, &context()).unwrap()).0, 2.0);
 }

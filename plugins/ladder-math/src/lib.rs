@@ -4,6 +4,11 @@
 //! - No upscaling unless the preset allows it: a rung taller than the source is skipped.
 //! - A source smaller than every rung gets one rendition at its own (even) size.
 //! - Sizes keep the source's aspect ratio and are even, as H.264 4:2:0 needs.
+//! - Every rendition's H.264 level conforms to its size, frame rate and max bitrate
+//!   ([`h264`]): `"auto"` is the lowest such level, a level too low is raised.
+//! - A thumbnail time the clip does not outlast by more than a frame moves to its middle.
+
+pub mod h264;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {
@@ -61,6 +66,8 @@ pub struct Plan {
     pub renditions: Vec<Rendition>,
     pub segment_seconds: u32,
     pub thumbnail: Option<Thumbnail>,
+    /// What the rules changed from the preset and why (a level raised), for the planner's log.
+    pub notes: Vec<String>,
 }
 
 /// Bitrates stay in this range, whatever a factor or a tiny source asks for (the host
@@ -82,7 +89,7 @@ pub fn plan(source: &Source, ladder: &Ladder, bitrate_factor: f64) -> Result<Pla
     }
     let source_short = source.width.min(source.height);
     let mut rungs: Vec<&Rung> = ladder.rungs.iter().collect();
-    rungs.sort_by(|a, b| b.short_side.cmp(&a.short_side));
+    rungs.sort_by_key(|r| std::cmp::Reverse(r.short_side));
 
     let frame_rate_cap = if source.frame_rate > 0.0 {
         source.frame_rate.min(ladder.frame_rate_cap)
@@ -132,14 +139,19 @@ pub fn plan(source: &Source, ladder: &Ladder, bitrate_factor: f64) -> Result<Pla
         });
     }
 
+    let mut notes = Vec::new();
+    for r in &mut renditions {
+        r.level = level(r, &mut notes)?;
+    }
+
     let thumbnail = ladder.thumbnail_at_seconds.map(|at| {
-        let duration = source.duration_ms as f64 / 1000.0;
-        // A thumbnail past the end would capture nothing: take the middle of short videos.
-        let at_seconds = if duration > 0.0 && at >= duration {
-            duration / 2.0
-        } else {
-            at
-        };
+        let frame_seconds = 1.0
+            / if source.frame_rate > 0.0 {
+                source.frame_rate
+            } else {
+                ladder.frame_rate_cap
+            };
+        let at_seconds = thumbnail_time(at, source.duration_ms, frame_seconds);
         let width = even_floor(ladder.thumbnail_width.min(source.width));
         let height = even_round(width as f64 * source.height as f64 / source.width as f64);
         Thumbnail {
@@ -153,7 +165,55 @@ pub fn plan(source: &Source, ladder: &Ladder, bitrate_factor: f64) -> Result<Pla
         renditions,
         segment_seconds: ladder.segment_seconds,
         thumbnail,
+        notes,
     })
+}
+
+/// The H.264 level `rendition` gets for the one its rung asks for (see [`h264::choose`]),
+/// written as a plan writes levels (`3.1`, `4.0`).
+fn level(rendition: &Rendition, notes: &mut Vec<String>) -> Result<String, String> {
+    let profile = h264::Profile::parse(&rendition.profile).ok_or_else(|| {
+        format!(
+            "rendition `{}`: `{}` is not an H.264 profile (baseline, main, high)",
+            rendition.name, rendition.profile
+        )
+    })?;
+    let stream = h264::Stream {
+        width: rendition.width,
+        height: rendition.height,
+        frame_rate: rendition.frame_rate_cap,
+        max_bitrate: rendition.max_bitrate,
+        profile,
+    };
+    let choice =
+        h264::choose(&rendition.level, &stream).map_err(|why| format!("rendition `{}`: {why}", rendition.name))?;
+    if let h264::Choice::Raised { requested, to } = choice {
+        notes.push(format!(
+            "rendition `{}`: level {requested} is too low for {stream}; raised to {to}",
+            rendition.name
+        ));
+    }
+    Ok(choice.level().to_string())
+}
+
+/// When to take the thumbnail: at `at` seconds, unless the clip (`duration_ms`, 0 when
+/// unknown) does not outlast `at` by more than one frame. Then no frame may start at or after
+/// `at` (a 2.0 s clip at 25 fps ends with the frame at 1.96 s), so the thumbnail is the frame
+/// in the middle of the clip, taken half a frame before that frame starts: whether a capture
+/// takes the first frame at or after its time (ffmpeg) or the frame shown at it, it gets a
+/// frame of the clip, and a one-frame clip gets its frame at 0.
+fn thumbnail_time(at: f64, duration_ms: u64, frame_seconds: f64) -> f64 {
+    let duration = duration_ms as f64 / 1000.0;
+    // Durations are whole milliseconds: half of one is rounding, not time.
+    if duration_ms == 0 || duration > at + frame_seconds + 0.0005 {
+        return at;
+    }
+    // The nudge keeps a middle that falls on a frame's start (1.001 s at 23.976 fps) on that
+    // frame, however the division rounds.
+    let middle_frame = (duration / 2.0 / frame_seconds + 1e-9).floor();
+    // Whole milliseconds, as a job document states times; half a frame is wider than that.
+    let seconds = ((middle_frame - 0.5).max(0.0) * frame_seconds * 1000.0).round() / 1000.0;
+    seconds.min(at)
 }
 
 /// The size with `short_side` as the short side, keeping the source's aspect ratio.
@@ -220,7 +280,12 @@ pub mod sdk {
         }
     }
 
+    /// The plan in the planner world's types. Its notes (a level raised) go to the host's log
+    /// at `info`: `vodpipe plan` and `vodpipe policy check` show them to people as warnings.
     pub fn plan_out(plan: crate::Plan) -> Plan {
+        for note in &plan.notes {
+            vodpipe_plugin_sdk::log::info(note);
+        }
         Plan {
             renditions: plan
                 .renditions
@@ -329,13 +394,133 @@ mod tests {
         assert!(plain.renditions.iter().all(|r| r.audio_bitrate.is_none()));
     }
 
+    fn thumbnail_at(duration_ms: u64, frame_rate: f64) -> f64 {
+        let mut clip = source(1280, 720);
+        clip.duration_ms = duration_ms;
+        clip.frame_rate = frame_rate;
+        let mut ladder = ladder();
+        ladder.thumbnail_at_seconds = Some(2.0);
+        plan(&clip, &ladder, 1.0).unwrap().thumbnail.unwrap().at_seconds
+    }
+
     #[test]
-    fn thumbnail_past_the_end_moves_to_the_middle() {
+    fn a_thumbnail_time_the_clip_does_not_outlast_by_a_frame_moves_to_the_middle() {
+        // 2.0 s at 25 fps: the last frame starts at 1.96 s. The middle frame (25th, at 1.0 s),
+        // half a frame early.
+        assert_eq!(thumbnail_at(2000, 25.0), 0.98);
+        // At 23.976 fps, 48 frames last 2.002 s; the 24th starts at 1.001 s.
+        assert_eq!(thumbnail_at(2002, 24_000.0 / 1001.0), 0.98);
+        // One frame past 2.0 s (51 frames at 25 fps) still moves; two frames past do not.
+        assert_eq!(thumbnail_at(2040, 25.0), 0.98);
+        assert_eq!(thumbnail_at(2080, 25.0), 2.0);
+        // Shorter than the thumbnail time, as before.
+        assert_eq!(thumbnail_at(800, 25.0), 0.38);
+        // A one-frame clip: its frame, at 0.
+        assert_eq!(thumbnail_at(33, 30.0), 0.0);
+        // Long clips and clips of unknown length keep the preset's time.
+        assert_eq!(thumbnail_at(60_000, 25.0), 2.0);
+        assert_eq!(thumbnail_at(0, 25.0), 2.0);
+        // An unknown frame rate counts frames at the preset's cap (30 here).
+        assert_eq!(thumbnail_at(2030, 0.0), 0.983);
+    }
+
+    #[test]
+    fn the_thumbnail_keeps_its_size_when_it_moves() {
         let mut short = source(1280, 720);
         short.duration_ms = 800;
-        let plan = plan(&short, &ladder(), 1.0).unwrap();
-        let thumb = plan.thumbnail.unwrap();
-        assert_eq!((thumb.at_seconds, thumb.width, thumb.height), (0.4, 640, 360));
+        let thumb = plan(&short, &ladder(), 1.0).unwrap().thumbnail.unwrap();
+        assert_eq!((thumb.width, thumb.height), (640, 360));
+    }
+
+    fn levels(plan: &Plan) -> Vec<&str> {
+        plan.renditions.iter().map(|r| r.level.as_str()).collect()
+    }
+
+    #[test]
+    fn auto_levels_follow_size_frame_rate_and_bitrate() {
+        let mut ladder = ladder();
+        for rung in &mut ladder.rungs {
+            rung.level = "auto".into();
+        }
+        let mut hd = source(1920, 1080);
+        assert_eq!(
+            levels(&plan(&hd, &ladder, 1.0).unwrap()),
+            ["4.0", "3.1", "3.1", "3.0", "2.1"]
+        );
+        // A 60 fps source under a 60 fps cap needs more; under a 30 fps cap it does not.
+        hd.frame_rate = 60.0;
+        ladder.frame_rate_cap = 60.0;
+        let sixty = plan(&hd, &ladder, 1.0).unwrap();
+        assert_eq!(levels(&sixty), ["4.2", "3.2", "3.1", "3.1", "3.0"]);
+        assert!(sixty.notes.is_empty(), "{:?}", sixty.notes);
+        ladder.frame_rate_cap = 30.0;
+        assert_eq!(levels(&plan(&hd, &ladder, 1.0).unwrap())[0], "4.0");
+        // An unknown source rate plans for the cap.
+        hd.frame_rate = 0.0;
+        ladder.frame_rate_cap = 60.0;
+        assert_eq!(levels(&plan(&hd, &ladder, 1.0).unwrap())[0], "4.2");
+        // A per-title factor that lifts the max bitrate lifts the level with it: 1080p's max
+        // of 6480 kb/s times 4 is over 4.0's 20,000 kb/s in Main.
+        hd.frame_rate = 30.0;
+        assert_eq!(levels(&plan(&hd, &ladder, 4.0).unwrap())[0], "4.1");
+    }
+
+    #[test]
+    fn a_level_too_low_is_raised_with_a_note_and_one_high_enough_is_kept() {
+        let mut ladder = ladder();
+        ladder.frame_rate_cap = 60.0;
+        ladder.rungs[1].level = "4.1".into(); // 720p
+        let mut hd = source(1920, 1080);
+        hd.frame_rate = 60.0;
+        let plan = plan(&hd, &ladder, 1.0).unwrap();
+        // Every rung asked for 3.1: 1080p60 needs 4.2, 720p kept its 4.1, 240p60 fits 3.1.
+        assert_eq!(levels(&plan), ["4.2", "4.1", "3.1", "3.1", "3.1"]);
+        assert_eq!(
+            plan.notes,
+            [
+                "rendition `1080p`: level 3.1 is too low for 1920x1080 at 60 fps, max 6480 kb/s, main profile; raised to 4.2"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_tiny_rendition_gets_a_level_for_its_own_size() {
+        let mut ladder = ladder();
+        for rung in &mut ladder.rungs {
+            rung.level = "auto".into();
+        }
+        let plan = plan(&source(177, 99), &ladder, 1.0).unwrap();
+        assert_eq!(levels(&plan), ["1.2"]);
+    }
+
+    #[test]
+    fn a_rendition_no_plan_level_can_carry_fails_the_plan_with_its_name() {
+        let mut ladder = ladder();
+        ladder.frame_rate_cap = 120.0;
+        ladder.rungs.push(Rung {
+            level: "auto".into(),
+            ..rung(2160, 16_000)
+        });
+        let mut uhd = source(3840, 2160);
+        uhd.frame_rate = 120.0;
+        let why = plan(&uhd, &ladder, 1.0).unwrap_err();
+        assert!(
+            why.starts_with(
+                "rendition `2160p`: 3840x2160 at 120 fps, max 24000 kb/s, main profile needs H.264 level 6.0"
+            ),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_profile_is_refused_with_the_rendition() {
+        let mut ladder = ladder();
+        ladder.rungs[0].profile = "high10".into();
+        let why = plan(&source(1920, 1080), &ladder, 1.0).unwrap_err();
+        assert_eq!(
+            why,
+            "rendition `1080p`: `high10` is not an H.264 profile (baseline, main, high)"
+        );
     }
 
     #[test]

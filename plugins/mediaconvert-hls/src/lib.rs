@@ -95,10 +95,7 @@ impl JobBuilder for MediaConvertHls {
             ("master_playlist".to_owned(), format!("{}.m3u8", settings.manifest_name)),
         ];
         if let Some(thumb) = &plan.thumbnail {
-            // Frame capture starts at 0s and repeats every `at_seconds`: the second capture
-            // is the frame at `at_seconds`. One capture per `at_seconds` as a fraction with
-            // millisecond precision, exact for any time a preset allows.
-            let (numerator, denominator) = (1000, ((thumb.at_seconds * 1000.0).round() as u32).max(1));
+            let capture = FrameCapture::at(thumb.at_seconds);
             output_groups.push(OutputGroup {
                 name: "Thumbnails",
                 output_group_settings: OutputGroupSettings {
@@ -123,9 +120,9 @@ impl JobBuilder for MediaConvertHls {
                             codec: "FRAME_CAPTURE",
                             h264_settings: None,
                             frame_capture_settings: Some(FrameCaptureSettings {
-                                framerate_numerator: numerator,
-                                framerate_denominator: denominator,
-                                max_captures: 2,
+                                framerate_numerator: capture.numerator,
+                                framerate_denominator: capture.denominator,
+                                max_captures: capture.index + 1,
                                 quality: settings.thumbnail_quality as u32,
                             }),
                         },
@@ -133,7 +130,10 @@ impl JobBuilder for MediaConvertHls {
                     audio_descriptions: None,
                 }],
             });
-            metadata.push(("thumbnail".to_owned(), "thumbnails/thumb_poster.0000001.jpg".to_owned()));
+            metadata.push((
+                "thumbnail".to_owned(),
+                format!("thumbnails/thumb_poster.{:07}.jpg", capture.index),
+            ));
         }
 
         let create_job = CreateJob {
@@ -238,6 +238,38 @@ fn level(level: &str) -> Result<String, String> {
         return Err(format!("unsupported H.264 level `{level}`"));
     }
     Ok(format!("LEVEL_{}", level.replace('.', "_")))
+}
+
+/// The frame capture that takes the thumbnail. MediaConvert captures the first frame, then one
+/// every `denominator / numerator` seconds, and numbers the files from 0: the capture at
+/// `at_seconds` is number 1 with that interval, or number 0 at 0 s.
+#[derive(Debug, PartialEq)]
+struct FrameCapture {
+    numerator: u32,
+    denominator: u32,
+    /// The capture the metadata names; the job asks for no more than that one.
+    index: u32,
+}
+
+impl FrameCapture {
+    /// Times are whole milliseconds (a plan's time rounded), so the interval is exact and the
+    /// embedded transcoder, which reads the time back from the interval, agrees to the frame.
+    fn at(at_seconds: f64) -> Self {
+        let milliseconds = (at_seconds * 1000.0).round() as u32;
+        if milliseconds == 0 {
+            return Self {
+                numerator: 1,
+                denominator: 1,
+                index: 0,
+            };
+        }
+        let divisor = gcd(1000, milliseconds);
+        Self {
+            numerator: 1000 / divisor,
+            denominator: milliseconds / divisor,
+            index: 1,
+        }
+    }
 }
 
 /// A frame rate as numerator/denominator, recognising the NTSC rates (29.97 = 30000/1001).
