@@ -1,4 +1,5 @@
-//! Every error the API answers: JSON `{"error": code, "message": text}` with its status.
+//! Every error the API answers: JSON `{"error": code, "message": text}` with its status (and
+//! `Retry-After` when waiting helps).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -12,6 +13,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds to wait before trying again, sent as `Retry-After`.
+    pub retry_after_secs: Option<u64>,
 }
 
 /// The body of every error response.
@@ -29,6 +32,14 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after_secs: None,
+        }
+    }
+
+    pub fn retry_after(self, secs: u64) -> Self {
+        Self {
+            retry_after_secs: Some(secs),
+            ..self
         }
     }
 
@@ -103,6 +114,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

@@ -1,8 +1,10 @@
-//! Extractors whose rejections are API errors: the caller (bearer token), JSON bodies and
-//! query strings.
+//! Extractors whose rejections are API errors: the caller (bearer token), the client's
+//! address, JSON bodies and query strings.
+
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -48,6 +50,26 @@ impl OptionalFromRequestParts<ApiState> for SignedIn {
         } else {
             Ok(None)
         }
+    }
+}
+
+/// The client's address, for rate limits: the socket peer, or the address the trusted
+/// proxies forwarded ([`crate::limits::AuthLimiter::client_address`]). `None` where the
+/// server gives no peer (a router served without connection info, a Lambda).
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl FromRequestParts<ApiState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip());
+        Ok(Self(match (peer, &state.accounts) {
+            (Some(peer), Some(local)) => Some(local.limiter.client_address(peer, &parts.headers)),
+            (peer, _) => peer,
+        }))
     }
 }
 

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod cache;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod openapi;
 pub mod uploads;
 pub mod videos;
@@ -22,10 +23,10 @@ use axum::routing::{get, post};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
-use vodpipe_auth::local::LocalAccounts;
 use vodpipe_core::auth::Authenticator;
 use vodpipe_core::ports::{Clock, IdGenerator, ObjectStore, Unavailable, VideoRepository};
 
+pub use accounts::LocalAuth;
 pub use error::ApiError;
 pub use uploads::{PostSigner, UploadSigner};
 
@@ -39,8 +40,9 @@ pub struct ApiState {
     pub objects: Arc<dyn ObjectStore>,
     pub authenticator: Arc<dyn Authenticator>,
     pub uploads: Arc<dyn UploadSigner>,
-    /// Local accounts (embedded mode); `None` where a user pool (Cognito) signs users in.
-    pub accounts: Option<Arc<LocalAccounts>>,
+    /// Local accounts and their rate limits (embedded mode); `None` where a user pool
+    /// (Cognito) signs users in.
+    pub accounts: Option<LocalAuth>,
     /// Where video media prefixes are served from: `/media`, or a CDN origin.
     pub media_base: String,
     pub ids: Arc<dyn IdGenerator>,
@@ -112,6 +114,7 @@ pub fn with_request_layers(router: Router) -> Router {
                 ])
                 .expose_headers([
                     REQUEST_ID.clone(),
+                    header::RETRY_AFTER,
                     header::CONTENT_RANGE,
                     header::CONTENT_LENGTH,
                     header::ACCEPT_RANGES,

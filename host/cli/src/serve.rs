@@ -2,6 +2,7 @@
 //! over one data directory. Uploads are processed as they arrive.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use vodpipe_api::limits::{AuthLimits, Budget};
 use vodpipe_embedded::worker::WorkerConfig;
 use vodpipe_server::Embedded;
 
@@ -38,9 +40,50 @@ pub struct ServeArgs {
     /// Seconds a queued message stays hidden while being worked on.
     #[arg(long, default_value_t = 60)]
     visibility: u64,
+    /// Sign-up, sign-in and refresh attempts one client address may make at once...
+    #[arg(long, env = "VODPIPE_AUTH_ADDRESS_BURST", value_name = "N",
+          default_value_t = AuthLimits::DEFAULT.per_address.burst)]
+    auth_address_burst: NonZeroU32,
+    /// ...then one more every this many seconds.
+    #[arg(long, env = "VODPIPE_AUTH_ADDRESS_PERIOD", value_name = "SECONDS",
+          default_value_t = AuthLimits::DEFAULT.per_address.period.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    auth_address_period: u64,
+    /// Sign-in attempts on one account, from any addresses, at once (and as many sign-ups
+    /// of one name)...
+    #[arg(long, env = "VODPIPE_AUTH_ACCOUNT_BURST", value_name = "N",
+          default_value_t = AuthLimits::DEFAULT.per_account.burst)]
+    auth_account_burst: NonZeroU32,
+    /// ...then one more every this many seconds.
+    #[arg(long, env = "VODPIPE_AUTH_ACCOUNT_PERIOD", value_name = "SECONDS",
+          default_value_t = AuthLimits::DEFAULT.per_account.period.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    auth_account_period: u64,
+    /// Reverse proxies in front of this server that append the client's address to
+    /// X-Forwarded-For; rate limits then count that address. 0: the header is ignored
+    /// (anyone can write it) and the connection's peer is the client.
+    #[arg(long, env = "VODPIPE_TRUSTED_PROXIES", value_name = "N", default_value_t = 0)]
+    trusted_proxies: usize,
+}
+
+impl ServeArgs {
+    fn auth_limits(&self) -> AuthLimits {
+        AuthLimits {
+            per_address: Budget {
+                burst: self.auth_address_burst,
+                period: Duration::from_secs(self.auth_address_period),
+            },
+            per_account: Budget {
+                burst: self.auth_account_burst,
+                period: Duration::from_secs(self.auth_account_period),
+            },
+            trusted_proxies: self.trusted_proxies,
+        }
+    }
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let auth_limits = args.auth_limits();
     let handle = crate::worker::policy_handle(args.policy.as_deref())?;
     let _watch = handle.watch(Duration::from_millis(500));
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -58,6 +101,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut embedded =
         Embedded::open(&args.data, &public_url).with_context(|| format!("opening {}", args.data.display()))?;
     embedded.max_upload_bytes = args.max_upload_bytes.max(1);
+    embedded.auth_limits = auth_limits;
     if let Some(web) = &args.web
         && !web.join("index.html").is_file()
     {
@@ -66,7 +110,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             web.display()
         );
     }
-    let router = embedded.router(&args.data.join("media"), args.web.as_deref())?;
+    let router = embedded.router(&args.data.join("media"), args.web.as_deref());
 
     let stop = Arc::new(AtomicBool::new(false));
     let worker = {
@@ -86,7 +130,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     );
     runtime
         .block_on(async {
-            axum::serve(listener, router)
+            // The peer's address is what sign-in's rate limits count.
+            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
                 .with_graceful_shutdown(shutdown_signal())
                 .await
         })

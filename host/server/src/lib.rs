@@ -11,8 +11,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
+use vodpipe_api::limits::{AuthLimiter, AuthLimits};
 use vodpipe_api::uploads::PostForm;
-use vodpipe_api::{ApiState, PostSigner, UlidIds};
+use vodpipe_api::{ApiState, LocalAuth, PostSigner, UlidIds};
 use vodpipe_auth::local::LocalAccounts;
 use vodpipe_core::ports::{Clock, SystemClock};
 use vodpipe_embedded::disk::DiskStore;
@@ -27,9 +28,14 @@ pub struct Embedded {
     pub store: Arc<DiskStore>,
     pub database: Arc<Database>,
     pub secrets: Secrets,
+    /// Local accounts, signing tokens with the key in `secrets` (and the system clock).
+    pub accounts: Arc<LocalAccounts>,
+    /// Rate limits on sign-up, sign-in and refresh.
+    pub auth_limits: AuthLimits,
     /// How clients reach this server, e.g. `http://127.0.0.1:8080` (upload form URLs and
     /// media URLs start with it).
     pub public_url: String,
+    /// The clock of video records and upload forms (`accounts` keep the one of `open`).
     pub clock: Arc<dyn Clock>,
     /// How long the public listing's first page is served from memory.
     pub public_page_ttl: std::time::Duration,
@@ -44,29 +50,35 @@ impl Embedded {
         let database =
             Database::open(&data.join("vodpipe.db"), Box::new(SystemClock)).map_err(|e| std::io::Error::other(e.0))?;
         let secrets = Secrets::load_or_create(&data.join("secrets.json"))?;
+        let database = Arc::new(database);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let accounts = Arc::new(LocalAccounts::new(
+            database.clone(),
+            &secrets.token_key_bytes()?,
+            clock.clone(),
+        ));
         Ok(Self {
             store: Arc::new(store),
-            database: Arc::new(database),
+            database,
             secrets,
+            accounts,
+            auth_limits: AuthLimits::default(),
             public_url: public_url.trim_end_matches('/').to_owned(),
-            clock: Arc::new(SystemClock),
+            clock,
             public_page_ttl: std::time::Duration::from_secs(1),
             max_upload_bytes: vodpipe_api::uploads::MAX_UPLOAD_BYTES,
         })
     }
 
     /// API, upload endpoint, media and, given its static export, the web front end, with
-    /// request ids, tracing and CORS.
-    pub fn router(&self, media_root: &Path, site: Option<&Path>) -> std::io::Result<Router> {
-        let accounts = Arc::new(LocalAccounts::new(
-            self.database.clone(),
-            &self.secrets.token_key_bytes()?,
-            self.clock.clone(),
-        ));
+    /// request ids, tracing and CORS. Serve it with connection info
+    /// (`into_make_service_with_connect_info::<SocketAddr>`): sign-in is limited per client
+    /// address.
+    pub fn router(&self, media_root: &Path, site: Option<&Path>) -> Router {
         let state = ApiState {
             videos: self.database.clone(),
             objects: self.store.clone(),
-            authenticator: accounts.clone(),
+            authenticator: self.accounts.clone(),
             uploads: Arc::new(PostSigner {
                 form: PostForm {
                     url: format!("{}/upload", self.public_url),
@@ -81,7 +93,10 @@ impl Embedded {
                     session_token: None,
                 },
             }),
-            accounts: Some(accounts),
+            accounts: Some(LocalAuth {
+                accounts: self.accounts.clone(),
+                limiter: Arc::new(AuthLimiter::new(self.auth_limits)),
+            }),
             media_base: format!("{}/media", self.public_url),
             ids: Arc::new(UlidIds),
             clock: self.clock.clone(),
@@ -101,6 +116,6 @@ impl Embedded {
         if let Some(site) = site {
             routes = web::with_site(routes, site);
         }
-        Ok(vodpipe_api::with_request_layers(routes))
+        vodpipe_api::with_request_layers(routes)
     }
 }

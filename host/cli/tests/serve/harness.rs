@@ -18,13 +18,25 @@ pub struct Server {
     _dir: tempfile::TempDir,
 }
 
+/// Budgets no test that signs several users up from one address runs into; the rate limit
+/// tests give their own.
+const ROOMY_AUTH_LIMITS: [&str; 4] = ["--auth-address-burst", "1000", "--auth-account-burst", "1000"];
+
 impl Server {
     pub fn start() -> Self {
+        Self::start_with(&ROOMY_AUTH_LIMITS, &[])
+    }
+
+    /// Starts `vodpipe serve` with these arguments and environment variables besides the
+    /// address and data directory (the rate limits are the defaults unless given).
+    pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let mut child = Command::new(env!("CARGO_BIN_EXE_vodpipe"))
             .args(["serve", "--addr", "127.0.0.1:0", "--data"])
             .arg(&data)
+            .args(args)
+            .envs(env.iter().copied())
             .env(
                 "VODPIPE_CACHE_DIR",
                 Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache"),
@@ -109,9 +121,16 @@ pub struct User {
 
 impl Client {
     pub fn new(server: &Server) -> Self {
+        Self::from_address(server, std::net::Ipv4Addr::LOCALHOST)
+    }
+
+    /// A client whose connections come from `address`: all of 127.0.0.0/8 is loopback, so
+    /// 127.0.0.2 and 127.0.0.3 are two clients to the server.
+    pub fn from_address(server: &Server, address: std::net::Ipv4Addr) -> Self {
         Self {
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(120))
+                .local_address(std::net::IpAddr::V4(address))
                 .build()
                 .unwrap(),
             base: server.base.clone(),

@@ -2,6 +2,7 @@
 //! listings, media, and the worker turning uploads into HLS with real ffmpeg.
 
 mod harness;
+mod limits;
 
 use std::sync::Arc;
 use std::time::Duration;
