@@ -29,6 +29,7 @@ locals {
         VODPIPE_POLICY_PREFIX      = var.policy_prefix
         VODPIPE_MEDIACONVERT_ROLE  = aws_iam_role.mediaconvert.arn
         VODPIPE_MEDIACONVERT_QUEUE = aws_media_convert_queue.jobs.arn
+        VODPIPE_MAX_RECEIVES       = tostring(local.max_receives)
       }
     }
     on-job-state = {
@@ -40,6 +41,7 @@ locals {
         VODPIPE_MEDIA_BUCKET   = module.media.id
         VODPIPE_POLICY_BUCKET  = module.policy.id
         VODPIPE_POLICY_PREFIX  = var.policy_prefix
+        VODPIPE_MAX_RECEIVES   = tostring(local.max_receives)
       }
     }
   }

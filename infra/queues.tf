@@ -5,7 +5,8 @@ locals {
     uploads   = { function = "on-upload", sender = "s3.amazonaws.com", source_arn = module.uploads.arn }
     job-state = { function = "on-job-state", sender = "events.amazonaws.com", source_arn = aws_cloudwatch_event_rule.job_state.arn }
   }
-  # A message that failed this many times goes to the dead-letter queue.
+  # A message that failed this many times goes to the dead-letter queue. The functions get
+  # the same number (VODPIPE_MAX_RECEIVES): a failure on the last delivery fails the video.
   max_receives = 5
 }
 

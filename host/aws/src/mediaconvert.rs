@@ -10,17 +10,27 @@
 //! `ClientRequestToken` is the job id derived from the video id, so a resubmission (a
 //! redelivered upload event) is the same job to MediaConvert; `UserMetadata.video_id` names
 //! the video in the job-state event that comes back.
+//!
+//! A failed `CreateJob` is [`ServiceError::Rejected`] when MediaConvert refused this job and
+//! would refuse it again (bad request, forbidden, not found, conflict, or another 4xx), and
+//! [`ServiceError::Unavailable`] when asking later may work (throttling, quota, 5xx, a timeout,
+//! no connection, an unreadable answer), after the SDK's own retries.
+
+use std::borrow::Cow;
 
 use aws_sdk_mediaconvert::Client;
 use aws_sdk_mediaconvert::config::interceptors::BeforeTransmitInterceptorContextMut;
 use aws_sdk_mediaconvert::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_mediaconvert::error::DisplayErrorContext;
+use aws_sdk_mediaconvert::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_mediaconvert::operation::create_job::CreateJobError;
 use aws_sdk_mediaconvert::types::JobSettings;
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::error::ErrorMetadata;
 use serde_json::{Map, Value};
 use vodpipe_core::JobDocument;
-use vodpipe_core::ports::{Transcoder, Unavailable};
+use vodpipe_core::ports::{ServiceError, Transcoder};
 
 use crate::Blocking;
 
@@ -114,8 +124,9 @@ impl Intercept for DocumentBody {
 }
 
 impl Transcoder for MediaConvertTranscoder {
-    fn submit(&self, job_id: &str, video_id: &str, job: &JobDocument) -> Result<(), Unavailable> {
-        let body = wire_body(job, job_id, video_id).map_err(Unavailable)?;
+    fn submit(&self, job_id: &str, video_id: &str, job: &JobDocument) -> Result<(), ServiceError> {
+        let body = wire_body(job, job_id, video_id)
+            .map_err(|why| ServiceError::Rejected(format!("the job document cannot be sent: {why}")))?;
         let result = self.blocking.wait(
             self.client
                 .create_job()
@@ -136,7 +147,53 @@ impl Transcoder for MediaConvertTranscoder {
                 );
                 Ok(())
             }
-            Err(e) => Err(Unavailable(format!("mediaconvert: {}", DisplayErrorContext(&e)))),
+            Err(e) => Err(classify(e)),
         }
+    }
+}
+
+/// Whether MediaConvert refused the job for good, or could not take it now.
+fn classify(error: SdkError<CreateJobError, HttpResponse>) -> ServiceError {
+    let SdkError::ServiceError(context) = &error else {
+        // No answer was read: a timeout, no connection, a malformed response.
+        return ServiceError::Unavailable(format!("MediaConvert: {}", DisplayErrorContext(&error)));
+    };
+    let (refusal, status) = (context.err(), context.raw().status().as_u16());
+    let what = format!(
+        "MediaConvert {} (HTTP {status}): {}",
+        refusal.code().unwrap_or("error"),
+        message(refusal, context.raw())
+    );
+    match refusal {
+        CreateJobError::BadRequestException(_)
+        | CreateJobError::ForbiddenException(_)
+        | CreateJobError::NotFoundException(_)
+        | CreateJobError::ConflictException(_) => ServiceError::Rejected(what),
+        // A full quota (jobs in the account's queues) frees up as jobs finish.
+        CreateJobError::TooManyRequestsException(_)
+        | CreateJobError::InternalServerErrorException(_)
+        | CreateJobError::ServiceQuotaExceededException(_) => ServiceError::Unavailable(what),
+        // An error code this SDK does not know: its status tells.
+        _ if status == 429 || status >= 500 => ServiceError::Unavailable(what),
+        _ if (400..500).contains(&status) => ServiceError::Rejected(what),
+        _ => ServiceError::Unavailable(what),
+    }
+}
+
+/// The message of a refusal. The SDK keeps it on the error, except for an answer without an
+/// error type, where it is on the error's source; failing both, the start of the body.
+fn message<'a>(refusal: &'a CreateJobError, response: &'a HttpResponse) -> Cow<'a, str> {
+    let on_source = || {
+        std::error::Error::source(refusal)
+            .and_then(|source| source.downcast_ref::<ErrorMetadata>())
+            .and_then(ErrorMetadata::message)
+    };
+    if let Some(message) = refusal.message().or_else(on_source) {
+        return Cow::Borrowed(message);
+    }
+    let body = String::from_utf8_lossy(response.body().bytes().unwrap_or_default());
+    match body.trim() {
+        "" => Cow::Borrowed("no message"),
+        text => Cow::Owned(text.chars().take(200).collect()),
     }
 }

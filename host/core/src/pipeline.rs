@@ -7,12 +7,16 @@
 //!
 //! A repeated event changes nothing and starts no second job; an event for an old job, or
 //! one arriving after the video is final, is ignored. `Err` means "try again later" (an
-//! adapter was unavailable); everything the video itself is to blame for ends as `failed`
-//! with a reason a person understands.
+//! adapter was unavailable); everything the video itself is to blame for, and a job the
+//! transcoder refuses, ends as `failed` with a reason a person understands.
+//!
+//! [`give_up`] is the one rule for a message that keeps failing: on its last allowed
+//! delivery ([`crate::ports::Delivery::is_last`]) its video is failed rather than left
+//! `processing` for ever. The embedded worker and the Lambda handlers both call it.
 
 use crate::action::Action;
 use crate::event::JobStateChange;
-use crate::ports::{Clock, ObjectStore, Policy, ProbeError, Transcoder, Unavailable, VideoRepository};
+use crate::ports::{Clock, ObjectStore, Policy, ProbeError, ServiceError, Transcoder, Unavailable, VideoRepository};
 use crate::video::{Outcome, VideoRecord, VideoStatus};
 use crate::{JobContext, JobStatus};
 
@@ -39,6 +43,17 @@ pub enum UploadOutcome {
     Failed(String),
 }
 
+/// What [`give_up`] did to the video.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GaveUp {
+    /// The video is now `failed` with this reason.
+    Failed(String),
+    /// The video was already `done` or `failed`, and stays so.
+    AlreadyFinal,
+    /// There is no record of the video.
+    NoSuchVideo,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobStateOutcome {
     Finished(VideoStatus),
@@ -50,6 +65,27 @@ pub enum JobStateOutcome {
 /// the record is the same whichever of the upload event and the API call creates it.
 pub fn created_at_ms(video_id: &str, clock: &dyn Clock) -> u64 {
     crate::video::ulid_time_ms(video_id).unwrap_or_else(|| clock.now_ms())
+}
+
+/// A message about `video_id` failed on its last allowed delivery, `attempts` being its
+/// deliveries: the video is failed with the last error rather than left `processing` for
+/// ever. Conditional like every final state, so a video already `done` (or `failed`) is
+/// never changed. `Err` when even this write fails: the message is then only in the queue's
+/// dead letters.
+pub fn give_up(
+    repository: &dyn VideoRepository,
+    video_id: &str,
+    attempts: u32,
+    last_error: &str,
+) -> Result<GaveUp, Unavailable> {
+    let reason = format!("processing gave up after {attempts} attempts: {last_error}");
+    if repository.finish(video_id, &Outcome::failed(reason.clone()))? {
+        return Ok(GaveUp::Failed(reason));
+    }
+    Ok(match repository.get(video_id)? {
+        Some(_) => GaveUp::AlreadyFinal,
+        None => GaveUp::NoSuchVideo,
+    })
 }
 
 /// A job's id is derived from its video, so a resubmission is recognisably the same job.
@@ -99,8 +135,12 @@ impl Pipeline<'_> {
             // Another delivery of this event claimed it first; it submits the job.
             return Ok(UploadOutcome::Submitted { job_id });
         }
-        self.transcoder.submit(&job_id, key, &job)?;
-        Ok(UploadOutcome::Submitted { job_id })
+        match self.transcoder.submit(&job_id, key, &job) {
+            Ok(()) => Ok(UploadOutcome::Submitted { job_id }),
+            // Resubmitting the same job would be refused the same way.
+            Err(ServiceError::Rejected(why)) => self.fail(key, format!("the transcoder refused the job: {why}")),
+            Err(ServiceError::Unavailable(why)) => Err(Unavailable(why)),
+        }
     }
 
     pub fn on_job_state(&self, change: &JobStateChange) -> Result<JobStateOutcome, Unavailable> {

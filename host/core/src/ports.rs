@@ -33,6 +33,24 @@ pub trait Policy: Send + Sync {
 #[error("{0}")]
 pub struct Unavailable(pub String);
 
+/// A service an adapter called refused or failed, and whether asking again can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    /// Asking again later may work: throttling, a server error, a timeout, no connection.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The service refused this request and will refuse it again as it stands (a 4xx other
+    /// than throttling): retrying is pointless.
+    #[error("{0}")]
+    Rejected(String),
+}
+
+impl From<Unavailable> for ServiceError {
+    fn from(e: Unavailable) -> Self {
+        Self::Unavailable(e.0)
+    }
+}
+
 /// What the object store knows about an object without reading it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectMeta {
@@ -107,7 +125,9 @@ pub trait AccountStore: Send + Sync {
 
 /// Starts transcode jobs. Submitting the same `job_id` twice starts one job.
 pub trait Transcoder: Send + Sync {
-    fn submit(&self, job_id: &str, video_id: &str, job: &JobDocument) -> Result<(), Unavailable>;
+    /// `Rejected` when the transcoder refuses this job as it stands (the video then fails at
+    /// once); `Unavailable` when asking again later may work.
+    fn submit(&self, job_id: &str, video_id: &str, job: &JobDocument) -> Result<(), ServiceError>;
 }
 
 /// Wall-clock time, replaceable in tests.
@@ -122,6 +142,24 @@ impl Clock for SystemClock {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64)
+    }
+}
+
+/// Which delivery of a message this is, against the queue's limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    /// 1 on the first delivery (SQS's `ApproximateReceiveCount`).
+    pub receive_count: u32,
+    /// Receives after which the queue moves the message to its dead letters instead (SQS's
+    /// `maxReceiveCount`).
+    pub max_receives: u32,
+}
+
+impl Delivery {
+    /// No delivery follows this one: a failure now is final, so the runner gives up
+    /// ([`crate::pipeline::give_up`]).
+    pub fn is_last(self) -> bool {
+        self.receive_count >= self.max_receives
     }
 }
 

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use vodpipe_core::event::{job_state_event, parse_job_state_event};
-use vodpipe_core::pipeline::Pipeline;
-use vodpipe_core::ports::{MessageQueue, QueuedMessage, Transcoder, Unavailable};
+use vodpipe_core::pipeline::{GaveUp, Pipeline, give_up};
+use vodpipe_core::ports::{Delivery, MessageQueue, QueuedMessage, ServiceError, Transcoder, Unavailable};
 use vodpipe_core::{JobDocument, JobResult, JobStatus};
 
 use crate::ffmpeg;
@@ -22,7 +22,7 @@ pub struct QueueTranscoder<'a> {
 }
 
 impl Transcoder for QueueTranscoder<'_> {
-    fn submit(&self, job_id: &str, video_id: &str, job: &JobDocument) -> Result<(), Unavailable> {
+    fn submit(&self, job_id: &str, video_id: &str, job: &JobDocument) -> Result<(), ServiceError> {
         let body = json!({ "kind": "transcode", "video_id": video_id, "job_id": job_id, "job": job.create_job });
         self.queue
             .send(&body.to_string(), Some(&format!("transcode:{job_id}")))?;
@@ -75,11 +75,15 @@ impl Worker<'_> {
         else {
             return Ok(false);
         };
+        let delivery = Delivery {
+            receive_count: message.receive_count,
+            max_receives: self.config.max_receives,
+        };
         match self.handle(&message, progress) {
             Ok(()) => {
                 self.queue.delete(&message)?;
             }
-            Err(why) if message.receive_count >= self.config.max_receives => {
+            Err(why) if delivery.is_last() => {
                 // The last try: the message goes to the dead-letter table on its next receive.
                 // Its video must not stay `processing` for ever.
                 self.give_up(&message, &why);
@@ -105,13 +109,10 @@ impl Worker<'_> {
             .or(body["video_id"].as_str())
             .or(body["detail"]["userMetadata"]["video_id"].as_str());
         if let Some(video) = video {
-            let reason = format!("processing gave up after {} attempts: {why}", message.receive_count);
-            if let Err(e) = self
-                .pipeline
-                .repository
-                .finish(video, &vodpipe_core::Outcome::failed(reason))
-            {
-                tracing::error!(video, "could not record the failure: {e}");
+            match give_up(self.pipeline.repository, video, message.receive_count, why) {
+                Ok(GaveUp::Failed(reason)) => tracing::warn!(video, "video failed: {reason}"),
+                Ok(other) => tracing::warn!(video, "gave up on a message, nothing to record: {other:?}"),
+                Err(e) => tracing::error!(video, "could not record the failure: {e}"),
             }
         }
     }

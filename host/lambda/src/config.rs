@@ -9,6 +9,7 @@
 //! | `VODPIPE_POLICY_BUCKET` | on-upload, on-job-state | policy bundles and `active.json` |
 //! | `VODPIPE_POLICY_PREFIX` | on-upload, on-job-state | prefix in that bucket (default `policy`) |
 //! | `VODPIPE_PLUGIN_CACHE` | on-upload, on-job-state | compiled plugins (default `/tmp/vodpipe-plugins`) |
+//! | `VODPIPE_MAX_RECEIVES` | on-upload, on-job-state | the `maxReceiveCount` of the function's queue: a failure on that delivery gives up |
 //! | `VODPIPE_MEDIACONVERT_ROLE` | on-upload | ARN of the role MediaConvert jobs run as |
 //! | `VODPIPE_MEDIACONVERT_QUEUE` | on-upload | optional MediaConvert queue ARN |
 //! | `VODPIPE_MEDIACONVERT_ENDPOINT` | on-upload | optional account endpoint URL |
@@ -117,5 +118,33 @@ pub async fn handlers(needs_role: bool) -> Result<Arc<Handlers>, ConfigError> {
             String::new()
         },
         queue: optional("VODPIPE_MEDIACONVERT_QUEUE"),
+        max_receives: max_receives(&var(
+            "VODPIPE_MAX_RECEIVES",
+            "the maxReceiveCount of the function's queue (its redrive policy)",
+        )?)?,
     }))
+}
+
+/// `VODPIPE_MAX_RECEIVES`: a whole number of deliveries, at least 1.
+fn max_receives(text: &str) -> Result<u32, ConfigError> {
+    text.parse().ok().filter(|&n| n >= 1).ok_or_else(|| {
+        ConfigError(format!(
+            "VODPIPE_MAX_RECEIVES is {text:?}: it must be the queue's maxReceiveCount, a whole number of at least 1"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn max_receives_is_a_count_of_at_least_one() {
+        assert_eq!(super::max_receives("5").unwrap(), 5);
+        for bad in ["0", "-1", "five", "2.5", ""] {
+            let error = super::max_receives(bad).unwrap_err().to_string();
+            assert!(
+                error.starts_with(&format!("VODPIPE_MAX_RECEIVES is {bad:?}")),
+                "{error}"
+            );
+        }
+    }
 }

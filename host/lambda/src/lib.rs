@@ -6,22 +6,27 @@
 //!   events → post-processor actions; the video is `done` or `failed`, the raw upload deleted.
 //!
 //! Each message is handled on its own; the ones that fail are returned as
-//! `batchItemFailures`, so SQS redelivers only those and moves a message that keeps failing
-//! to the queue's dead-letter queue (its redrive policy). Both pipeline steps are safe to
-//! repeat, so redelivery never starts a second job or undoes a final state.
+//! `batchItemFailures`, so SQS redelivers only those. Both pipeline steps are safe to repeat,
+//! so redelivery never starts a second job or undoes a final state. On a message's last
+//! allowed delivery (its `ApproximateReceiveCount` reaching the queue's `maxReceiveCount`,
+//! [`Handlers::max_receives`]) a failure gives up ([`vodpipe_core::pipeline::give_up`]): the
+//! videos it is about end `failed` with the last error and the message counts as handled.
+//! A message that names no video, or whose give-up could not be recorded, is reported as
+//! failed and SQS moves it to the queue's dead-letter queue (its redrive policy).
 
 pub mod api;
 pub mod config;
 pub mod policy;
 
+use std::fmt;
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use serde_json::Value;
 use vodpipe_aws::{DynamoRepository, MediaConvertTranscoder, S3Store};
 use vodpipe_core::event::parse_job_state_event;
-use vodpipe_core::pipeline::{JobStateOutcome, Pipeline, UploadOutcome};
-use vodpipe_core::ports::{Clock, ObjectStore, Policy};
+use vodpipe_core::pipeline::{GaveUp, JobStateOutcome, Pipeline, UploadOutcome, give_up};
+use vodpipe_core::ports::{Clock, Delivery, ObjectStore, Policy};
 
 pub use policy::{FixedPolicy, PolicySource, S3Policy};
 
@@ -46,6 +51,30 @@ pub struct Handlers {
     /// The MediaConvert service role jobs run as.
     pub role: String,
     pub queue: Option<String>,
+    /// The `maxReceiveCount` of the queue the function reads: a failure on that delivery gives
+    /// up.
+    pub max_receives: u32,
+}
+
+/// Why a message failed, and which videos each error concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageFailure {
+    /// Not an event vodpipe can read, so it names no video to give up on.
+    Unreadable(String),
+    /// The videos whose processing failed, each with its error.
+    Videos(Vec<(String, String)>),
+}
+
+impl fmt::Display for MessageFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unreadable(why) => f.write_str(why),
+            Self::Videos(failed) => {
+                let each: Vec<String> = failed.iter().map(|(video, why)| format!("{video}: {why}")).collect();
+                f.write_str(&each.join("; "))
+            }
+        }
+    }
 }
 
 impl Handlers {
@@ -69,16 +98,44 @@ impl Handlers {
         each_message(self, event, Self::job_state_message).await
     }
 
-    /// One S3 notification (or S3's test event, which says nothing).
-    pub fn upload_message(&self, body: &str) -> Result<(), String> {
-        let notification: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
+    /// One S3 notification (or S3's test event, which says nothing). Every upload it names is
+    /// handled, even after one fails.
+    pub fn upload_message(&self, body: &str) -> Result<(), MessageFailure> {
+        let notification: Value =
+            serde_json::from_str(body).map_err(|e| MessageFailure::Unreadable(format!("not JSON: {e}")))?;
         if notification["Event"] == "s3:TestEvent" {
             return Ok(());
         }
+        let keys = self.upload_keys(&notification).map_err(MessageFailure::Unreadable)?;
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let policy = self
+            .policy
+            .current()
+            .map_err(|e| MessageFailure::Videos(keys.iter().map(|key| (key.clone(), e.to_string())).collect()))?;
+        let mut failed = Vec::new();
+        for key in keys {
+            match self.pipeline(&*policy).on_upload(&key) {
+                Ok(UploadOutcome::Submitted { job_id }) => tracing::info!(key, job_id, "job submitted"),
+                Ok(UploadOutcome::Failed(why)) => tracing::info!(key, "video failed: {why}"),
+                Ok(other) => tracing::info!(key, "nothing to do: {other:?}"),
+                Err(e) => failed.push((key, e.to_string())),
+            }
+        }
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(MessageFailure::Videos(failed))
+        }
+    }
+
+    /// The uploads (video ids) an S3 notification names in this function's uploads bucket.
+    fn upload_keys(&self, notification: &Value) -> Result<Vec<String>, String> {
         let records = notification["Records"]
             .as_array()
             .ok_or("not an S3 event notification (no Records)")?;
-        let policy = self.policy.current().map_err(|e| e.to_string())?;
+        let mut keys = Vec::with_capacity(records.len());
         for record in records {
             let bucket = record["s3"]["bucket"]["name"].as_str().unwrap_or_default();
             if bucket != self.store.uploads_bucket() {
@@ -89,29 +146,68 @@ impl Handlers {
                 .as_str()
                 .map(decode_key)
                 .ok_or("an S3 record without an object key")?;
-            match self.pipeline(&*policy).on_upload(&key).map_err(|e| e.to_string())? {
-                UploadOutcome::Submitted { job_id } => tracing::info!(key, job_id, "job submitted"),
-                UploadOutcome::Failed(why) => tracing::info!(key, "video failed: {why}"),
-                other => tracing::info!(key, "nothing to do: {other:?}"),
-            }
+            keys.push(key);
         }
-        Ok(())
+        Ok(keys)
     }
 
     /// One EventBridge event for a MediaConvert job.
-    pub fn job_state_message(&self, body: &str) -> Result<(), String> {
-        let event: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
-        let change = parse_job_state_event(&event, |video_id| self.store.output_prefix(video_id))?;
-        let policy = self.policy.current().map_err(|e| e.to_string())?;
+    pub fn job_state_message(&self, body: &str) -> Result<(), MessageFailure> {
+        let event: Value =
+            serde_json::from_str(body).map_err(|e| MessageFailure::Unreadable(format!("not JSON: {e}")))?;
+        let change = parse_job_state_event(&event, |video_id| self.store.output_prefix(video_id))
+            .map_err(MessageFailure::Unreadable)?;
+        let failed = |why: String| MessageFailure::Videos(vec![(change.video_id.clone(), why)]);
+        let policy = self.policy.current().map_err(|e| failed(e.to_string()))?;
         match self
             .pipeline(&*policy)
             .on_job_state(&change)
-            .map_err(|e| e.to_string())?
+            .map_err(|e| failed(e.to_string()))?
         {
             JobStateOutcome::Finished(status) => tracing::info!(video_id = change.video_id, ?status, "video finished"),
             JobStateOutcome::Ignored(why) => tracing::info!(video_id = change.video_id, "event ignored: {why}"),
         }
         Ok(())
+    }
+
+    /// What becomes of a failed message: redelivered (`Err`), unless this was its last allowed
+    /// delivery and every video it is about is now `failed` with the error (`Ok`: handled).
+    /// Otherwise (no video named, a video already final or without a record, the give-up
+    /// write failing) it stays failed and SQS moves it to the dead-letter queue.
+    fn settle(&self, failure: MessageFailure, delivery: Delivery) -> Result<(), String> {
+        let failed = match failure {
+            MessageFailure::Videos(failed) if delivery.is_last() => failed,
+            other => return Err(other.to_string()),
+        };
+        let mut unrecorded = Vec::new();
+        for (video, why) in &failed {
+            match give_up(&self.repository, video, delivery.receive_count, why) {
+                Ok(GaveUp::Failed(reason)) => tracing::error!(video, "gave up: {reason}"),
+                Ok(other) => unrecorded.push(format!("{video}: {why} (nothing to record: {other:?})")),
+                Err(e) => unrecorded.push(format!("{video}: {why} (and recording the failure failed: {e})")),
+            }
+        }
+        if unrecorded.is_empty() {
+            Ok(())
+        } else {
+            Err(unrecorded.join("; "))
+        }
+    }
+}
+
+/// The message's `ApproximateReceiveCount` (1 on the first delivery). Lambda's SQS poller
+/// always sets it; without it the message is taken as a first delivery, so it is retried and
+/// never given up on.
+fn receive_count(message: &SqsMessage) -> u32 {
+    match message.attributes.get("ApproximateReceiveCount").map(|c| c.parse()) {
+        Some(Ok(count)) => count,
+        other => {
+            tracing::warn!(
+                message_id = message.message_id,
+                "no usable ApproximateReceiveCount: {other:?}"
+            );
+            1
+        }
     }
 }
 
@@ -120,18 +216,33 @@ impl Handlers {
 async fn each_message(
     handlers: &Arc<Handlers>,
     event: SqsEvent,
-    handle: fn(&Handlers, &str) -> Result<(), String>,
+    handle: fn(&Handlers, &str) -> Result<(), MessageFailure>,
 ) -> SqsBatchResponse {
     let mut failures = Vec::new();
     for message in event.records {
+        let delivery = Delivery {
+            receive_count: receive_count(&message),
+            max_receives: handlers.max_receives,
+        };
         let SqsMessage { message_id, body, .. } = message;
         let id = message_id.unwrap_or_default();
         let shared = handlers.clone();
-        let result = tokio::task::spawn_blocking(move || handle(&shared, body.as_deref().unwrap_or_default()))
-            .await
-            .unwrap_or_else(|e| Err(format!("the handler panicked: {e}")));
+        let result = tokio::task::spawn_blocking(move || {
+            handle(&shared, body.as_deref().unwrap_or_default()).or_else(|failure| shared.settle(failure, delivery))
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("the handler panicked: {e}")));
         if let Err(why) = result {
-            tracing::warn!(message_id = id, "message failed, SQS will redeliver it: {why}");
+            let next = if delivery.is_last() {
+                "SQS moves it to the dead-letter queue"
+            } else {
+                "SQS will redeliver it"
+            };
+            tracing::warn!(
+                message_id = id,
+                receives = delivery.receive_count,
+                "message failed, {next}: {why}"
+            );
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = id;
             failures.push(failure);

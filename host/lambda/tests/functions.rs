@@ -166,6 +166,7 @@ impl Aws {
             ),
             ("VODPIPE_MEDIACONVERT_QUEUE", MEDIACONVERT_QUEUE.into()),
             ("VODPIPE_MEDIACONVERT_ENDPOINT", mediaconvert.into()),
+            ("VODPIPE_MAX_RECEIVES", "5".into()),
             ("VODPIPE_COGNITO_USER_POOL_ID", self.user_pool.clone()),
             ("VODPIPE_COGNITO_CLIENT_ID", self.client_id.clone()),
             (
@@ -187,6 +188,7 @@ impl Aws {
                 .receive_message()
                 .queue_url(queue)
                 .max_number_of_messages(10)
+                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount)
                 .send()
                 .await
                 .unwrap();
@@ -203,7 +205,12 @@ impl Aws {
                     "messageId": m.message_id(),
                     "receiptHandle": m.receipt_handle(),
                     "body": m.body(),
-                    "attributes": {},
+                    "attributes": m
+                        .attributes()
+                        .into_iter()
+                        .flatten()
+                        .map(|(name, value)| (name.as_str().to_owned(), json!(value)))
+                        .collect::<serde_json::Map<_, _>>(),
                     "messageAttributes": {},
                     "md5OfBody": m.md5_of_body(),
                     "eventSource": "aws:sqs",

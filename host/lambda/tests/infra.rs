@@ -113,6 +113,7 @@ fn env_for(vars: &[String], runtime_api: &str) -> Vec<(&'static str, String)> {
     for var in vars {
         let value = match var.as_str() {
             "VODPIPE_MAX_UPLOAD_BYTES" => "104857600".to_owned(),
+            "VODPIPE_MAX_RECEIVES" => "5".to_owned(),
             "VODPIPE_MEDIA_BASE_URL" => "https://d111111abcdef8.cloudfront.net".to_owned(),
             _ => format!("value-of-{}", var.to_lowercase()),
         };
@@ -275,7 +276,20 @@ fn events_reach_the_function_that_handles_them() {
     );
 
     let work = block(&tf, "resource", "aws_sqs_queue", "work");
-    assert!(text(&work["redrive_policy"]).contains("aws_sqs_queue.dead[each.key].arn"));
+    let redrive = text(&work["redrive_policy"]);
+    assert!(redrive.contains("aws_sqs_queue.dead[each.key].arn"), "{redrive}");
+    // The functions give up on the delivery the redrive policy makes the last one.
+    assert!(redrive.contains("maxReceiveCount = local.max_receives"), "{redrive}");
+    for queue in queues.as_object().unwrap().values() {
+        let function = text(&queue["function"]);
+        let env = &local(&tf, "functions")[function.as_str()]["env"];
+        assert_eq!(
+            text(&env["VODPIPE_MAX_RECEIVES"]),
+            "${tostring(local.max_receives)}",
+            "{function}"
+        );
+    }
+    assert!(local(&tf, "max_receives").as_u64().is_some_and(|n| n >= 2));
 }
 
 /// Every `statement` of every policy document, and every row of the functions' grant table
