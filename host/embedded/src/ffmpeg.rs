@@ -8,12 +8,14 @@
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
 use vodpipe_core::{JobOutput, JobResult, JobStatus, Probe};
 
+use crate::child;
 use crate::ffprobe::FfprobeProber;
+use crate::job_lock::JobLock;
 use crate::job_reader::{Obj, Unsupported};
 use vodpipe_core::ports::Prober;
 
@@ -604,21 +606,24 @@ pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
         format!("{dir}/{}%v.m3u8", job.manifest),
     ]);
     if let Some(t) = &job.thumbnail {
-        // ffmpeg's JPEG quality scale: 2 (best) to 31.
-        let q = (31 - (t.quality.min(100) * 29 / 100)).clamp(2, 31);
         args.extend([
             "-map".into(),
             "[thumb]".into(),
             "-frames:v".into(),
             "1".into(),
             "-q:v".into(),
-            q.to_string(),
+            jpeg_qscale(t.quality).to_string(),
             "-update".into(),
             "1".into(),
             t.path.display().to_string(),
         ]);
     }
     args
+}
+
+/// A capture's `Quality` (1..=100) on ffmpeg's JPEG scale: 2 (best) to 31.
+fn jpeg_qscale(quality: u64) -> u64 {
+    (31 - (quality.min(100) * 29 / 100)).clamp(2, 31)
 }
 
 /// Whether scaling `source` into `output` keeping its aspect ratio fills `output` exactly
@@ -636,12 +641,9 @@ fn fits_exactly((sw, sh): (u32, u32), (w, h): (u64, u64)) -> bool {
     }
 }
 
-/// Runs a job to completion. `progress` gets the fraction done (0.0..=1.0) as ffmpeg reports
-/// it; `source` (the probe of the input, when known) gives the duration for that fraction and
-/// the display size for [`arguments`].
-pub fn run(job: &HlsJob, job_id: &str, source: Option<&Probe>, mut progress: impl FnMut(f64)) -> JobResult {
-    let duration_ms = source.map_or(0, |p| p.duration_ms);
-    let failed = |code, message: String| JobResult {
+/// An `ERROR` result.
+pub fn error_result(job_id: &str, code: i32, message: String) -> JobResult {
+    JobResult {
         job_id: job_id.to_owned(),
         status: JobStatus::Error,
         error_code: Some(code),
@@ -649,7 +651,36 @@ pub fn run(job: &HlsJob, job_id: &str, source: Option<&Probe>, mut progress: imp
         playlist_path: None,
         outputs: Vec::new(),
         thumbnail_path: None,
-    };
+    }
+}
+
+/// Runs a job to completion as the only writer of its outputs: first takes the job's
+/// [`JobLock`], waiting while another process holds it. `progress` gets the fraction done
+/// (0.0..=1.0) as ffmpeg reports it; `source` (the probe of the input, when known) gives the
+/// duration for that fraction and the display size for [`arguments`].
+pub fn run(job: &HlsJob, job_id: &str, source: Option<&Probe>, progress: impl FnMut(f64)) -> JobResult {
+    match JobLock::acquire(&job.output_dir, || {}) {
+        Ok(lock) => run_locked(job, &lock, job_id, source, progress),
+        Err(e) => error_result(job_id, 1401, format!("cannot lock the job's outputs: {e}")),
+    }
+}
+
+/// [`run`], with the job's lock already held by the caller (the worker takes it itself, to
+/// keep its message hidden while it waits and to record the result under it).
+pub fn run_locked(
+    job: &HlsJob,
+    lock: &JobLock,
+    job_id: &str,
+    source: Option<&Probe>,
+    mut progress: impl FnMut(f64),
+) -> JobResult {
+    assert_eq!(
+        lock.path(),
+        JobLock::path_for(&job.output_dir),
+        "run_locked needs the lock of the job's own output directory"
+    );
+    let duration_ms = source.map_or(0, |p| p.duration_ms);
+    let failed = |code, message: String| error_result(job_id, code, message);
     let mut dirs = vec![job.output_dir.clone()];
     dirs.extend(job.thumbnail.as_ref().and_then(|t| t.path.parent().map(Path::to_owned)));
     for dir in dirs {
@@ -657,7 +688,13 @@ pub fn run(job: &HlsJob, job_id: &str, source: Option<&Probe>, mut progress: imp
             return failed(1401, format!("cannot create {}: {e}", dir.display()));
         }
     }
-    let child = Command::new("ffmpeg")
+    // A run that was killed may have left segments, playlists or a thumbnail; the read-back
+    // must see only this run's files.
+    if let Err(e) = clear_previous_outputs(job) {
+        return failed(1401, format!("cannot clear an earlier run's outputs: {e}"));
+    }
+    // The child holds the lock too, so it outlasts a killed worker until ffmpeg is gone.
+    let child = child::command_holding("ffmpeg", lock)
         .args(arguments(job, source.map(Probe::display_size)))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -701,6 +738,12 @@ pub fn run(job: &HlsJob, job_id: &str, source: Option<&Probe>, mut progress: imp
     {
         return failed(1999, format!("ffmpeg could not write the outputs: {}", line.trim()));
     }
+    if let Some(t) = &job.thumbnail
+        && !t.path.is_file()
+        && let Err(why) = capture_last_frame(job, t, lock)
+    {
+        return failed(1999, why);
+    }
     progress(1.0);
     match finish(job) {
         Ok((outputs, master)) => JobResult {
@@ -714,6 +757,87 @@ pub fn run(job: &HlsJob, job_id: &str, source: Option<&Probe>, mut progress: imp
         },
         Err(why) => failed(1999, why),
     }
+}
+
+/// Removes the files an earlier, interrupted run of `job` may have left: its media playlists
+/// and their temporary files, its segments, the master playlist and the thumbnail. Only
+/// regular files with the job's own names go: the output directory comes from the job
+/// document and may hold anything else.
+fn clear_previous_outputs(job: &HlsJob) -> std::io::Result<()> {
+    let stems: Vec<String> = job
+        .variants
+        .iter()
+        .map(|v| format!("{}{}", job.manifest, v.modifier))
+        .collect();
+    let master = format!("{}.m3u8", job.manifest);
+    let master_tmp = format!(".{master}.tmp");
+    for entry in std::fs::read_dir(&job.output_dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let written_by_a_run = name == master
+            || name == master_tmp
+            || stems.iter().any(|stem| {
+                name.strip_prefix(stem.as_str()).is_some_and(|rest| {
+                    rest == ".m3u8" || rest == ".m3u8.tmp" || (rest.starts_with('_') && rest.ends_with(".ts"))
+                })
+            });
+        if written_by_a_run && entry.file_type()?.is_file() {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    if let Some(t) = &job.thumbnail
+        && std::fs::symlink_metadata(&t.path).is_ok_and(|m| m.is_file())
+    {
+        std::fs::remove_file(&t.path)?;
+    }
+    Ok(())
+}
+
+/// Writes the source's last frame as the thumbnail. The thumbnail branch keeps the first frame
+/// at or after the thumbnail time, and a clip can end before it: one exactly as long as the
+/// thumbnail time (its last frame starts a frame earlier), or one whose duration the planner
+/// did not know. Only the last seconds are decoded; every frame overwrites the file
+/// (`-update 1`), so the last one stays.
+fn capture_last_frame(job: &HlsJob, t: &ThumbnailJob, lock: &JobLock) -> Result<(), String> {
+    let output = child::command_holding("ffmpeg", lock)
+        .args([
+            "-hide_banner",
+            "-nostdin",
+            "-y",
+            "-loglevel",
+            "error",
+            "-sseof",
+            "-3",
+            "-i",
+        ])
+        .arg(&job.input)
+        .args(["-map", "0:V:0", "-vf"])
+        .arg(format!("scale={}:{},setsar=1", t.width, t.height))
+        .args(["-q:v", &jpeg_qscale(t.quality).to_string(), "-update", "1"])
+        .arg(&t.path)
+        .stdout(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run ffmpeg: {e}"))?;
+    if output.status.success() && t.path.is_file() {
+        tracing::info!(
+            thumbnail = %t.path.display(),
+            "the video ends before {:.3} s: its last frame is the thumbnail",
+            t.at_seconds
+        );
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no message");
+    Err(format!(
+        "no thumbnail was captured: the video ends before {:.1} s and its last frame could not be read ({})",
+        t.at_seconds,
+        last.trim()
+    ))
 }
 
 /// Reads back what ffmpeg wrote and writes the master playlist with the attributes players
@@ -761,7 +885,7 @@ fn finish(job: &HlsJob) -> Result<(Vec<JobOutput>, String), String> {
         .and_then(|_| std::fs::rename(&tmp, job.output_dir.join(&master_name)))
         .map_err(|e| format!("cannot write {master_name}: {e}"))?;
     if let Some(t) = &job.thumbnail
-        && !t.path.exists()
+        && !t.path.is_file()
     {
         return Err(format!("no thumbnail was captured at {:.1} s", t.at_seconds));
     }
@@ -825,7 +949,7 @@ fn level_idc(level: &str) -> Option<u32> {
 
 /// The `level_idc` in the first video stream's SPS, as ffprobe reads it.
 fn stream_level_idc(playlist: &Path) -> Result<u32, String> {
-    let output = std::process::Command::new("ffprobe")
+    let output = child::command("ffprobe")
         .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=level"])
         .args(["-of", "default=noprint_wrappers=1:nokey=1"])
         .arg(playlist)
@@ -849,7 +973,7 @@ fn relative(base: &Path, path: &Path) -> Option<String> {
 /// Writes a test-pattern video (ffmpeg's `testsrc2` at 30 fps, H.264, plus a 440 Hz tone in
 /// AAC when `audio`): the sample of the demo and the tests.
 pub fn test_pattern(path: &Path, width: u32, height: u32, seconds: u32, audio: bool) -> Result<(), String> {
-    let mut command = Command::new("ffmpeg");
+    let mut command = child::command("ffmpeg");
     command.args(["-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i"]);
     command.arg(format!("testsrc2=size={width}x{height}:rate=30:duration={seconds}"));
     if audio {

@@ -1,7 +1,6 @@
 //! The prober port over ffprobe's JSON output.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 use vodpipe_core::Probe;
@@ -22,7 +21,7 @@ impl Default for FfprobeProber {
 
 impl Prober for FfprobeProber {
     fn probe(&self, source: &Path) -> Result<Probe, ProbeError> {
-        let output = Command::new(&self.binary)
+        let output = crate::child::command(&self.binary)
             .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
             .arg(source)
             .output()

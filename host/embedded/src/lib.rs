@@ -1,9 +1,11 @@
 //! Adapters for running vodpipe on one machine: files on disk, SQLite, a durable local queue,
 //! ffprobe and ffmpeg.
 
+pub mod child;
 pub mod disk;
 pub mod ffmpeg;
 pub mod ffprobe;
+pub mod job_lock;
 pub mod job_reader;
 pub mod message;
 pub mod sqlite;

@@ -12,9 +12,10 @@ use serde_json::{Value, json};
 use vodpipe_core::event::{job_state_event, parse_job_state_event};
 use vodpipe_core::pipeline::{GaveUp, Pipeline, give_up};
 use vodpipe_core::ports::{Delivery, MessageQueue, QueuedMessage, ServiceError, Transcoder, Unavailable};
-use vodpipe_core::{JobDocument, JobResult, JobStatus};
+use vodpipe_core::{JobDocument, JobResult};
 
 use crate::ffmpeg;
+use crate::job_lock::JobLock;
 
 /// Submits jobs by queueing them for the worker; a job id is queued once, ever.
 pub struct QueueTranscoder<'a> {
@@ -140,44 +141,87 @@ impl Worker<'_> {
 
     /// Runs a transcode and queues its job-state event. A job the embedded transcoder
     /// cannot run ends in an ERROR event, as MediaConvert would refuse it.
+    ///
+    /// The job's [`JobLock`] is held from before ffmpeg starts until the result is queued and
+    /// recorded in it. A second delivery of the same job (another worker on the data
+    /// directory, or this message come back while the first run goes on) waits for the lock,
+    /// keeping its message hidden, and then finds the result queued and runs nothing; after a
+    /// holder that died, it runs the job again.
     fn transcode(&self, message: &QueuedMessage, body: &Value, progress: &mut dyn FnMut(f64)) -> Result<(), String> {
         let video_id = body["video_id"].as_str().ok_or("transcode without a video_id")?;
         let job_id = body["job_id"].as_str().ok_or("transcode without a job_id")?;
         // A redelivered transcode of a published (or failed) video must not overwrite it.
-        let record = self.pipeline.repository.get(video_id).map_err(|e| e.to_string())?;
-        if record.is_none_or(|r| r.status != vodpipe_core::VideoStatus::Processing) {
+        if !self.still_processing(video_id)? {
+            return Ok(());
+        }
+        let job = match ffmpeg::translate(&body["job"]) {
+            Ok(job) => job,
+            Err(problems) => {
+                let why = format!(
+                    "the job uses settings the embedded transcoder does not support: {}",
+                    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                );
+                return self.queue_result(video_id, &ffmpeg::error_result(job_id, 1999, why));
+            }
+        };
+        let mut last_extend = Instant::now();
+        // Keep the message ours while another process writes the job, then while ffmpeg works.
+        let mut keep_hidden = || {
+            if last_extend.elapsed() > self.config.visibility / 3 {
+                let _ = self.queue.extend(message, self.config.visibility.as_millis() as u64);
+                last_extend = Instant::now();
+            }
+        };
+        let mut told = false;
+        let lock = JobLock::acquire(&job.output_dir, || {
+            if !told {
+                tracing::info!(
+                    job = job_id,
+                    "another process is writing this job; waiting for it to finish"
+                );
+                told = true;
+            }
+            keep_hidden();
+        });
+        let mut lock = match lock {
+            Ok(lock) => lock,
+            Err(e) => {
+                let why = format!("cannot lock the job's outputs: {e}");
+                return self.queue_result(video_id, &ffmpeg::error_result(job_id, 1401, why));
+            }
+        };
+        // An earlier holder may have finished the job while this delivery waited. A lock file
+        // that cannot be read only costs a second run, whose result is deduplicated.
+        if lock.finished(job_id).unwrap_or(false) || !self.still_processing(video_id)? {
+            tracing::info!(job = job_id, "the job was finished by another delivery");
             return Ok(());
         }
         let source = self.pipeline.store.probe(video_id).ok();
-        let result = match ffmpeg::translate(&body["job"]) {
-            Ok(job) => {
-                let mut last_extend = Instant::now();
-                ffmpeg::run(&job, job_id, source.as_ref(), |fraction| {
-                    progress(fraction);
-                    // Keep the message ours while ffmpeg works.
-                    if last_extend.elapsed() > self.config.visibility / 3 {
-                        let _ = self.queue.extend(message, self.config.visibility.as_millis() as u64);
-                        last_extend = Instant::now();
-                    }
-                })
-            }
-            Err(problems) => JobResult {
-                job_id: job_id.to_owned(),
-                status: JobStatus::Error,
-                error_code: Some(1999),
-                error_message: Some(format!(
-                    "the job uses settings the embedded transcoder does not support: {}",
-                    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
-                )),
-                playlist_path: None,
-                outputs: Vec::new(),
-                thumbnail_path: None,
-            },
-        };
+        let result = ffmpeg::run_locked(&job, &lock, job_id, source.as_ref(), |fraction| {
+            progress(fraction);
+            keep_hidden();
+        });
+        self.queue_result(video_id, &result)?;
+        if let Err(e) = lock.record_finished(job_id) {
+            tracing::warn!(
+                job = job_id,
+                "could not record the queued result in the job's lock file: {e}"
+            );
+        }
+        Ok(())
+    }
+
+    fn still_processing(&self, video_id: &str) -> Result<bool, String> {
+        let record = self.pipeline.repository.get(video_id).map_err(|e| e.to_string())?;
+        Ok(record.is_some_and(|r| r.status == vodpipe_core::VideoStatus::Processing))
+    }
+
+    /// Queues a job's result as its MediaConvert job-state event, once per job.
+    fn queue_result(&self, video_id: &str, result: &JobResult) -> Result<(), String> {
         let prefix = self.pipeline.store.output_prefix(video_id);
-        let event = job_state_event(video_id, &prefix, &result, self.pipeline.clock.now_ms());
+        let event = job_state_event(video_id, &prefix, result, self.pipeline.clock.now_ms());
         self.queue
-            .send(&event.to_string(), Some(&format!("state:{job_id}")))
+            .send(&event.to_string(), Some(&format!("state:{}", result.job_id)))
             .map_err(|e| e.to_string())?;
         Ok(())
     }

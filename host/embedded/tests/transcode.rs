@@ -201,3 +201,114 @@ fn a_source_ffmpeg_cannot_decode_fails_the_job_with_a_reason() {
     let message = result.error_message.unwrap();
     assert!(message.starts_with("ffmpeg exited with"), "{message}");
 }
+
+/// The colour of a JPEG's middle pixel, as ffmpeg decodes it.
+fn middle_pixel(jpeg: &Path) -> [u8; 3] {
+    let output = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(jpeg)
+        .args(["-vf", "crop=2:2,scale=1:1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    output.stdout[..3].try_into().unwrap()
+}
+
+#[test]
+fn a_clip_that_ends_before_the_thumbnail_time_gets_its_last_frame_and_leftovers_are_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    // 2.0 s at 25 fps: blue, then one red frame at 1.96 s. No frame starts at or after 2.0 s.
+    let source = dir.path().join("ends-red.mp4");
+    let made = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i"])
+        .arg("color=c=blue:s=320x240:r=25:d=1.96[a];color=c=red:s=320x240:r=25:d=0.04[b];[a][b]concat")
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"])
+        .arg(&source)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let policy = common::policy();
+    let probe = FfprobeProber::default().probe(&source).unwrap();
+    assert_eq!(probe.duration_ms, 2000);
+    let out = dir.path().join("media/v");
+    let context = JobContext {
+        video_id: "v".into(),
+        input_uri: format!("file://{}", source.display()),
+        output_prefix: format!("file://{}/", out.display()),
+        role: String::new(),
+        queue: None,
+    };
+    let doc = policy.build_job(&policy.plan(&probe).unwrap(), &context).unwrap();
+    let mut job = translate(&doc.to_value()).unwrap();
+    // The executor must cope whatever the planner chose: here, exactly the clip's length.
+    let thumbnail = job.thumbnail.as_mut().expect("the built-in job captures a thumbnail");
+    thumbnail.at_seconds = 2.0;
+    let thumbnail = thumbnail.path.clone();
+
+    // What a killed run leaves: a stale thumbnail (which would hide a missing capture), a
+    // segment this run will not write, a master playlist. Other files are not the job's.
+    std::fs::create_dir_all(thumbnail.parent().unwrap()).unwrap();
+    std::fs::write(&thumbnail, "stale").unwrap();
+    let stale_segment = out.join(format!("{}{}_09999.ts", job.manifest, job.variants[0].modifier));
+    std::fs::write(&stale_segment, "stale").unwrap();
+    std::fs::write(out.join("index.m3u8"), "stale").unwrap();
+    std::fs::write(out.join("notes.txt"), "kept").unwrap();
+
+    let result = run(&job, "v-hls", Some(&probe), |_| {});
+    assert_eq!(result.status, JobStatus::Complete, "{result:?}");
+    assert_eq!(
+        result.thumbnail_path.as_deref(),
+        Some("thumbnails/thumb_poster.0000001.jpg")
+    );
+    let [red, green, blue] = middle_pixel(&thumbnail);
+    assert!(
+        red > 200 && green < 60 && blue < 60,
+        "the last frame is red: {:?}",
+        [red, green, blue]
+    );
+    assert!(!stale_segment.exists(), "the killed run's extra segment is gone");
+    assert!(
+        std::fs::read_to_string(out.join("index.m3u8"))
+            .unwrap()
+            .contains("#EXT-X-STREAM-INF")
+    );
+    assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "kept");
+
+    // With the frame there, the thumbnail is the one at the time asked for (blue at 1.0 s).
+    job.thumbnail.as_mut().unwrap().at_seconds = 1.0;
+    let result = run(&job, "v-hls", Some(&probe), |_| {});
+    assert_eq!(result.status, JobStatus::Complete, "{result:?}");
+    let [red, _, blue] = middle_pixel(&thumbnail);
+    assert!(blue > 200 && red < 60, "the frame at 1.0 s is blue");
+}
+
+#[test]
+fn a_source_without_a_readable_last_frame_fails_with_both_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = make_source(dir.path(), "320x240", 1);
+    let probe = FfprobeProber::default().probe(&source).unwrap();
+    let policy = common::policy();
+    let out = dir.path().join("media/v");
+    let context = JobContext {
+        video_id: "v".into(),
+        input_uri: format!("file://{}", source.display()),
+        output_prefix: format!("file://{}/", out.display()),
+        role: String::new(),
+        queue: None,
+    };
+    let doc = policy.build_job(&policy.plan(&probe).unwrap(), &context).unwrap();
+    let mut job = translate(&doc.to_value()).unwrap();
+    let thumbnail = job.thumbnail.as_mut().unwrap();
+    thumbnail.at_seconds = 5.0;
+    // A directory where the JPEG should go: neither capture can write it.
+    std::fs::create_dir_all(&thumbnail.path).unwrap();
+    let result = run(&job, "v-hls", Some(&probe), |_| {});
+    assert_eq!(result.status, JobStatus::Error);
+    let message = result.error_message.unwrap();
+    assert!(
+        message.starts_with(
+            "no thumbnail was captured: the video ends before 5.0 s and its last frame could not be read ("
+        ),
+        "{message}"
+    );
+}
