@@ -932,9 +932,11 @@ fn bandwidth(playlist: &Path) -> Result<(u64, u64, u64), String> {
 }
 
 /// RFC 6381 codec string for H.264: avc1.PPCCLL, profile_idc, constraint flags, level_idc.
+/// The constraint flags are the ones libx264 writes: set0 for Baseline, set1 for Baseline
+/// and Main (it never uses Baseline's extra tools), never set2 or set3.
 fn avc1(profile: &str, level_idc: u32) -> String {
     let (profile, constraints) = match profile {
-        "baseline" => (0x42, 0xe0),
+        "baseline" => (0x42, 0xc0),
         "high" => (0x64, 0x00),
         _ => (0x4d, 0x40),
     };
