@@ -9,6 +9,7 @@ use vodpipe_core::Probe;
 use vodpipe_core::ports::{ObjectMeta, ObjectStore, ProbeError, Prober, Unavailable};
 
 use crate::ffprobe::FfprobeProber;
+use crate::job_lock::JobLock;
 
 pub struct DiskStore {
     root: PathBuf,
@@ -146,7 +147,13 @@ impl ObjectStore for DiskStore {
         if !valid_key(video_id) {
             return Ok(());
         }
-        match std::fs::remove_dir_all(self.media_dir(video_id)) {
+        let dir = self.media_dir(video_id);
+        match std::fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(unavailable(e)),
+            _ => {}
+        }
+        // The job's lock file goes with its media: a deleted video has no job left to run.
+        match std::fs::remove_file(JobLock::path_for(&dir)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(unavailable(e)),
             _ => Ok(()),
         }

@@ -4,8 +4,9 @@
 //! The kernel releases an flock when the last descriptor of its open file closes, so the lock
 //! dies with its holder: a killed worker never leaves a stale lock to clean up. The ffmpeg
 //! child inherits the descriptor ([`crate::child::command_holding`]), so the lock lasts until
-//! the writer itself is gone. Lock files are never deleted: deleting one would let two
-//! processes lock two different files of the same name.
+//! the writer itself is gone. A lock file is deleted only with its video's media
+//! ([`crate::disk::DiskStore`]'s `delete_media`), when no job of it can run any more: deleting
+//! one earlier would let two processes lock two different files of the same name.
 //!
 //! The file also records the job whose result its holder queued: a worker that waited for the
 //! lock finds the job already finished instead of running it a second time.

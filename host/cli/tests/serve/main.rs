@@ -147,6 +147,10 @@ async fn an_upload_is_processed_published_and_deleted() {
         StatusCode::NOT_FOUND
     );
     assert!(!server.data.join("media").join(&video_id).exists());
+    assert!(
+        !server.data.join("media").join(format!("{video_id}.lock")).exists(),
+        "the job's lock file goes with the media"
+    );
     let listing = expect(client.get("/api/videos", None).await, StatusCode::OK).await;
     assert_eq!(listing["videos"], json!([]));
 }
