@@ -43,11 +43,14 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// Where `key` of this object is: `Parent.Key`, or `Parent["key"]` for a key that is not a
+    /// plain name (empty, or with spaces, dots, quotes), so every problem names a place to find.
     pub fn path(&self, key: &str) -> String {
-        if self.path.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{}.{key}", self.path)
+        let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        match (self.path.is_empty(), plain) {
+            (true, true) => key.to_owned(),
+            (false, true) => format!("{}.{key}", self.path),
+            (_, false) => format!("{}[{key:?}]", self.path),
         }
     }
 

@@ -25,3 +25,21 @@ fn the_corpus_holds_jobs_the_transcoder_accepts() {
         .count();
     assert!(accepted > 0, "no document of the corpus is a job the transcoder takes");
 }
+
+/// Found by the fuzzer: `{"": "Septings"}` was refused at the path ``, which names nothing. A key
+/// that is not a plain name is quoted, wherever it is.
+#[test]
+fn a_refused_key_that_is_not_a_plain_name_is_quoted() {
+    let paths = |document: serde_json::Value| -> Vec<String> {
+        translate(&document)
+            .unwrap_err()
+            .into_iter()
+            .map(|problem| problem.path)
+            .collect()
+    };
+    assert!(paths(serde_json::json!({ "": "Septings" })).contains(&"[\"\"]".to_owned()));
+    let nested = paths(serde_json::json!({ "Settings": { "Output Groups": [], "a\"b": 1 } }));
+    assert!(nested.contains(&"Settings[\"Output Groups\"]".to_owned()), "{nested:?}");
+    assert!(nested.contains(&"Settings[\"a\\\"b\"]".to_owned()), "{nested:?}");
+    assert!(nested.contains(&"Settings.OutputGroups".to_owned()), "{nested:?}");
+}
