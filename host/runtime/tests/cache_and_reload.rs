@@ -104,7 +104,7 @@ fn a_running_host_picks_up_a_changed_bundle_and_keeps_the_last_good_one() {
     // A product team drops the 1080p rung: the next plan has four renditions, no restart.
     let ladder = dir.path().join("ladders/default.toml");
     let text = std::fs::read_to_string(&ladder).unwrap();
-    let rung_1080 = "[[rungs]]\nname = \"1080p\"\nshort_side = 1080\nvideo_kbps = 5000\nmax_kbps = 7500\nprofile = \"high\"\nlevel = \"4.1\"\naudio_kbps = 128\n\n";
+    let rung_1080 = "[[rungs]]\nname = \"1080p\"\nshort_side = 1080\nvideo_kbps = 5000\nmax_kbps = 7500\nprofile = \"high\"\nlevel = \"auto\"\naudio_kbps = 128\n\n";
     let without_1080 = text.replace(rung_1080, "");
     assert_ne!(without_1080, text);
     std::fs::write(&ladder, &without_1080).unwrap();
