@@ -30,6 +30,21 @@ impl Prober for FfprobeProber {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let why = stderr.lines().last().unwrap_or("").trim();
             let why = why.rsplit(": ").next().unwrap_or(why);
+            // A file that is not a video is refused, and its upload deleted: only a verdict on
+            // the file's content may say so. ffprobe killed, or stopped by the machine (no
+            // memory, no file handles, a failing disk), says nothing about the file: try again.
+            if output.status.code().is_none() {
+                return Err(ProbeError::Unavailable(format!(
+                    "`{}` was stopped by a signal ({})",
+                    self.binary, output.status
+                )));
+            }
+            if let Some(error) = MACHINE_ERRORS.iter().find(|error| stderr.contains(*error)) {
+                return Err(ProbeError::Unavailable(format!(
+                    "`{}` could not read the file: {error}",
+                    self.binary
+                )));
+            }
             return Err(ProbeError::NotAVideo(format!(
                 "the file could not be read as a video ({why})"
             )));
@@ -39,6 +54,19 @@ impl Prober for FfprobeProber {
         parse(&json)
     }
 }
+
+/// How ffprobe reports (as `strerror` text) a failure of the machine rather than of the file.
+const MACHINE_ERRORS: [&str; 9] = [
+    "Permission denied",
+    "Too many open files",
+    "Cannot allocate memory",
+    "Input/output error",
+    "No such file or directory",
+    "No space left on device",
+    "Resource temporarily unavailable",
+    "Interrupted system call",
+    "Stale file handle",
+];
 
 /// Reads ffprobe's `-show_format -show_streams` JSON.
 pub fn parse(json: &Value) -> Result<Probe, ProbeError> {
@@ -167,6 +195,35 @@ mod tests {
         assert_eq!((probe.rotation, probe.display_size()), (90, (720, 1280)));
         assert_eq!(probe.duration_ms, 12_500);
         assert!((probe.frame_rate - 29.97).abs() < 0.01 && probe.has_audio);
+    }
+
+    #[test]
+    fn a_failure_of_the_machine_is_not_a_verdict_on_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = FfprobeProber::default().probe(&dir.path().join("gone.mp4"));
+        assert!(
+            matches!(&missing, Err(ProbeError::Unavailable(why)) if why.contains("No such file or directory")),
+            "{missing:?}"
+        );
+
+        // An ffprobe killed mid-run (by the OOM killer, say).
+        let killed = dir.path().join("ffprobe");
+        std::fs::write(&killed, "#!/bin/sh\nkill -KILL $$\n").unwrap();
+        std::fs::set_permissions(&killed, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let noise = dir.path().join("noise.mp4");
+        std::fs::write(&noise, [0u8; 64]).unwrap();
+        let prober = FfprobeProber {
+            binary: killed.display().to_string(),
+        };
+        let result = prober.probe(&noise);
+        assert!(
+            matches!(&result, Err(ProbeError::Unavailable(why)) if why.contains("signal")),
+            "{result:?}"
+        );
+
+        // The same bytes read by a working ffprobe: a verdict on the file.
+        let verdict = FfprobeProber::default().probe(&noise);
+        assert!(matches!(verdict, Err(ProbeError::NotAVideo(_))), "{verdict:?}");
     }
 
     #[test]
