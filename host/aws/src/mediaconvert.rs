@@ -12,12 +12,15 @@
 //! the video in the job-state event that comes back.
 //!
 //! A failed `CreateJob` is [`ServiceError::Rejected`] when MediaConvert refused this job and
-//! would refuse it again (bad request, forbidden, not found, conflict, or another 4xx), and
-//! [`ServiceError::Unavailable`] when asking later may work (throttling, quota, 5xx, a timeout,
-//! no connection, an unreadable answer), after the SDK's own retries.
+//! would refuse it again (bad request, forbidden, not found, or another 4xx), and
+//! [`ServiceError::Unavailable`] when asking later may work, after the SDK's own retries:
+//! throttling and timeouts (the SDK's error codes, whatever 4xx carries them, and 408), an
+//! expired request or credentials, a full quota, a conflict on the job's token (see
+//! [`classify`]), 5xx, no connection, an unreadable answer.
 
 use std::borrow::Cow;
 
+use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
 use aws_sdk_mediaconvert::Client;
 use aws_sdk_mediaconvert::config::interceptors::BeforeTransmitInterceptorContextMut;
 use aws_sdk_mediaconvert::config::{ConfigBag, Intercept, RuntimeComponents};
@@ -152,6 +155,22 @@ impl Transcoder for MediaConvertTranscoder {
     }
 }
 
+/// Error codes AWS answers with a 4xx that mean "not now" rather than "never", beyond the SDK's
+/// own throttling and transient lists: a request signed too long ago or by a clock that is off
+/// (a stalled or skewed host), and credentials that expired (a Lambda's role session) and are
+/// renewed before the next attempt.
+const EXPIRY_ERRORS: &[&str] = &[
+    "RequestExpired",
+    "RequestTimeTooSkewed",
+    "ExpiredToken",
+    "ExpiredTokenException",
+];
+
+/// Whether an AWS error code says asking again later may work.
+fn is_retryable_code(code: &str) -> bool {
+    THROTTLING_ERRORS.contains(&code) || TRANSIENT_ERRORS.contains(&code) || EXPIRY_ERRORS.contains(&code)
+}
+
 /// Whether MediaConvert refused the job for good, or could not take it now.
 fn classify(error: SdkError<CreateJobError, HttpResponse>) -> ServiceError {
     let SdkError::ServiceError(context) = &error else {
@@ -165,16 +184,24 @@ fn classify(error: SdkError<CreateJobError, HttpResponse>) -> ServiceError {
         message(refusal, context.raw())
     );
     match refusal {
+        // Throttling, a timeout or expired credentials, whatever 4xx status carries them.
+        _ if refusal.code().is_some_and(is_retryable_code) => ServiceError::Unavailable(what),
         CreateJobError::BadRequestException(_)
         | CreateJobError::ForbiddenException(_)
-        | CreateJobError::NotFoundException(_)
-        | CreateJobError::ConflictException(_) => ServiceError::Rejected(what),
+        | CreateJobError::NotFoundException(_) => ServiceError::Rejected(what),
+        // The job's token (ClientRequestToken, derived from the video id) is taken by a job
+        // with another document: an earlier attempt that timed out after MediaConvert made
+        // the job, the document since rebuilt (a policy reload). That job runs and its state
+        // event finishes the video, after which a redelivery finds the video final and stops;
+        // failing the video now would throw that job's result away. The queue's receive limit
+        // bounds the retries.
+        CreateJobError::ConflictException(_) => ServiceError::Unavailable(what),
         // A full quota (jobs in the account's queues) frees up as jobs finish.
         CreateJobError::TooManyRequestsException(_)
         | CreateJobError::InternalServerErrorException(_)
         | CreateJobError::ServiceQuotaExceededException(_) => ServiceError::Unavailable(what),
-        // An error code this SDK does not know: its status tells.
-        _ if status == 429 || status >= 500 => ServiceError::Unavailable(what),
+        // An error code this SDK does not know: its status tells. 408 is a request timeout.
+        _ if matches!(status, 408 | 429) || status >= 500 => ServiceError::Unavailable(what),
         _ if (400..500).contains(&status) => ServiceError::Rejected(what),
         _ => ServiceError::Unavailable(what),
     }

@@ -152,12 +152,6 @@ fn a_refused_job_is_rejected_and_a_failure_worth_retrying_is_unavailable() {
             true,
         ),
         (404, Some("NotFoundException"), "Queue not found", true),
-        (
-            409,
-            Some("ConflictException"),
-            "idempotency token reused with other parameters",
-            true,
-        ),
         // A 4xx whose error type this SDK does not model is still this request's fault.
         (422, Some("UnprocessableJobException"), "no such thing", true),
         (429, Some("TooManyRequestsException"), "Too Many Requests", false),
@@ -168,6 +162,36 @@ fn a_refused_job_is_rejected_and_a_failure_worth_retrying_is_unavailable() {
             false,
         ),
         (500, Some("InternalServerErrorException"), "internal failure", false),
+        // AWS's throttling and timeout codes (the SDK's retry lists), whatever 4xx carries them.
+        (400, Some("ThrottlingException"), "Rate exceeded", false),
+        (400, Some("Throttling"), "Rate exceeded", false),
+        (400, Some("RequestLimitExceeded"), "Request limit exceeded.", false),
+        (
+            400,
+            Some("PriorRequestNotComplete"),
+            "prior request not complete",
+            false,
+        ),
+        (400, Some("RequestTimeoutException"), "request timed out", false),
+        // A request signed by a clock that is off, and a role session that ran out.
+        (400, Some("RequestExpired"), "Request has expired.", false),
+        (
+            403,
+            Some("ExpiredTokenException"),
+            "The security token included in the request is expired",
+            false,
+        ),
+        (400, Some("ExpiredToken"), "The provided token has expired.", false),
+        // A request timeout without an error type.
+        (408, None, "Request Timeout", false),
+        // The job's token taken by a job made by an earlier, timed-out attempt: that job
+        // finishes the video, so this is asked again, not failed.
+        (
+            409,
+            Some("ConflictException"),
+            "idempotency token reused with other parameters",
+            false,
+        ),
         // A bare 503, with no MediaConvert error type.
         (503, None, "Service Unavailable", false),
     ];
