@@ -24,7 +24,8 @@ pub struct LocalAuth {
 }
 
 impl LocalAuth {
-    /// Spends one attempt of the client's budgets, or refuses with `429` and `Retry-After`.
+    /// Spends one attempt of the client's budgets (for a sign-in, looks whether the account
+    /// has a failed attempt left), or refuses with `429` and `Retry-After`.
     fn admit(&self, client: Option<IpAddr>, attempt: Attempt<'_>) -> Result<(), ApiError> {
         // A wiring mistake, not the client's: refuse rather than go unlimited.
         let client = client.ok_or_else(|| {
@@ -98,7 +99,7 @@ pub async fn sign_up(
 
 #[utoipa::path(post, path = "/api/auth/signin", tag = "accounts", request_body = Credentials,
     responses((status = 200, body = TokensView), (status = 401, body = crate::error::ErrorBody),
-              (status = 429, description = "too many attempts from this address or for this account: `rate_limited`", body = crate::error::ErrorBody,
+              (status = 429, description = "too many attempts from this address, or too many failed sign-ins for this account: `rate_limited`", body = crate::error::ErrorBody,
                headers(("Retry-After" = u64, description = "whole seconds until an attempt is allowed again")))))]
 pub async fn sign_in(
     State(state): State<ApiState>,
@@ -113,8 +114,17 @@ pub async fn sign_in(
         },
     )?;
     let accounts = local.accounts.clone();
-    let tokens = blocking(move || Ok(accounts.sign_in(&credentials.username, &credentials.password)?)).await?;
-    Ok(view(tokens))
+    let username = credentials.username.clone();
+    let signed_in = blocking(move || Ok(accounts.sign_in(&credentials.username, &credentials.password))).await?;
+    match signed_in {
+        Ok(tokens) => Ok(view(tokens)),
+        // Only failures spend the account's budget: the owner signing in never locks it.
+        Err(AccountError::BadCredentials) => {
+            local.limiter.charge_failed_sign_in(&username);
+            Err(AccountError::BadCredentials.into())
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Trades a refresh token for new tokens; the old refresh token stops working.

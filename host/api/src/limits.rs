@@ -5,9 +5,14 @@
 //!
 //! Budgets are GCRA cells ([`governor`]): a burst, then one more attempt every period. The
 //! address is checked first and the account only if the address was let through, so an
-//! address over its own budget never spends an account's budget. Account budgets are looser
-//! than address budgets (a larger burst, the same period): one address alone cannot exhaust
-//! an account and lock its owner out; it runs out of its own budget first.
+//! address over its own budget never touches an account's budget. An account's budget is
+//! spent only by failed sign-ins (a wrong password or an unknown name): it is looked at
+//! before the hash, and an empty one refuses, but only a failed verification charges it
+//! ([`AuthLimiter::charge_failed_sign_in`]). The owner signing in spends none of it, so
+//! keeping an owner out takes failed guesses faster than the account's budget refills, and
+//! each address's guesses are capped by its own budget: with an account period no longer
+//! than the address period and a larger account burst, one address alone never empties an
+//! account; it runs out of its own budget first.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
@@ -17,7 +22,9 @@ use std::time::Duration;
 use axum::http::{HeaderMap, HeaderName, StatusCode};
 use governor::clock::{Clock, DefaultClock, Reference};
 use governor::middleware::NoOpMiddleware;
-use governor::state::keyed::HashMapStateStore;
+use governor::nanos::Nanos;
+use governor::state::StateStore;
+use governor::state::keyed::{HashMapStateStore, ShrinkableKeyedStateStore};
 use governor::{NotUntil, Quota, RateLimiter};
 use vodpipe_auth::local::username_key;
 
@@ -50,8 +57,9 @@ pub struct AuthLimits {
     /// Per client address (an IPv6 client's whole /64, which one host usually holds):
     /// sign-up, sign-in and refresh together.
     pub per_address: Budget,
-    /// Per account name, for sign-in; sign-ups of a name have a budget of the same size of
-    /// their own (so sign-up attempts on a taken name cannot lock its owner out).
+    /// Per account name, spent by failed sign-ins only; sign-ups of a name have a budget of
+    /// the same size of their own, spent by every attempt (so sign-up attempts on a taken
+    /// name cannot lock its owner out).
     pub per_account: Budget,
     /// Reverse proxies in front of the server that each append to `X-Forwarded-For`; the
     /// client is the address that many entries from the right. 0: the header is ignored
@@ -63,9 +71,11 @@ impl AuthLimits {
     /// 10 attempts at once per address covers a few typos, or a household or office behind
     /// one address signing in at the same time; then one every 6 s (10 a minute) costs the
     /// server at most one argon2 hash (tens of milliseconds of one core) every 6 s per
-    /// address. An account gets 20 at once, then the same one every 6 s: looser than one
-    /// address, so locking an owner out takes several addresses working continuously, and
-    /// many addresses together guess one account's password no faster than one address.
+    /// address. An account takes 20 failed sign-ins at once, then one every 6 s: looser than
+    /// one address, so one address guessing wrong never empties it, and many addresses
+    /// together guess one account's password no faster than one address could. Keeping an
+    /// owner out takes at least two addresses guessing wrong at their full rate without
+    /// pause (their two guesses every 6 s outrun the account's one).
     pub const DEFAULT: Self = Self {
         per_address: Budget {
             burst: NonZeroU32::new(10).unwrap(),
@@ -91,6 +101,8 @@ pub enum Attempt<'a> {
     SignUp {
         username: &'a str,
     },
+    /// Looks at the account's budget without spending it; a failed sign-in is charged
+    /// afterwards ([`AuthLimiter::charge_failed_sign_in`]).
     SignIn {
         username: &'a str,
     },
@@ -127,7 +139,7 @@ impl From<RateLimited> for ApiError {
                 format!("too many sign-up, sign-in or refresh attempts from your address: try again in {when}")
             }
             Exhausted::SignUpName => format!("too many sign-up attempts for this username: try again in {when}"),
-            Exhausted::Account => format!("too many sign-in attempts for this account: try again in {when}"),
+            Exhausted::Account => format!("too many failed sign-ins for this account: try again in {when}"),
         };
         ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).retry_after(secs)
     }
@@ -139,13 +151,65 @@ enum NameKey {
     SignIn(String),
 }
 
-type Keyed<K, C> = RateLimiter<K, HashMapStateStore<K>, C, NoOpMiddleware<<C as Clock>::Instant>>;
+/// A decision on a name's budget: spend one attempt, or only look whether one is left.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct NameCheck {
+    name: NameKey,
+    look_only: bool,
+}
+
+/// The budgets of account names: governor's hash map of GCRA cells, which also answers a
+/// look, decided exactly as a spend would be but leaving the cell as it was (governor has no
+/// such call of its own; its state stores are its extension point).
+#[derive(Default)]
+struct NameBudgets(HashMapStateStore<NameKey>);
+
+impl StateStore for NameBudgets {
+    type Key = NameCheck;
+
+    fn measure_and_replace<T, F, E>(&self, check: &NameCheck, decide: F) -> Result<T, E>
+    where
+        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
+    {
+        if !check.look_only {
+            return self.0.measure_and_replace(&check.name, decide);
+        }
+        // A name never charged has its whole budget: decide without storing it.
+        if !self.0.lock().contains_key(&check.name) {
+            return decide(None).map(|(outcome, _)| outcome);
+        }
+        // Writes back what was there (0 is how governor stores "never charged").
+        self.0.measure_and_replace(&check.name, |cell| {
+            decide(cell).map(|(outcome, _)| (outcome, cell.unwrap_or(Nanos::from(0))))
+        })
+    }
+}
+
+impl ShrinkableKeyedStateStore<NameCheck> for NameBudgets {
+    fn retain_recent(&self, drop_below: Nanos) {
+        self.0.retain_recent(drop_below);
+    }
+
+    fn shrink_to_fit(&self) {
+        ShrinkableKeyedStateStore::shrink_to_fit(&self.0);
+    }
+
+    fn len(&self) -> usize {
+        ShrinkableKeyedStateStore::len(&self.0)
+    }
+
+    fn is_empty(&self) -> bool {
+        ShrinkableKeyedStateStore::is_empty(&self.0)
+    }
+}
+
+type Limiter<K, S, C> = RateLimiter<K, S, C, NoOpMiddleware<<C as Clock>::Instant>>;
 
 /// The budgets of every address and account name, in memory (one process, like the
 /// embedded mode's database).
 pub struct AuthLimiter<C: Clock = DefaultClock> {
-    by_address: Keyed<IpAddr, C>,
-    by_name: Keyed<NameKey, C>,
+    by_address: Limiter<IpAddr, HashMapStateStore<IpAddr>, C>,
+    by_name: Limiter<NameCheck, NameBudgets, C>,
     trusted_proxies: usize,
     clock: C,
     last_sweep: Mutex<C::Instant>,
@@ -161,46 +225,73 @@ impl<C: Clock + Clone> AuthLimiter<C> {
     pub fn with_clock(limits: AuthLimits, clock: C) -> Self {
         Self {
             by_address: RateLimiter::new(limits.per_address.quota(), HashMapStateStore::default(), clock.clone()),
-            by_name: RateLimiter::new(limits.per_account.quota(), HashMapStateStore::default(), clock.clone()),
+            by_name: RateLimiter::new(limits.per_account.quota(), NameBudgets::default(), clock.clone()),
             trusted_proxies: limits.trusted_proxies,
             last_sweep: Mutex::new(clock.now()),
             clock,
         }
     }
 
-    /// Spends one attempt of `client`'s budget and then, if it had one left, of the
-    /// account's. Refused: which budget ran out and for how long.
+    /// Spends one attempt of `client`'s budget and then, if it had one left, one of the
+    /// sign-up name's, or looks whether the account has a failed sign-in left (spending
+    /// none). Refused: which budget ran out and for how long.
     pub fn check(&self, client: IpAddr, attempt: Attempt<'_>) -> Result<(), RateLimited> {
         self.sweep_if_due();
         self.by_address
             .check_key(&address_key(client))
             .map_err(|not_until| self.refusal(Exhausted::Address, &not_until))?;
-        let (name, exhausted) = match attempt {
-            Attempt::SignUp { username } => (NameKey::SignUp(username_key(username)), Exhausted::SignUpName),
-            Attempt::SignIn { username } => (NameKey::SignIn(username_key(username)), Exhausted::Account),
+        let (check, exhausted) = match attempt {
+            Attempt::SignUp { username } => (
+                NameCheck {
+                    name: NameKey::SignUp(username_key(username)),
+                    look_only: false,
+                },
+                Exhausted::SignUpName,
+            ),
+            Attempt::SignIn { username } => (
+                NameCheck {
+                    name: NameKey::SignIn(username_key(username)),
+                    look_only: true,
+                },
+                Exhausted::Account,
+            ),
             Attempt::Refresh => return Ok(()),
         };
         self.by_name
-            .check_key(&name)
+            .check_key(&check)
             .map_err(|not_until| self.refusal(exhausted, &not_until))
     }
 
+    /// Charges a failed sign-in (a wrong password or an unknown name) to the account's
+    /// budget. Concurrent failures may find it already empty: the hash is done by then, and
+    /// the next attempt is refused before its own.
+    pub fn charge_failed_sign_in(&self, username: &str) {
+        let check = NameCheck {
+            name: NameKey::SignIn(username_key(username)),
+            look_only: false,
+        };
+        if self.by_name.check_key(&check).is_err() {
+            tracing::debug!("a failed sign-in found the account's budget already empty");
+        }
+    }
+
     /// The client of a request the server got from `peer`: the peer itself, or with
-    /// trusted proxies the address the outermost one saw. A header that does not hold
-    /// enough readable entries counts as the peer's (the proxy's) own request: sharing the
-    /// proxy's budget refuses more, never less.
+    /// trusted proxies the address the outermost one saw, the `trusted_proxies`-th entry
+    /// from the right. Only that entry is read: the entries left of it are whatever the
+    /// client sent (any bytes), so they cannot make the request count as anyone else's. A
+    /// header without enough entries, or whose entry is not an address, counts as the
+    /// peer's (the proxy's) own request: sharing the proxy's budget refuses more, never less.
     pub fn client_address(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         if self.trusted_proxies == 0 {
             return peer;
         }
-        // Several headers are one list, in order (RFC 9110 section 5.3).
-        let values: Option<Vec<&str>> = headers
+        // Several header lines are one list, in order (RFC 9110 section 5.3), as a proxy
+        // that adds its own line rather than appending to the client's means it.
+        let hops: Vec<&[u8]> = headers
             .get_all(&X_FORWARDED_FOR)
             .iter()
-            .map(|v| v.to_str().ok())
+            .flat_map(|line| line.as_bytes().split(|&byte| byte == b','))
             .collect();
-        let Some(values) = values else { return peer };
-        let hops: Vec<&str> = values.iter().flat_map(|v| v.split(',')).map(str::trim).collect();
         hops.len()
             .checked_sub(self.trusted_proxies)
             .and_then(|i| parse_hop(hops[i]))
@@ -252,8 +343,9 @@ fn address_key(address: IpAddr) -> IpAddr {
 }
 
 /// An `X-Forwarded-For` entry: `192.0.2.1`, `2001:db8::1`, `[2001:db8::1]`, or either with a
-/// port.
-fn parse_hop(hop: &str) -> Option<IpAddr> {
+/// port, with spaces around.
+fn parse_hop(hop: &[u8]) -> Option<IpAddr> {
+    let hop = std::str::from_utf8(hop).ok()?.trim();
     hop.parse::<IpAddr>()
         .ok()
         .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
@@ -332,7 +424,9 @@ mod tests {
         let limiter = AuthLimiter::with_clock(limits(100, 2, 60), FakeRelativeClock::default());
         let sign_in = |address: &str, username| limiter.check(ip(address), Attempt::SignIn { username });
         sign_in("192.0.2.1", "alice").unwrap();
+        limiter.charge_failed_sign_in("alice");
         sign_in("192.0.2.2", "ALICE").unwrap();
+        limiter.charge_failed_sign_in("ALICE");
         let refused = sign_in("192.0.2.3", "Alice").unwrap_err();
         assert_eq!(refused.exhausted, Exhausted::Account);
         sign_in("192.0.2.3", "bob").unwrap();
@@ -352,8 +446,10 @@ mod tests {
     fn an_address_over_its_budget_does_not_spend_the_account() {
         let limiter = AuthLimiter::with_clock(limits(2, 3, 60), FakeRelativeClock::default());
         let attempt = Attempt::SignIn { username: "alice" };
-        limiter.check(ip("192.0.2.1"), attempt).unwrap();
-        limiter.check(ip("192.0.2.1"), attempt).unwrap();
+        for _ in 0..2 {
+            limiter.check(ip("192.0.2.1"), attempt).unwrap();
+            limiter.charge_failed_sign_in("alice");
+        }
         for _ in 0..50 {
             assert_eq!(
                 limiter.check(ip("192.0.2.1"), attempt).unwrap_err().exhausted,
@@ -362,10 +458,54 @@ mod tests {
         }
         // Two of alice's three were spent; the 50 refused attempts spent none.
         limiter.check(ip("192.0.2.2"), attempt).unwrap();
+        limiter.charge_failed_sign_in("alice");
         assert_eq!(
             limiter.check(ip("192.0.2.3"), attempt).unwrap_err().exhausted,
             Exhausted::Account
         );
+    }
+
+    #[test]
+    fn only_failed_sign_ins_spend_the_account_and_an_empty_one_refuses_before_the_hash() {
+        let clock = FakeRelativeClock::default();
+        let limiter = AuthLimiter::with_clock(limits(1000, 3, 60), clock.clone());
+        let owner = ip("192.0.2.1");
+        let alice = Attempt::SignIn { username: "alice" };
+        // The owner signs in correctly a hundred times: nothing is charged, nor even stored
+        // for the name (only the owner's address is tracked).
+        for _ in 0..100 {
+            limiter.check(owner, alice).unwrap();
+        }
+        assert_eq!(limiter.tracked_keys(), 1);
+        // Three failed guesses empty the account; then even the owner is refused, before
+        // any hash, until the budget refills.
+        let guesser = ip("198.51.100.7");
+        for _ in 0..3 {
+            limiter.check(guesser, alice).unwrap();
+            limiter.charge_failed_sign_in("alice");
+        }
+        let refused = limiter.check(owner, alice).unwrap_err();
+        assert_eq!(
+            refused,
+            RateLimited {
+                exhausted: Exhausted::Account,
+                retry_after_secs: 60
+            }
+        );
+        // Refused looks spend nothing either: a minute on, one attempt is back, and looking
+        // at it any number of times (correct sign-ins) leaves it there.
+        for _ in 0..5 {
+            limiter.check(guesser, alice).unwrap_err();
+        }
+        clock.advance(Duration::from_secs(60));
+        for _ in 0..5 {
+            limiter.check(owner, alice).unwrap();
+        }
+        // One more failure spends it.
+        limiter.charge_failed_sign_in("alice");
+        assert_eq!(limiter.check(owner, alice).unwrap_err().exhausted, Exhausted::Account);
+        // Another account is untouched.
+        limiter.check(owner, Attempt::SignIn { username: "bob" }).unwrap();
     }
 
     #[test]
@@ -427,6 +567,30 @@ mod tests {
             axum::http::HeaderValue::from_bytes(b"\xff 203.0.113.9").unwrap(),
         );
         assert_eq!(one.client_address(peer, &opaque), peer);
+        // Whatever the client put left of the proxy's entry, bytes that are not text
+        // included, is not read: the request is still the client's, not the proxy's.
+        let junk_then = |proxy_entry: &str| {
+            let mut map = HeaderMap::new();
+            map.append(
+                &X_FORWARDED_FOR,
+                axum::http::HeaderValue::from_bytes(&[&b"\xff[::1, \"x\"=\x80, "[..], proxy_entry.as_bytes()].concat())
+                    .unwrap(),
+            );
+            map
+        };
+        assert_eq!(one.client_address(peer, &junk_then("203.0.113.9")), ip("203.0.113.9"));
+        let mut junk_line_first = HeaderMap::new();
+        junk_line_first.append(
+            &X_FORWARDED_FOR,
+            axum::http::HeaderValue::from_bytes(b"\xfe\xff, nonsense").unwrap(),
+        );
+        junk_line_first.append(&X_FORWARDED_FOR, "203.0.113.9".parse().unwrap());
+        assert_eq!(one.client_address(peer, &junk_line_first), ip("203.0.113.9"));
+        // Lines are read in order: the last line's last entry is the proxy's.
+        assert_eq!(
+            one.client_address(peer, &headers(&["203.0.113.9", "198.51.100.4, 1.2.3.4"])),
+            ip("1.2.3.4")
+        );
 
         let two = AuthLimiter::with_clock(
             AuthLimits {
@@ -437,6 +601,14 @@ mod tests {
         );
         assert_eq!(
             two.client_address(peer, &headers(&["1.2.3.4, 203.0.113.9, 10.0.0.2"])),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            two.client_address(peer, &junk_then("203.0.113.9, 10.0.0.2")),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            two.client_address(peer, &headers(&["1.2.3.4", "203.0.113.9", "10.0.0.2"])),
             ip("203.0.113.9")
         );
         assert_eq!(
@@ -460,6 +632,7 @@ mod tests {
                     },
                 )
                 .unwrap();
+            limiter.charge_failed_sign_in(&format!("user{i}"));
         }
         assert_eq!(limiter.tracked_keys(), 2000);
         // A minute on, with full budgets again, the next check sweeps them away.

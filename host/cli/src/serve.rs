@@ -49,8 +49,8 @@ pub struct ServeArgs {
           default_value_t = AuthLimits::DEFAULT.per_address.period.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..))]
     auth_address_period: u64,
-    /// Sign-in attempts on one account, from any addresses, at once (and as many sign-ups
-    /// of one name)...
+    /// Failed sign-ins on one account, from any addresses, at once (and as many sign-up
+    /// attempts of one name); signing in with the right password spends none...
     #[arg(long, env = "VODPIPE_AUTH_ACCOUNT_BURST", value_name = "N",
           default_value_t = AuthLimits::DEFAULT.per_account.burst)]
     auth_account_burst: NonZeroU32,

@@ -168,9 +168,23 @@ async fn many_addresses_guessing_one_account_run_into_its_limit() {
         "bad_credentials",
     )
     .await;
-    expect(sign_in(&from(&server, 13), "alice", PASSWORD).await, StatusCode::OK).await;
+    // Alice signing in, as often as her addresses allow, spends none of it: only failed
+    // sign-ins do.
+    for address in [13, 16] {
+        let owner = from(&server, address);
+        for _ in 0..2 {
+            expect(sign_in(&owner, "alice", PASSWORD).await, StatusCode::OK).await;
+        }
+    }
+    expect_error(
+        sign_in(&from(&server, 17), "alice", "guess").await,
+        StatusCode::UNAUTHORIZED,
+        "bad_credentials",
+    )
+    .await;
 
-    // Four attempts from three addresses: the account's budget is spent, from any address.
+    // Four failed guesses from three addresses: the account's budget is spent, and the next
+    // attempt is refused whoever makes it, even with the right password.
     let fresh = from(&server, 14);
     let (retry_after, message) = expect_rate_limited(sign_in(&fresh, "Alice", PASSWORD).await).await;
     assert!((3590..=3600).contains(&retry_after), "{retry_after}");
