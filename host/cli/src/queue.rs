@@ -27,7 +27,9 @@ pub struct DeadLettersArgs {
     #[arg(long)]
     json: bool,
     /// Put this dead letter back in the queue (repeatable; all or none). A video it concerns
-    /// that ended `failed` goes back to `processing`, to be processed again.
+    /// that ended `failed` goes back to `processing`, to be processed again, if the message
+    /// can finish it (an upload, or a transcode or job result of the video's own job);
+    /// otherwise it stays `failed`, and the output says why.
     #[arg(long, value_name = "ID", conflicts_with = "redrive_all")]
     redrive: Vec<i64>,
     /// Put every dead letter back in the queue.
@@ -174,6 +176,7 @@ fn print_redriven(redriven: &[Redriven], args: &DeadLettersArgs) -> anyhow::Resu
                     "video_id": r.subject.video_id,
                     "video_reset": r.video_reset,
                     "cleared_reason": r.cleared_reason,
+                    "kept_failed": r.kept_failed.as_ref().map(ToString::to_string),
                 })
             })
             .collect();
@@ -193,12 +196,15 @@ fn print_redriven(redriven: &[Redriven], args: &DeadLettersArgs) -> anyhow::Resu
             "dead letter {}: {about}, queued again as message {}",
             r.dead_letter, r.message_id
         );
+        let video = r.subject.video_id.as_deref().unwrap_or_default();
         if r.video_reset {
             println!(
-                "  video {}: failed -> processing (cleared: {})",
-                r.subject.video_id.as_deref().unwrap_or_default(),
+                "  video {video}: failed -> processing (cleared: {})",
                 one_line(r.cleared_reason.as_deref().unwrap_or("no reason"))
             );
+        }
+        if let Some(why) = &r.kept_failed {
+            println!("  video {video}: stays failed, not reset: {why}");
         }
     }
     println!("a running worker (`vodpipe worker`, `vodpipe serve`) takes them up; otherwise start one");

@@ -7,8 +7,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use vodpipe_core::VideoStatus;
 use vodpipe_core::ports::{MessageQueue, SystemClock, VideoRepository};
+use vodpipe_core::{Outcome, VideoRecord, VideoStatus};
 use vodpipe_embedded::disk::DiskStore;
 use vodpipe_embedded::sqlite::Database;
 use vodpipe_embedded::worker::upload_event;
@@ -402,5 +402,73 @@ fn dead_letters_redriven_while_a_worker_runs_are_taken_up_and_none_twice() {
     for id in ids {
         assert_eq!(data.database.get(id).unwrap().unwrap().renditions.len(), 2);
     }
+    assert_eq!(data.letters(), Vec::<Value>::new());
+}
+
+#[test]
+fn a_failed_video_its_message_cannot_finish_stays_failed_and_the_redrive_says_why() {
+    let data = Data::new();
+    let gave_up = "processing gave up after 5 attempts: status Some(\"PROGRESSING\") is not final";
+    data.database
+        .create_if_absent(&VideoRecord::new("01KEPT", None, 1))
+        .unwrap();
+    assert!(data.database.finish("01KEPT", &Outcome::failed(gave_up)).unwrap());
+    // Two job-state events of a job the video never claimed, killed by hand (one receive
+    // allowed). Reset, the video would wait for that job's result for ever: the pipeline
+    // takes only its own job's.
+    let event = r#"{"detail-type": "MediaConvert Job State Change", "detail": {"jobId": "01KEPT-hls", "status": "PROGRESSING", "userMetadata": {"video_id": "01KEPT"}}}"#;
+    for _ in 0..2 {
+        data.database.send(event, None).unwrap();
+    }
+    while let Some(message) = data.database.receive(60_000, 1).unwrap() {
+        data.database
+            .retry(&message, 0, "status Some(\"PROGRESSING\") is not final")
+            .unwrap();
+    }
+    let letters = data.letters();
+    assert_eq!(letters.len(), 2, "{letters:?}");
+    let why = "the message is about job 01KEPT-hls, and the video has no job whose result could finish it";
+
+    let said = ok(&[
+        "queue",
+        "dead-letters",
+        "--data",
+        data.dir(),
+        "--redrive",
+        &id_of(&letters[0]),
+    ]);
+    assert!(
+        said.contains(&format!("\n  video 01KEPT: stays failed, not reset: {why}\n")),
+        "{said}"
+    );
+    assert!(!said.contains("failed -> processing"), "{said}");
+    let video = data.database.get("01KEPT").unwrap().unwrap();
+    assert_eq!(
+        (video.status, video.failure_reason.as_deref()),
+        (VideoStatus::Failed, Some(gave_up))
+    );
+
+    let redriven = json(&[
+        "queue",
+        "dead-letters",
+        "--data",
+        data.dir(),
+        "--redrive",
+        &id_of(&letters[1]),
+        "--json",
+    ]);
+    let row = &redriven["redriven"][0];
+    assert_eq!(
+        (
+            &row["kind"],
+            &row["video_reset"],
+            &row["cleared_reason"],
+            &row["kept_failed"]
+        ),
+        (&"job-state".into(), &false.into(), &Value::Null, &why.into())
+    );
+    assert_eq!(data.status("01KEPT"), VideoStatus::Failed);
+    // Both are back in the queue all the same.
+    assert_eq!(data.database.queued().unwrap(), 2);
     assert_eq!(data.letters(), Vec::<Value>::new());
 }

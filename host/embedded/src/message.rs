@@ -1,6 +1,8 @@
-//! What a queued message is about, read from its body without handling it: its kind and the
-//! video it concerns. Dead-letter listings and redrives use it; the worker's handlers parse
-//! each kind in full.
+//! What a queued message is about, read from its body without handling it: its kind, the
+//! video it concerns and the job it is about. Dead-letter listings and redrives use it; the
+//! worker's handlers parse each kind in full.
+
+use std::fmt;
 
 use serde_json::Value;
 
@@ -36,6 +38,67 @@ pub struct Subject {
     /// `detail.userMetadata.video_id`, whichever the body has first — the video the worker
     /// fails when it gives up on the message.
     pub video_id: Option<String>,
+    /// A transcode's `job_id` or a job-state event's `detail.jobId`: the job whose result the
+    /// message is or makes.
+    pub job_id: Option<String>,
+}
+
+/// Why a redrive leaves a failed video `failed`: handling the message again could not bring
+/// the video to an end, so putting it back to `processing` would leave it there for ever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeptFailed {
+    /// A transcode or job-state event of a job that is not the one the video records (or the
+    /// video records none): the pipeline ignores that job's result for this video.
+    OtherJob {
+        message_job: String,
+        video_job: Option<String>,
+    },
+    /// A message the worker cannot handle (no kind it knows, no job named): it would fail
+    /// again, and the worker fail the video again.
+    Unhandled,
+}
+
+impl fmt::Display for KeptFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeptFailed::OtherJob {
+                message_job,
+                video_job: Some(video_job),
+            } => write!(
+                f,
+                "the message is about job {message_job}, not the video's job {video_job}, whose result alone can finish it"
+            ),
+            KeptFailed::OtherJob {
+                message_job,
+                video_job: None,
+            } => write!(
+                f,
+                "the message is about job {message_job}, and the video has no job whose result could finish it"
+            ),
+            KeptFailed::Unhandled => write!(f, "the worker cannot handle the message; it would only fail again"),
+        }
+    }
+}
+
+impl Subject {
+    /// Whether handling this message again can take its video, once `failed` and put back
+    /// to `processing`, to `done` or `failed` again; `video_job` is the job the video
+    /// records. An upload starts (or resumes) the video's own job. A transcode runs one job
+    /// and a job-state event reports one, and the pipeline takes only the result of the job
+    /// the video records.
+    pub fn can_finish(&self, video_job: Option<&str>) -> Result<(), KeptFailed> {
+        match (self.kind, &self.job_id) {
+            (MessageKind::Upload, _) => Ok(()),
+            (MessageKind::Transcode | MessageKind::JobState, Some(job)) if video_job == Some(job.as_str()) => Ok(()),
+            (MessageKind::Transcode | MessageKind::JobState, Some(job)) => Err(KeptFailed::OtherJob {
+                message_job: job.clone(),
+                video_job: video_job.map(str::to_owned),
+            }),
+            (MessageKind::Transcode | MessageKind::JobState, None) | (MessageKind::Unknown, _) => {
+                Err(KeptFailed::Unhandled)
+            }
+        }
+    }
 }
 
 pub fn subject(body: &str) -> Subject {
@@ -43,6 +106,7 @@ pub fn subject(body: &str) -> Subject {
         return Subject {
             kind: MessageKind::Unknown,
             video_id: None,
+            job_id: None,
         };
     };
     let kind = match body["kind"].as_str() {
@@ -56,7 +120,11 @@ pub fn subject(body: &str) -> Subject {
         .or(body["video_id"].as_str())
         .or(body["detail"]["userMetadata"]["video_id"].as_str())
         .map(str::to_owned);
-    Subject { kind, video_id }
+    let job_id = body["job_id"]
+        .as_str()
+        .or(body["detail"]["jobId"].as_str())
+        .map(str::to_owned);
+    Subject { kind, video_id, job_id }
 }
 
 #[cfg(test)]
@@ -64,28 +132,87 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_kind_names_its_video() {
+    fn every_kind_names_its_video_and_job() {
         let cases = [
-            (r#"{"kind": "upload", "key": "01A"}"#, MessageKind::Upload, Some("01A")),
+            (
+                r#"{"kind": "upload", "key": "01A"}"#,
+                MessageKind::Upload,
+                Some("01A"),
+                None,
+            ),
             (
                 r#"{"kind": "transcode", "video_id": "01B", "job_id": "01B-hls", "job": {}}"#,
                 MessageKind::Transcode,
                 Some("01B"),
+                Some("01B-hls"),
+            ),
+            (
+                r#"{"detail-type": "MediaConvert Job State Change", "detail": {"jobId": "01C-hls", "userMetadata": {"video_id": "01C"}}}"#,
+                MessageKind::JobState,
+                Some("01C"),
+                Some("01C-hls"),
             ),
             (
                 r#"{"detail-type": "MediaConvert Job State Change", "detail": {"userMetadata": {"video_id": "01C"}}}"#,
                 MessageKind::JobState,
                 Some("01C"),
+                None,
             ),
-            (r#"{"kind": "upload"}"#, MessageKind::Upload, None),
-            (r#"{"kind": "resize", "key": "01D"}"#, MessageKind::Unknown, Some("01D")),
-            ("{ not json", MessageKind::Unknown, None),
-            ("[1, 2]", MessageKind::Unknown, None),
+            (r#"{"kind": "upload"}"#, MessageKind::Upload, None, None),
+            (
+                r#"{"kind": "resize", "key": "01D"}"#,
+                MessageKind::Unknown,
+                Some("01D"),
+                None,
+            ),
+            ("{ not json", MessageKind::Unknown, None, None),
+            ("[1, 2]", MessageKind::Unknown, None, None),
         ];
-        for (body, kind, video) in cases {
+        for (body, kind, video, job) in cases {
             let found = subject(body);
             assert_eq!(found.kind, kind, "{body}");
             assert_eq!(found.video_id.as_deref(), video, "{body}");
+            assert_eq!(found.job_id.as_deref(), job, "{body}");
+        }
+    }
+
+    #[test]
+    fn only_a_message_about_the_videos_own_job_can_finish_it() {
+        let upload = subject(r#"{"kind": "upload", "key": "01A"}"#);
+        assert_eq!(upload.can_finish(None), Ok(()));
+        assert_eq!(upload.can_finish(Some("01A-hls")), Ok(()));
+        for body in [
+            r#"{"kind": "transcode", "video_id": "01A", "job_id": "01A-hls", "job": {}}"#,
+            r#"{"detail-type": "MediaConvert Job State Change", "detail": {"jobId": "01A-hls", "userMetadata": {"video_id": "01A"}}}"#,
+        ] {
+            let message = subject(body);
+            assert_eq!(message.can_finish(Some("01A-hls")), Ok(()), "{body}");
+            assert_eq!(
+                message.can_finish(Some("01A-old")),
+                Err(KeptFailed::OtherJob {
+                    message_job: "01A-hls".into(),
+                    video_job: Some("01A-old".into())
+                }),
+                "{body}"
+            );
+            assert_eq!(
+                message.can_finish(None),
+                Err(KeptFailed::OtherJob {
+                    message_job: "01A-hls".into(),
+                    video_job: None
+                }),
+                "{body}"
+            );
+        }
+        for body in [
+            r#"{"detail-type": "MediaConvert Job State Change", "detail": {"userMetadata": {"video_id": "01A"}}}"#,
+            r#"{"kind": "resize", "key": "01A", "job_id": "01A-hls"}"#,
+        ] {
+            assert_eq!(
+                subject(body).can_finish(Some("01A-hls")),
+                Err(KeptFailed::Unhandled),
+                "{body}"
+            );
         }
     }
 }

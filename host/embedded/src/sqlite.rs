@@ -15,7 +15,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use vodpipe_core::ports::{Account, AccountStore, Clock, MessageQueue, QueuedMessage, Unavailable, VideoRepository};
 use vodpipe_core::{Cursor, Described, Details, Outcome, Page, Plan, VideoRecord, VideoStatus};
 
-use crate::message::{self, Subject};
+use crate::message::{self, KeptFailed, Subject};
 
 pub struct Database {
     /// The one writer (SQLite allows one at a time anyway).
@@ -58,6 +58,9 @@ pub struct Redriven {
     pub video_reset: bool,
     /// That video's failure reason, cleared by the reset.
     pub cleared_reason: Option<String>,
+    /// The video it concerns is `failed` and stays so, and why: the message could not take
+    /// it to an end.
+    pub kept_failed: Option<KeptFailed>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -186,8 +189,10 @@ impl Database {
     /// Puts the dead letters `ids` back in the queue as new messages (visible now, no
     /// receives, no error), all or none: an unknown id changes nothing. A redrive is a
     /// person's word that the cause is fixed, so a video the message concerns that ended
-    /// `failed` goes back to `processing`, its reason cleared, to be processed again; a video
-    /// in any other status is left as it is.
+    /// `failed` goes back to `processing`, its reason cleared, to be processed again, if the
+    /// message can take it to an end ([`Subject::can_finish`]: an upload, or a transcode or
+    /// job-state event of the video's own job); otherwise it stays `failed`, and
+    /// [`Redriven::kept_failed`] says why. A video in any other status is left as it is.
     pub fn redrive(&self, ids: &[i64]) -> Result<Vec<Redriven>, RedriveError> {
         self.redrive_where(Some(ids))
     }
@@ -237,30 +242,38 @@ impl Database {
                 .map_err(db)?;
             let subject = message::subject(&body);
             // Read, then reset: the transaction holds the write lock, so nothing changes between.
-            let failure: Option<Option<String>> = match &subject.video_id {
+            let failed: Option<(Option<String>, Option<String>)> = match &subject.video_id {
                 Some(video) => tx
                     .query_row(
-                        "SELECT failure_reason FROM videos WHERE id = ?1 AND status = 'failed'",
+                        "SELECT failure_reason, job_id FROM videos WHERE id = ?1 AND status = 'failed'",
                         [video],
-                        |r| r.get(0),
+                        |r| Ok((r.get(0)?, r.get(1)?)),
                     )
                     .optional()
                     .map_err(db)?,
                 None => None,
             };
-            if let (Some(video), Some(_)) = (&subject.video_id, &failure) {
-                tx.execute(
-                    "UPDATE videos SET status = 'processing', failure_reason = NULL WHERE id = ?1 AND status = 'failed'",
-                    [video],
-                )
-                .map_err(db)?;
+            let (mut video_reset, mut cleared_reason, mut kept_failed) = (false, None, None);
+            if let (Some(video), Some((reason, video_job))) = (&subject.video_id, failed) {
+                match subject.can_finish(video_job.as_deref()) {
+                    Ok(()) => {
+                        tx.execute(
+                            "UPDATE videos SET status = 'processing', failure_reason = NULL WHERE id = ?1 AND status = 'failed'",
+                            [video],
+                        )
+                        .map_err(db)?;
+                        (video_reset, cleared_reason) = (true, reason);
+                    }
+                    Err(why) => kept_failed = Some(why),
+                }
             }
             redriven.push(Redriven {
                 dead_letter: id,
                 message_id,
                 subject,
-                video_reset: failure.is_some(),
-                cleared_reason: failure.flatten(),
+                video_reset,
+                cleared_reason,
+                kept_failed,
             });
         }
         tx.commit().map_err(db)?;

@@ -8,13 +8,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use vodpipe_core::event::job_state_event;
 use vodpipe_core::pipeline::Pipeline;
-use vodpipe_core::ports::{Clock, MessageQueue, VideoRepository};
-use vodpipe_core::{Outcome, VideoRecord, VideoStatus};
+use vodpipe_core::ports::{Clock, MessageQueue, ObjectStore, Policy, VideoRepository};
+use vodpipe_core::{JobResult, JobStatus, Outcome, Probe, VideoRecord, VideoStatus};
 use vodpipe_embedded::disk::DiskStore;
 use vodpipe_embedded::ffmpeg::test_pattern;
 use vodpipe_embedded::ffprobe::FfprobeProber;
-use vodpipe_embedded::message::MessageKind;
+use vodpipe_embedded::message::{KeptFailed, MessageKind};
 use vodpipe_embedded::sqlite::{Database, RedriveError};
 use vodpipe_embedded::worker::{QueueTranscoder, Worker, WorkerConfig, upload_event};
 use vodpipe_runtime::LoadedPolicy;
@@ -157,7 +158,7 @@ fn a_redrive_resets_only_failed_videos_and_an_unknown_id_changes_nothing() {
     for body in [
         r#"{"kind": "upload", "key": "01DONE"}"#,
         r#"{"kind": "transcode", "video_id": "01PROC", "job_id": "01PROC-hls", "job": {}}"#,
-        r#"{"detail-type": "MediaConvert Job State Change", "detail": {"userMetadata": {"video_id": "01FAIL"}}}"#,
+        r#"{"kind": "upload", "key": "01FAIL"}"#,
         r#"{"kind": "upload", "key": "01NORECORD"}"#,
         "{ not json",
     ] {
@@ -215,4 +216,124 @@ fn a_redrive_resets_only_failed_videos_and_an_unknown_id_changes_nothing() {
         );
     }
     assert_eq!(database.redrive_all().unwrap(), vec![], "nothing left to redrive");
+}
+
+const GAVE_UP: &str = "processing gave up after 3 attempts: boom";
+
+/// A video failed after its job `job` (if any) was claimed, as giving up leaves it.
+fn failed_video(database: &Database, policy: &LoadedPolicy, id: &str, job: Option<&str>) {
+    database.create_if_absent(&VideoRecord::new(id, None, 1)).unwrap();
+    if let Some(job) = job {
+        let plan = policy.plan(&Probe::from_size(640, 360)).unwrap();
+        assert!(database.claim_job(id, job, &plan).unwrap());
+    }
+    assert!(database.finish(id, &Outcome::failed(GAVE_UP)).unwrap());
+}
+
+/// The job-state event of `job` ending in an error, as the worker queues it.
+fn job_error_event(store: &DiskStore, video: &str, job: &str) -> String {
+    let result = JobResult {
+        job_id: job.into(),
+        status: JobStatus::Error,
+        error_code: Some(1999),
+        error_message: Some(format!("job {job} broke")),
+        playlist_path: None,
+        outputs: vec![],
+        thumbnail_path: None,
+    };
+    job_state_event(video, &store.output_prefix(video), &result, 1).to_string()
+}
+
+#[test]
+fn a_failed_video_goes_back_to_processing_only_for_a_message_that_can_finish_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let clock = TestClock::default();
+    let store = DiskStore::open(&data).unwrap();
+    let database = Database::open(&data.join("vodpipe.db"), Box::new(clock.clone())).unwrap();
+    let policy = common::policy();
+    failed_video(&database, &policy, "01OWNJOB", Some("01OWNJOB-hls"));
+    failed_video(&database, &policy, "01OTHERJOB", Some("01OTHERJOB-hls"));
+    failed_video(&database, &policy, "01NOJOB", None);
+    failed_video(&database, &policy, "01ODD", Some("01ODD-hls"));
+    for body in [
+        job_error_event(&store, "01OWNJOB", "01OWNJOB-hls"),
+        // The result of a job the video does not record: the pipeline ignores it.
+        job_error_event(&store, "01OTHERJOB", "01OTHERJOB-old"),
+        // A transcode for a video that never claimed a job: its result would be ignored too.
+        r#"{"kind": "transcode", "video_id": "01NOJOB", "job_id": "01NOJOB-hls", "job": {}}"#.into(),
+        r#"{"kind": "resize", "key": "01ODD"}"#.into(),
+    ] {
+        database.send(&body, None).unwrap();
+    }
+    kill_every_message(&database, "boom");
+
+    let redriven = database.redrive_all().unwrap();
+    let summary: Vec<(&str, bool, Option<KeptFailed>)> = redriven
+        .iter()
+        .map(|r| {
+            (
+                r.subject.video_id.as_deref().unwrap(),
+                r.video_reset,
+                r.kept_failed.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("01OWNJOB", true, None),
+            (
+                "01OTHERJOB",
+                false,
+                Some(KeptFailed::OtherJob {
+                    message_job: "01OTHERJOB-old".into(),
+                    video_job: Some("01OTHERJOB-hls".into())
+                })
+            ),
+            (
+                "01NOJOB",
+                false,
+                Some(KeptFailed::OtherJob {
+                    message_job: "01NOJOB-hls".into(),
+                    video_job: None
+                })
+            ),
+            ("01ODD", false, Some(KeptFailed::Unhandled)),
+        ]
+    );
+    assert_eq!(redriven[0].cleared_reason.as_deref(), Some(GAVE_UP));
+    assert!(redriven[1..].iter().all(|r| r.cleared_reason.is_none()));
+    assert_eq!(
+        redriven[1].kept_failed.as_ref().unwrap().to_string(),
+        "the message is about job 01OTHERJOB-old, not the video's job 01OTHERJOB-hls, whose result alone can finish it"
+    );
+    let status = |id: &str| {
+        let video = database.get(id).unwrap().unwrap();
+        (video.status, video.failure_reason)
+    };
+    assert_eq!(status("01OWNJOB"), (VideoStatus::Processing, None));
+    for kept in ["01OTHERJOB", "01NOJOB", "01ODD"] {
+        assert_eq!(status(kept), (VideoStatus::Failed, Some(GAVE_UP.into())), "{kept}");
+    }
+    // Every letter is back in the queue all the same.
+    assert_eq!(database.dead_letters().unwrap(), vec![]);
+    assert_eq!(database.queued().unwrap(), 4);
+
+    // The worker takes them up and no video is left processing: the video's own job's
+    // result finishes it; the others change nothing; the unknown message dies again.
+    work(&database, &store, &policy, &clock);
+    assert_eq!(
+        status("01OWNJOB"),
+        (
+            VideoStatus::Failed,
+            Some("processing failed: job 01OWNJOB-hls broke".into())
+        )
+    );
+    for kept in ["01OTHERJOB", "01NOJOB", "01ODD"] {
+        assert_eq!(status(kept), (VideoStatus::Failed, Some(GAVE_UP.into())), "{kept}");
+    }
+    let dead = database.dead_letters().unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].subject().video_id.as_deref(), Some("01ODD"));
 }
