@@ -30,6 +30,10 @@ pub struct WorkerArgs {
     /// Seconds a message stays hidden while being worked on.
     #[arg(long, default_value_t = 60)]
     visibility: u64,
+    /// Seconds before a transcode whose job another process is writing is tried again (the
+    /// worker goes on with other messages meanwhile).
+    #[arg(long, default_value_t = WorkerConfig::default().locked_retry.as_secs())]
+    locked_retry: u64,
 }
 
 pub fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
@@ -39,6 +43,7 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     let database = Database::open(&args.out.join("vodpipe.db"), Box::new(SystemClock)).map_err(|e| anyhow!("{e}"))?;
     let config = WorkerConfig {
         visibility: Duration::from_secs(args.visibility.max(1)),
+        locked_retry: Duration::from_secs(args.locked_retry.max(1)),
         ..WorkerConfig::default()
     };
     eprintln!(

@@ -654,20 +654,11 @@ pub fn error_result(job_id: &str, code: i32, message: String) -> JobResult {
     }
 }
 
-/// Runs a job to completion as the only writer of its outputs: first takes the job's
-/// [`JobLock`], waiting while another process holds it. `progress` gets the fraction done
-/// (0.0..=1.0) as ffmpeg reports it; `source` (the probe of the input, when known) gives the
-/// duration for that fraction and the display size for [`arguments`].
-pub fn run(job: &HlsJob, job_id: &str, source: Option<&Probe>, progress: impl FnMut(f64)) -> JobResult {
-    match JobLock::acquire(&job.output_dir, || {}) {
-        Ok(lock) => run_locked(job, &lock, job_id, source, progress),
-        Err(e) => error_result(job_id, 1401, format!("cannot lock the job's outputs: {e}")),
-    }
-}
-
-/// [`run`], with the job's lock already held by the caller (the worker takes it itself, to
-/// keep its message hidden while it waits and to record the result under it).
-pub fn run_locked(
+/// Runs a job to completion as the only writer of its outputs, which `lock` (the job's own
+/// [`JobLock`], taken by the caller) proves. `progress` gets the fraction done (0.0..=1.0) as
+/// ffmpeg reports it; `source` (the probe of the input, when known) gives the duration for
+/// that fraction and the display size for [`arguments`].
+pub fn run(
     job: &HlsJob,
     lock: &JobLock,
     job_id: &str,
@@ -677,7 +668,7 @@ pub fn run_locked(
     assert_eq!(
         lock.path(),
         JobLock::path_for(&job.output_dir),
-        "run_locked needs the lock of the job's own output directory"
+        "a job runs under the lock of its own output directory"
     );
     let duration_ms = source.map_or(0, |p| p.duration_ms);
     let failed = |code, message: String| error_result(job_id, code, message);

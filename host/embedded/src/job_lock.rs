@@ -8,16 +8,13 @@
 //! ([`crate::disk::DiskStore`]'s `delete_media`), when no job of it can run any more: deleting
 //! one earlier would let two processes lock two different files of the same name.
 //!
-//! The file also records the job whose result its holder queued: a worker that waited for the
-//! lock finds the job already finished instead of running it a second time.
+//! The lock is only ever tried, never waited for: a worker that finds it taken hands its
+//! message back to the queue and goes on with other work. Whether the job already finished is
+//! the queue's record to say (its result was sent), not the lock file's.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-/// How often a waiting worker tries the lock again.
-const POLL: Duration = Duration::from_millis(200);
 
 #[derive(Debug)]
 pub struct JobLock {
@@ -34,27 +31,14 @@ impl JobLock {
         }
     }
 
-    /// Takes the lock of `output_dir`'s job, waiting while another process (or another
-    /// [`JobLock`] in this one) holds it. `waiting` is called each time the lock is found
-    /// taken, about five times a second, so the caller can keep its queue message hidden.
-    pub fn acquire(output_dir: &Path, mut waiting: impl FnMut()) -> io::Result<JobLock> {
-        loop {
-            if let Some(lock) = Self::try_acquire(output_dir)? {
-                return Ok(lock);
-            }
-            waiting();
-            std::thread::sleep(POLL);
-        }
-    }
-
-    /// Takes the lock if it is free.
+    /// Takes the lock if it is free; `None` while another process (or another [`JobLock`] in
+    /// this one) holds it.
     pub fn try_acquire(output_dir: &Path) -> io::Result<Option<JobLock>> {
         let path = Self::path_for(output_dir);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| with_path(e, parent))?;
         }
         let file = OpenOptions::new()
-            .read(true)
             .write(true)
             .create(true)
             .truncate(false)
@@ -71,24 +55,6 @@ impl JobLock {
         &self.path
     }
 
-    /// Whether a holder of this lock (this one or an earlier one) recorded `job_id`'s result
-    /// as queued.
-    pub fn finished(&mut self, job_id: &str) -> io::Result<bool> {
-        let mut text = String::new();
-        self.file.seek(SeekFrom::Start(0))?;
-        self.file.read_to_string(&mut text)?;
-        Ok(text.lines().any(|line| line.strip_prefix("finished ") == Some(job_id)))
-    }
-
-    /// Records that `job_id`'s result is queued, so nobody runs it again. A crash half-way
-    /// through leaves a line that matches no job: the job then runs again, which is safe.
-    pub fn record_finished(&mut self, job_id: &str) -> io::Result<()> {
-        self.file.set_len(0)?;
-        self.file.seek(SeekFrom::Start(0))?;
-        writeln!(self.file, "finished {job_id}")?;
-        self.file.sync_data()
-    }
-
     #[cfg(unix)]
     pub(crate) fn raw_fd(&self) -> std::os::fd::RawFd {
         std::os::fd::AsRawFd::as_raw_fd(&self.file)
@@ -102,7 +68,6 @@ fn with_path(e: io::Error, path: &Path) -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::mpsc;
 
     #[test]
     fn the_lock_file_sits_next_to_the_output_directory() {
@@ -114,40 +79,26 @@ mod tests {
     }
 
     #[test]
-    fn a_second_holder_waits_until_the_first_lets_go() {
+    fn a_second_holder_is_refused_until_the_first_lets_go() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("media/v1");
-        let first = JobLock::acquire(&out, || panic!("the lock was free")).unwrap();
-        assert!(JobLock::try_acquire(&out).unwrap().is_none());
-
-        let (waited, waits) = mpsc::channel();
-        let second = std::thread::spawn({
-            let out = out.clone();
-            move || {
-                JobLock::acquire(&out, || {
-                    let _ = waited.send(());
-                })
-                .unwrap()
-            }
-        });
-        // The second one has found the lock taken (twice, so it is really polling).
-        waits.recv().unwrap();
-        waits.recv().unwrap();
+        let first = JobLock::try_acquire(&out).unwrap().expect("the lock was free");
+        assert_eq!(first.path(), dir.path().join("media/v1.lock"));
+        // Refused at once, however often it asks, while the first holds it.
+        for _ in 0..3 {
+            assert!(JobLock::try_acquire(&out).unwrap().is_none());
+        }
+        // Another job's lock is another file.
+        assert!(JobLock::try_acquire(&dir.path().join("media/v2")).unwrap().is_some());
         drop(first);
-        let mut second = second.join().unwrap();
-        assert!(!second.finished("v1-hls").unwrap());
-        second.record_finished("v1-hls").unwrap();
-        drop(second);
-        let mut third = JobLock::try_acquire(&out).unwrap().expect("free again");
-        assert!(third.finished("v1-hls").unwrap());
-        assert!(!third.finished("v1").unwrap());
+        assert!(JobLock::try_acquire(&out).unwrap().is_some(), "free again");
     }
 
     #[test]
     fn a_child_holding_the_lock_keeps_it_until_it_dies() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("media/v1");
-        let lock = JobLock::acquire(&out, || {}).unwrap();
+        let lock = JobLock::try_acquire(&out).unwrap().unwrap();
         let mut child = crate::child::command_holding("sleep", &lock).arg("30").spawn().unwrap();
         drop(lock);
         // This process let go, but its child still holds the same open file.

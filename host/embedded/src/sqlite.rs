@@ -4,7 +4,9 @@
 //! not deleted (a crashed worker loses nothing); failures come back sooner, after an
 //! exponential backoff; after `max_receives` receives a message moves to `dead_letters`, from
 //! where a redrive puts it back.
-//! Sends with a deduplication id happen once, ever.
+//! Sends with a deduplication id happen once, ever, and the record of one says whether it
+//! happened ([`Database::was_sent`]). A message can also be handed back unhandled
+//! ([`Database::release`]), which SQS cannot do: that receive does not count.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -286,6 +288,31 @@ impl Database {
         conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get::<_, i64>(0))
             .map(|n| n as u64)
             .map_err(db)
+    }
+
+    /// Whether a message was ever queued with `dedupe_id`. The record is written in the same
+    /// transaction as the message, so a `true` means the message is (or was) in the queue.
+    pub fn was_sent(&self, dedupe_id: &str) -> Result<bool, Unavailable> {
+        let conn = self.conn.lock().unwrap();
+        conn.query_row("SELECT 1 FROM sent WHERE dedupe_id = ?1", [dedupe_id], |_| Ok(()))
+            .optional()
+            .map(|found| found.is_some())
+            .map_err(db)
+    }
+
+    /// Hands a received message back unhandled: it comes back after `delay_ms`, and the receive
+    /// that took it does not count against `max_receives`, since nothing was tried, so nothing
+    /// failed (the worker releases a transcode whose job another process is writing). SQS has
+    /// no such call: there every receive counts. A stale receipt changes nothing.
+    pub fn release(&self, message: &QueuedMessage, delay_ms: u64) -> Result<(), Unavailable> {
+        let conn = self.conn.lock().unwrap();
+        conn.execute(
+            "UPDATE queue SET visible_at_ms = ?3, receive_count = MAX(receive_count - 1, 0)
+             WHERE id = ?1 AND receipt = ?2",
+            params![row_id(message), message.receipt, self.now() + delay_ms as i64],
+        )
+        .map_err(db)?;
+        Ok(())
     }
 }
 

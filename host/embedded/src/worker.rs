@@ -16,6 +16,7 @@ use vodpipe_core::{JobDocument, JobResult};
 
 use crate::ffmpeg;
 use crate::job_lock::JobLock;
+use crate::sqlite::Database;
 
 /// Submits jobs by queueing them for the worker; a job id is queued once, ever.
 pub struct QueueTranscoder<'a> {
@@ -29,6 +30,12 @@ impl Transcoder for QueueTranscoder<'_> {
             .send(&body.to_string(), Some(&format!("transcode:{job_id}")))?;
         Ok(())
     }
+}
+
+/// The dedupe id a job's result is queued with: sent once per job, and the record that the
+/// job ran.
+fn result_dedupe_id(job_id: &str) -> String {
+    format!("state:{job_id}")
 }
 
 /// Queues the event for a stored upload (what S3 would send).
@@ -49,6 +56,11 @@ pub struct WorkerConfig {
     pub max_receives: u32,
     /// First retry delay; doubled on each further failure.
     pub backoff: Duration,
+    /// How long a transcode whose job another process is writing stays away before it is
+    /// tried again. Such a delivery does not count against `max_receives` (nothing was
+    /// tried), so an encode of any length never sends it to the dead letters; the worker
+    /// handles other messages meanwhile.
+    pub locked_retry: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -57,12 +69,27 @@ impl Default for WorkerConfig {
             visibility: Duration::from_secs(60),
             max_receives: 5,
             backoff: Duration::from_millis(500),
+            // Seldom enough to cost nothing (one receive and one lock attempt), soon enough
+            // that a job whose holder died runs again well before a visibility timeout would
+            // have brought it back.
+            locked_retry: Duration::from_secs(15),
         }
     }
 }
 
+/// A message handled without failing.
+enum Handled {
+    /// Done with: it is deleted.
+    Finished,
+    /// A transcode whose job another process holds: it is released, to come back later.
+    JobLocked,
+}
+
 pub struct Worker<'a> {
-    pub queue: &'a dyn MessageQueue,
+    /// The embedded queue itself rather than any [`MessageQueue`]: a transcode needs two
+    /// things SQS lacks, the send-once record ([`Database::was_sent`]) and a release that does
+    /// not count the receive ([`Database::release`]).
+    pub queue: &'a Database,
     pub pipeline: Pipeline<'a>,
     pub config: WorkerConfig,
 }
@@ -81,8 +108,12 @@ impl Worker<'_> {
             max_receives: self.config.max_receives,
         };
         match self.handle(&message, progress) {
-            Ok(()) => {
+            Ok(Handled::Finished) => {
                 self.queue.delete(&message)?;
+            }
+            Ok(Handled::JobLocked) => {
+                self.queue
+                    .release(&message, self.config.locked_retry.as_millis() as u64)?;
             }
             Err(why) if delivery.is_last() => {
                 // The last try: the message goes to the dead-letter table on its next receive.
@@ -118,14 +149,14 @@ impl Worker<'_> {
         }
     }
 
-    fn handle(&self, message: &QueuedMessage, progress: &mut dyn FnMut(f64)) -> Result<(), String> {
+    fn handle(&self, message: &QueuedMessage, progress: &mut dyn FnMut(f64)) -> Result<Handled, String> {
         let body: Value = serde_json::from_str(&message.body).map_err(|e| format!("not JSON: {e}"))?;
         match body["kind"].as_str() {
             Some("upload") => {
                 let key = body["key"].as_str().ok_or("upload event without a key")?;
                 let outcome = self.pipeline.on_upload(key).map_err(|e| e.to_string())?;
                 tracing::info!(key, ?outcome, "upload handled");
-                Ok(())
+                Ok(Handled::Finished)
             }
             Some("transcode") => self.transcode(message, &body, progress),
             _ if body["detail-type"].is_string() => {
@@ -133,7 +164,7 @@ impl Worker<'_> {
                 let change = parse_job_state_event(&body, |id| store.output_prefix(id))?;
                 let outcome = self.pipeline.on_job_state(&change).map_err(|e| e.to_string())?;
                 tracing::info!(video = %change.video_id, ?outcome, "job state handled");
-                Ok(())
+                Ok(Handled::Finished)
             }
             _ => Err("unknown message kind".into()),
         }
@@ -142,17 +173,27 @@ impl Worker<'_> {
     /// Runs a transcode and queues its job-state event. A job the embedded transcoder
     /// cannot run ends in an ERROR event, as MediaConvert would refuse it.
     ///
-    /// The job's [`JobLock`] is held from before ffmpeg starts until the result is queued and
-    /// recorded in it. A second delivery of the same job (another worker on the data
-    /// directory, or this message come back while the first run goes on) waits for the lock,
-    /// keeping its message hidden, and then finds the result queued and runs nothing; after a
-    /// holder that died, it runs the job again.
-    fn transcode(&self, message: &QueuedMessage, body: &Value, progress: &mut dyn FnMut(f64)) -> Result<(), String> {
+    /// Whether the job already ran is the queue's record to say: its result is sent once, with
+    /// the job's dedupe id, in the same database. A delivery that finds it sent runs nothing,
+    /// even if the video is still `processing` (the result is queued, not yet handled), since
+    /// running would first clear the outputs the result is about to publish.
+    ///
+    /// The job's [`JobLock`] is held from before ffmpeg starts until the result is queued. A
+    /// delivery that finds it taken (another worker on the data directory runs the job, or this
+    /// message came back while the first run goes on) neither waits nor runs: the message is
+    /// released, to be tried again after [`WorkerConfig::locked_retry`], and the worker goes on
+    /// with other messages. Once the holder is done, the next try finds the result sent; if the
+    /// holder died instead, the lock is free and the job runs again.
+    fn transcode(
+        &self,
+        message: &QueuedMessage,
+        body: &Value,
+        progress: &mut dyn FnMut(f64),
+    ) -> Result<Handled, String> {
         let video_id = body["video_id"].as_str().ok_or("transcode without a video_id")?;
         let job_id = body["job_id"].as_str().ok_or("transcode without a job_id")?;
-        // A redelivered transcode of a published (or failed) video must not overwrite it.
-        if !self.still_processing(video_id)? {
-            return Ok(());
+        if self.already_done(video_id, job_id)? {
+            return Ok(Handled::Finished);
         }
         let job = match ffmpeg::translate(&body["job"]) {
             Ok(job) => job,
@@ -161,54 +202,59 @@ impl Worker<'_> {
                     "the job uses settings the embedded transcoder does not support: {}",
                     problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
                 );
-                return self.queue_result(video_id, &ffmpeg::error_result(job_id, 1999, why));
+                self.queue_result(video_id, &ffmpeg::error_result(job_id, 1999, why))?;
+                return Ok(Handled::Finished);
             }
         };
+        let lock = match JobLock::try_acquire(&job.output_dir) {
+            Ok(Some(lock)) => lock,
+            Ok(None) => {
+                tracing::info!(
+                    job = job_id,
+                    lock = %JobLock::path_for(&job.output_dir).display(),
+                    "another process is writing this job; trying it again in {} s",
+                    self.config.locked_retry.as_secs_f64()
+                );
+                return Ok(Handled::JobLocked);
+            }
+            Err(e) => {
+                let why = format!("cannot lock the job's outputs: {e}");
+                self.queue_result(video_id, &ffmpeg::error_result(job_id, 1401, why))?;
+                return Ok(Handled::Finished);
+            }
+        };
+        // The lock's last holder may have queued the result since the check above.
+        if self.already_done(video_id, job_id)? {
+            return Ok(Handled::Finished);
+        }
         let mut last_extend = Instant::now();
-        // Keep the message ours while another process writes the job, then while ffmpeg works.
-        let mut keep_hidden = || {
+        let source = self.pipeline.store.probe(video_id).ok();
+        let result = ffmpeg::run(&job, &lock, job_id, source.as_ref(), |fraction| {
+            progress(fraction);
+            // Keep the message ours while ffmpeg works.
             if last_extend.elapsed() > self.config.visibility / 3 {
                 let _ = self.queue.extend(message, self.config.visibility.as_millis() as u64);
                 last_extend = Instant::now();
             }
-        };
-        let mut told = false;
-        let lock = JobLock::acquire(&job.output_dir, || {
-            if !told {
-                tracing::info!(
-                    job = job_id,
-                    "another process is writing this job; waiting for it to finish"
-                );
-                told = true;
-            }
-            keep_hidden();
-        });
-        let mut lock = match lock {
-            Ok(lock) => lock,
-            Err(e) => {
-                let why = format!("cannot lock the job's outputs: {e}");
-                return self.queue_result(video_id, &ffmpeg::error_result(job_id, 1401, why));
-            }
-        };
-        // An earlier holder may have finished the job while this delivery waited. A lock file
-        // that cannot be read only costs a second run, whose result is deduplicated.
-        if lock.finished(job_id).unwrap_or(false) || !self.still_processing(video_id)? {
-            tracing::info!(job = job_id, "the job was finished by another delivery");
-            return Ok(());
-        }
-        let source = self.pipeline.store.probe(video_id).ok();
-        let result = ffmpeg::run_locked(&job, &lock, job_id, source.as_ref(), |fraction| {
-            progress(fraction);
-            keep_hidden();
         });
         self.queue_result(video_id, &result)?;
-        if let Err(e) = lock.record_finished(job_id) {
-            tracing::warn!(
-                job = job_id,
-                "could not record the queued result in the job's lock file: {e}"
-            );
+        Ok(Handled::Finished)
+    }
+
+    /// Whether a transcode has nothing left to do: its result is queued, or its video is no
+    /// longer `processing` (published, failed or deleted: a late delivery must not overwrite it).
+    fn already_done(&self, video_id: &str, job_id: &str) -> Result<bool, String> {
+        if !self.still_processing(video_id)? {
+            return Ok(true);
         }
-        Ok(())
+        let sent = self
+            .queue
+            .was_sent(&result_dedupe_id(job_id))
+            .map_err(|e| e.to_string())?;
+        if sent {
+            tracing::info!(job = job_id, "the job's result is already queued; nothing to run");
+        }
+        Ok(sent)
     }
 
     fn still_processing(&self, video_id: &str) -> Result<bool, String> {
@@ -221,7 +267,7 @@ impl Worker<'_> {
         let prefix = self.pipeline.store.output_prefix(video_id);
         let event = job_state_event(video_id, &prefix, result, self.pipeline.clock.now_ms());
         self.queue
-            .send(&event.to_string(), Some(&format!("state:{}", result.job_id)))
+            .send(&event.to_string(), Some(&result_dedupe_id(&result.job_id)))
             .map_err(|e| e.to_string())?;
         Ok(())
     }

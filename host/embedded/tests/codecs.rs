@@ -10,6 +10,7 @@ use vodpipe_core::ports::{Policy, Prober};
 use vodpipe_core::{JobContext, JobStatus};
 use vodpipe_embedded::ffmpeg::{run, test_pattern, translate};
 use vodpipe_embedded::ffprobe::FfprobeProber;
+use vodpipe_embedded::job_lock::JobLock;
 
 /// `level_idc` of the first video stream of a media playlist, as ffprobe reads it.
 fn stream_level(playlist: &Path) -> u32 {
@@ -68,7 +69,8 @@ fn codecs_states_the_streams_level_for_named_and_auto_levels() {
             }
         }
         let hls = translate(&job).unwrap_or_else(|e| panic!("{e:?}"));
-        let result = run(&hls, "job-1", Some(&probe), |_| {});
+        let lock = JobLock::try_acquire(&hls.output_dir).unwrap().expect("no other writer");
+        let result = run(&hls, &lock, "job-1", Some(&probe), |_| {});
         assert_eq!(result.status, JobStatus::Complete, "{result:?}");
 
         let variants = codecs_levels(&out.join("index.m3u8"));

@@ -15,6 +15,7 @@ use vodpipe_core::ports::{Clock, MessageQueue, ObjectStore, VideoRepository};
 use vodpipe_core::{JobResult, JobStatus, VideoStatus};
 use vodpipe_embedded::disk::DiskStore;
 use vodpipe_embedded::ffmpeg::test_pattern;
+use vodpipe_embedded::job_lock::JobLock;
 use vodpipe_embedded::sqlite::Database;
 use vodpipe_embedded::worker::{QueueTranscoder, Worker, WorkerConfig, upload_event};
 use vodpipe_runtime::LoadedPolicy;
@@ -70,8 +71,11 @@ fn config() -> WorkerConfig {
         visibility: Duration::from_secs(60),
         max_receives: 3,
         backoff: Duration::from_millis(1),
+        locked_retry: LOCKED_RETRY,
     }
 }
+
+const LOCKED_RETRY: Duration = Duration::from_secs(15);
 
 macro_rules! worker {
     ($s:expr, $transcoder:ident) => {{
@@ -393,4 +397,137 @@ fn a_video_whose_messages_keep_failing_ends_failed_not_processing_for_ever() {
         "{reason}"
     );
     assert_eq!(s.database.dead_letters().unwrap().len(), 1);
+}
+
+/// Every file under `dir` with what identifies one write of it: inode, modification time and
+/// content. A rerun deletes and rewrites them, which changes all three.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime, Vec<u8>)> {
+    use std::os::unix::fs::MetadataExt as _;
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_owned()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::metadata(&path).unwrap();
+            if meta.is_dir() {
+                dirs.push(path);
+            } else {
+                let content = std::fs::read(&path).unwrap();
+                files.push((path, meta.ino(), meta.modified().unwrap(), content));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn a_transcode_delivered_again_after_its_result_was_queued_runs_nothing_and_clears_nothing() {
+    let s = setup();
+    let transcoder = QueueTranscoder { queue: &s.database };
+    let worker = worker!(s, transcoder);
+    s.store
+        .put_upload("01AGAIN", &sample(&s.root, "640x360"), None)
+        .unwrap();
+    upload_event(&s.database, "01AGAIN").unwrap();
+    assert!(worker.run_once(&mut |_| {}).unwrap(), "the upload");
+    // A worker takes the transcode and dies before starting it; its body is what a later
+    // delivery carries.
+    let transcode = s.database.receive(60_000, 3).unwrap().unwrap();
+    assert!(transcode.body.contains(r#""kind":"transcode""#), "{}", transcode.body);
+    s.clock.advance(Duration::from_secs(61));
+    let mut ran = false;
+    assert!(worker.run_once(&mut |_| ran = true).unwrap(), "the transcode");
+    assert!(ran, "ffmpeg ran once");
+    // The result is queued; the transcode comes back as if the worker had died before
+    // deleting it. The result is not handled yet (another worker holds it), so the video is
+    // still `processing`.
+    s.database.send(&transcode.body, None).unwrap();
+    let result = s.database.receive(60_000, 3).unwrap().unwrap();
+    assert!(result.body.contains("MediaConvert Job State Change"), "{}", result.body);
+    assert_eq!(
+        s.database.get("01AGAIN").unwrap().unwrap().status,
+        VideoStatus::Processing
+    );
+    let media = s.store.media_dir("01AGAIN");
+    let published = snapshot(&media);
+    assert!(published.iter().any(|(path, ..)| path.ends_with("index.m3u8")));
+    assert!(
+        published
+            .iter()
+            .any(|(path, ..)| path.extension() == Some("ts".as_ref()))
+    );
+
+    let mut ran_again = false;
+    assert!(
+        worker.run_once(&mut |_| ran_again = true).unwrap(),
+        "the second delivery"
+    );
+    assert!(!ran_again, "ffmpeg did not run again");
+    assert_eq!(
+        s.database.queued().unwrap(),
+        1,
+        "the delivery was deleted; the result stays"
+    );
+    assert!(snapshot(&media) == published, "the outputs are untouched");
+
+    // The result, handled, publishes exactly those outputs.
+    s.clock.advance(Duration::from_secs(61));
+    drain(&worker);
+    let video = s.database.get("01AGAIN").unwrap().unwrap();
+    assert_eq!(video.status, VideoStatus::Done, "{video:?}");
+    assert!(media.join(video.playback_path.unwrap()).is_file());
+    assert!(snapshot(&media) == published);
+    assert_eq!(s.database.dead_letters().unwrap(), vec![]);
+}
+
+#[test]
+fn a_worker_whose_job_another_process_holds_goes_on_with_other_uploads() {
+    let s = setup();
+    let transcoder = QueueTranscoder { queue: &s.database };
+    let worker = worker!(s, transcoder);
+    s.store.put_upload("01HELD", &sample(&s.root, "640x360"), None).unwrap();
+    upload_event(&s.database, "01HELD").unwrap();
+    assert!(worker.run_once(&mut |_| {}).unwrap(), "the upload");
+    // Another process writes that job.
+    let held = JobLock::try_acquire(&s.store.media_dir("01HELD")).unwrap().unwrap();
+    s.store
+        .put_upload("01OTHER", &sample(&s.root, "426x240"), None)
+        .unwrap();
+    upload_event(&s.database, "01OTHER").unwrap();
+
+    // The held job's transcode is handed back; the other upload is processed meanwhile.
+    let mut ran = false;
+    assert!(worker.run_once(&mut |_| ran = true).unwrap(), "the held transcode");
+    assert!(!ran, "nothing ran for the held job");
+    drain(&worker);
+    assert_eq!(s.database.get("01OTHER").unwrap().unwrap().status, VideoStatus::Done);
+    assert_eq!(
+        s.database.get("01HELD").unwrap().unwrap().status,
+        VideoStatus::Processing
+    );
+    assert_eq!(s.database.queued().unwrap(), 1, "the held transcode waits in the queue");
+
+    // However long the holder goes on, each try is handed back, more times than a message
+    // may be received, and none counts: nothing reaches the dead letters.
+    for _ in 0..2 * config().max_receives {
+        s.clock.advance(LOCKED_RETRY);
+        let mut ran = false;
+        assert!(worker.run_once(&mut |_| ran = true).unwrap(), "tried again");
+        assert!(!ran);
+        assert!(!worker.run_once(&mut |_| {}).unwrap(), "away until the next try");
+    }
+    assert_eq!(s.database.dead_letters().unwrap(), vec![]);
+    let media = s.store.media_dir("01HELD");
+    assert!(
+        !media.exists() || std::fs::read_dir(&media).unwrap().next().is_none(),
+        "the held job's outputs were not touched"
+    );
+
+    // The holder died without a result: the next try runs the job.
+    drop(held);
+    s.clock.advance(LOCKED_RETRY);
+    drain(&worker);
+    assert_eq!(s.database.get("01HELD").unwrap().unwrap().status, VideoStatus::Done);
+    assert_eq!(s.database.dead_letters().unwrap(), vec![]);
 }

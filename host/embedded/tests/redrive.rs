@@ -49,6 +49,7 @@ fn work(database: &Database, store: &DiskStore, policy: &LoadedPolicy, clock: &T
             visibility: Duration::from_secs(60),
             max_receives: MAX_RECEIVES,
             backoff: Duration::from_millis(1),
+            ..WorkerConfig::default()
         },
     };
     for _ in 0..50 {

@@ -9,6 +9,7 @@ use vodpipe_core::ports::{Policy, Prober};
 use vodpipe_core::{Action, JobContext, JobStatus, Video, VideoStatus};
 use vodpipe_embedded::ffmpeg::{run, test_pattern, translate};
 use vodpipe_embedded::ffprobe::FfprobeProber;
+use vodpipe_embedded::job_lock::JobLock;
 use vodpipe_runtime::LoadedPolicy;
 
 fn make_source(dir: &Path, size: &str, seconds: u32) -> PathBuf {
@@ -39,7 +40,8 @@ fn transcode(dir: &Path, source: &Path) -> Transcoded {
     let job = policy.build_job(&plan, &context).unwrap();
     let hls = translate(&job.to_value()).unwrap_or_else(|e| panic!("{e:?}"));
     let mut fractions = Vec::new();
-    let result = run(&hls, "job-1", Some(&probe), |f| fractions.push(f));
+    let lock = JobLock::try_acquire(&hls.output_dir).unwrap().expect("no other writer");
+    let result = run(&hls, &lock, "job-1", Some(&probe), |f| fractions.push(f));
     assert_eq!(result.status, JobStatus::Complete, "{result:?}");
     assert_eq!(fractions.last(), Some(&1.0), "progress ends at 100%");
     Transcoded { out, result, policy }
@@ -199,7 +201,8 @@ fn a_source_ffmpeg_cannot_decode_fails_the_job_with_a_reason() {
         queue: None,
     };
     let job = translate(&policy.build_job(&plan, &context).unwrap().to_value()).unwrap();
-    let result = run(&job, "job-2", None, |_| {});
+    let lock = JobLock::try_acquire(&job.output_dir).unwrap().expect("no other writer");
+    let result = run(&job, &lock, "job-2", None, |_| {});
     assert_eq!(result.status, JobStatus::Error);
     let message = result.error_message.unwrap();
     assert!(message.starts_with("ffmpeg exited with"), "{message}");
@@ -257,7 +260,8 @@ fn a_clip_that_ends_before_the_thumbnail_time_gets_its_last_frame_and_leftovers_
     std::fs::write(out.join("index.m3u8"), "stale").unwrap();
     std::fs::write(out.join("notes.txt"), "kept").unwrap();
 
-    let result = run(&job, "v-hls", Some(&probe), |_| {});
+    let lock = JobLock::try_acquire(&job.output_dir).unwrap().expect("no other writer");
+    let result = run(&job, &lock, "v-hls", Some(&probe), |_| {});
     assert_eq!(result.status, JobStatus::Complete, "{result:?}");
     assert_eq!(
         result.thumbnail_path.as_deref(),
@@ -279,7 +283,9 @@ fn a_clip_that_ends_before_the_thumbnail_time_gets_its_last_frame_and_leftovers_
 
     // With the frame there, the thumbnail is the one at the time asked for (blue at 1.0 s).
     job.thumbnail.as_mut().unwrap().at_seconds = 1.0;
-    let result = run(&job, "v-hls", Some(&probe), |_| {});
+    drop(lock);
+    let lock = JobLock::try_acquire(&job.output_dir).unwrap().expect("no other writer");
+    let result = run(&job, &lock, "v-hls", Some(&probe), |_| {});
     assert_eq!(result.status, JobStatus::Complete, "{result:?}");
     let [red, _, blue] = middle_pixel(&thumbnail);
     assert!(blue > 200 && red < 60, "the frame at 1.0 s is blue");
@@ -305,7 +311,8 @@ fn a_source_without_a_readable_last_frame_fails_with_both_reasons() {
     thumbnail.at_seconds = 5.0;
     // A directory where the JPEG should go: neither capture can write it.
     std::fs::create_dir_all(&thumbnail.path).unwrap();
-    let result = run(&job, "v-hls", Some(&probe), |_| {});
+    let lock = JobLock::try_acquire(&job.output_dir).unwrap().expect("no other writer");
+    let result = run(&job, &lock, "v-hls", Some(&probe), |_| {});
     assert_eq!(result.status, JobStatus::Error);
     let message = result.error_message.unwrap();
     assert!(
