@@ -474,14 +474,20 @@ fn file_path(uri: &str, path: &str, p: &mut Vec<Unsupported>) -> Option<PathBuf>
 /// (bwdif, one frame per frame; progressive frames pass untouched); non-square pixels are
 /// stretched to square ones, so the display aspect ratio is what the scaling below keeps (the
 /// prober planned on that size).
-const SOURCE_FILTERS: &str = "bwdif=mode=send_frame:parity=auto:deint=interlaced,scale=iw*sar:ih,setsar=1";
+///
+/// Both ffmpeg runs that read the source, the job's and the thumbnail fallback's
+/// ([`capture_last_frame`]), start with this chain, so a thumbnail is read from the source as
+/// the video is.
+fn source_filters() -> &'static str {
+    "[0:V:0]bwdif=mode=send_frame:parity=auto:deint=interlaced,scale=iw*sar:ih,setsar=1"
+}
 
 /// The ffmpeg arguments for a job: one process, the source decoded once. `source_size` is
 /// the source's display size when known: a letterbox that would be 0 px wide is skipped.
 pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
     let n = job.variants.len();
     let branches = n + usize::from(job.thumbnail.is_some());
-    let mut filter = format!("[0:V:0]{SOURCE_FILTERS},split={branches}");
+    let mut filter = format!("{},split={branches}", source_filters());
     for i in 0..branches {
         write!(filter, "[s{i}]").unwrap();
     }
@@ -504,8 +510,9 @@ pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
     if let Some(t) = &job.thumbnail {
         write!(
             filter,
-            ";[s{n}]select='gte(t\\,{:.3})',scale={}:{},setsar=1[thumb]",
-            t.at_seconds, t.width, t.height
+            ";[s{n}]select='gte(t\\,{:.3})',{}[thumb]",
+            t.at_seconds,
+            thumbnail_scale(t)
         )
         .unwrap();
     }
@@ -619,6 +626,11 @@ pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
         ]);
     }
     args
+}
+
+/// The thumbnail's size, stretched as MediaConvert's frame capture does.
+fn thumbnail_scale(t: &ThumbnailJob) -> String {
+    format!("scale={}:{},setsar=1", t.width, t.height)
 }
 
 /// A capture's `Quality` (1..=100) on ffmpeg's JPEG scale: 2 (best) to 31.
@@ -788,25 +800,11 @@ fn clear_previous_outputs(job: &HlsJob) -> std::io::Result<()> {
 /// Writes the source's last frame as the thumbnail. The thumbnail branch keeps the first frame
 /// at or after the thumbnail time, and a clip can end before it: one exactly as long as the
 /// thumbnail time (its last frame starts a frame earlier), or one whose duration the planner
-/// did not know. Only the last seconds are decoded; every frame overwrites the file
-/// (`-update 1`), so the last one stays.
+/// did not know. Only the last seconds are decoded, through the job's [`source_filters`];
+/// every frame overwrites the file (`-update 1`), so the last one stays.
 fn capture_last_frame(job: &HlsJob, t: &ThumbnailJob, lock: &JobLock) -> Result<(), String> {
     let output = child::command_holding("ffmpeg", lock)
-        .args([
-            "-hide_banner",
-            "-nostdin",
-            "-y",
-            "-loglevel",
-            "error",
-            "-sseof",
-            "-3",
-            "-i",
-        ])
-        .arg(&job.input)
-        .args(["-map", "0:V:0", "-vf"])
-        .arg(format!("scale={}:{},setsar=1", t.width, t.height))
-        .args(["-q:v", &jpeg_qscale(t.quality).to_string(), "-update", "1"])
-        .arg(&t.path)
+        .args(last_frame_arguments(job, t))
         .stdout(Stdio::null())
         .output()
         .map_err(|e| format!("cannot run ffmpeg: {e}"))?;
@@ -829,6 +827,35 @@ fn capture_last_frame(job: &HlsJob, t: &ThumbnailJob, lock: &JobLock) -> Result<
         t.at_seconds,
         last.trim()
     ))
+}
+
+/// The ffmpeg arguments of [`capture_last_frame`].
+fn last_frame_arguments(job: &HlsJob, t: &ThumbnailJob) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "-hide_banner",
+        "-nostdin",
+        "-y",
+        "-loglevel",
+        "error",
+        "-sseof",
+        "-3",
+        "-i",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.push(job.input.display().to_string());
+    args.extend([
+        "-filter_complex".into(),
+        format!("{},{}[thumb]", source_filters(), thumbnail_scale(t)),
+        "-map".into(),
+        "[thumb]".into(),
+        "-q:v".into(),
+        jpeg_qscale(t.quality).to_string(),
+        "-update".into(),
+        "1".into(),
+        t.path.display().to_string(),
+    ]);
+    args
 }
 
 /// Reads back what ffmpeg wrote and writes the master playlist with the attributes players
@@ -983,4 +1010,69 @@ pub fn test_pattern(path: &Path, width: u32, height: u32, seconds: u32, audio: b
         return Err(format!("ffmpeg: {}", String::from_utf8_lossy(&output.stderr).trim()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job_with_thumbnail() -> HlsJob {
+        HlsJob {
+            input: "/uploads/interlaced-anamorphic.mov".into(),
+            output_dir: "/media/v1".into(),
+            manifest: "index".into(),
+            segment_seconds: 6,
+            integer_durations: true,
+            variants: vec![Variant {
+                modifier: "_360p".into(),
+                width: 640,
+                height: 360,
+                bitrate: 800_000,
+                max_bitrate: 1_200_000,
+                profile: "main",
+                level: None,
+                gop_seconds: 2.0,
+                stretch: false,
+                frame_rate: None,
+                audio: None,
+            }],
+            thumbnail: Some(ThumbnailJob {
+                path: "/media/v1/thumbnails/thumb.0000001.jpg".into(),
+                width: 320,
+                height: 180,
+                at_seconds: 2.0,
+                quality: 80,
+            }),
+        }
+    }
+
+    fn filter_complex(args: &[String]) -> &str {
+        let at = args
+            .iter()
+            .position(|a| a == "-filter_complex")
+            .expect("a filter graph");
+        &args[at + 1]
+    }
+
+    #[test]
+    fn the_last_frame_fallback_reads_the_source_as_the_job_does() {
+        let job = job_with_thumbnail();
+        let thumbnail = job.thumbnail.as_ref().unwrap();
+        let main = arguments(&job, None);
+        let (source, branches) = filter_complex(&main).split_once(",split=").unwrap();
+        assert!(branches.ends_with(",scale=320:180,setsar=1[thumb]"), "{branches}");
+
+        let fallback = last_frame_arguments(&job, thumbnail);
+        assert_eq!(
+            filter_complex(&fallback),
+            format!("{source},scale=320:180,setsar=1[thumb]")
+        );
+        // Never a cover picture, deinterlaced, square pixels: what the job's own run does.
+        for step in ["[0:V:0]", "bwdif=", "scale=iw*sar:ih,setsar=1"] {
+            assert!(filter_complex(&fallback).contains(step), "{fallback:?}");
+        }
+        let mapped: Vec<&String> = fallback.windows(2).filter(|w| w[0] == "-map").map(|w| &w[1]).collect();
+        assert_eq!(mapped, ["[thumb]"]);
+        assert_eq!(fallback.last().unwrap(), "/media/v1/thumbnails/thumb.0000001.jpg");
+    }
 }
