@@ -56,6 +56,9 @@ pub enum KeptFailed {
     /// A message the worker cannot handle (no kind it knows, no job named): it would fail
     /// again, and the worker fail the video again.
     Unhandled,
+    /// A transcode whose job already ran to a result: the worker would not run it again, so
+    /// it cannot change the video (the result's own message decides it).
+    ResultQueued { job: String },
 }
 
 impl fmt::Display for KeptFailed {
@@ -76,6 +79,10 @@ impl fmt::Display for KeptFailed {
                 "the message is about job {message_job}, and the video has no job whose result could finish it"
             ),
             KeptFailed::Unhandled => write!(f, "the worker cannot handle the message; it would only fail again"),
+            KeptFailed::ResultQueued { job } => write!(
+                f,
+                "job {job} already ran to a result, so its transcode would not run again"
+            ),
         }
     }
 }
@@ -99,6 +106,12 @@ impl Subject {
             }
         }
     }
+}
+
+/// The dedupe id a job's result is queued with: sent once per job, and the record that the
+/// job ran.
+pub fn result_dedupe_id(job_id: &str) -> String {
+    format!("state:{job_id}")
 }
 
 pub fn subject(body: &str) -> Subject {

@@ -17,7 +17,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use vodpipe_core::ports::{Account, AccountStore, Clock, MessageQueue, QueuedMessage, Unavailable, VideoRepository};
 use vodpipe_core::{Cursor, Described, Details, Outcome, Page, Plan, VideoRecord, VideoStatus};
 
-use crate::message::{self, KeptFailed, Subject};
+use crate::message::{self, KeptFailed, MessageKind, Subject, result_dedupe_id};
 
 pub struct Database {
     /// The one writer (SQLite allows one at a time anyway).
@@ -257,7 +257,27 @@ impl Database {
             };
             let (mut video_reset, mut cleared_reason, mut kept_failed) = (false, None, None);
             if let (Some(video), Some((reason, video_job))) = (&subject.video_id, failed) {
-                match subject.can_finish(video_job.as_deref()) {
+                let result_queued = |job: &str| -> rusqlite::Result<bool> {
+                    tx.query_row(
+                        "SELECT 1 FROM sent WHERE dedupe_id = ?1",
+                        [result_dedupe_id(job)],
+                        |_| Ok(()),
+                    )
+                    .optional()
+                    .map(|found| found.is_some())
+                };
+                let can_finish = match (subject.can_finish(video_job.as_deref()), &subject) {
+                    (
+                        Ok(()),
+                        Subject {
+                            kind: MessageKind::Transcode,
+                            job_id: Some(job),
+                            ..
+                        },
+                    ) if result_queued(job).map_err(db)? => Err(KeptFailed::ResultQueued { job: job.clone() }),
+                    (verdict, _) => verdict,
+                };
+                match can_finish {
                     Ok(()) => {
                         tx.execute(
                             "UPDATE videos SET status = 'processing', failure_reason = NULL WHERE id = ?1 AND status = 'failed'",

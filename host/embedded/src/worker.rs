@@ -16,6 +16,7 @@ use vodpipe_core::{JobDocument, JobResult};
 
 use crate::ffmpeg;
 use crate::job_lock::JobLock;
+use crate::message::result_dedupe_id;
 use crate::sqlite::Database;
 
 /// Submits jobs by queueing them for the worker; a job id is queued once, ever.
@@ -30,12 +31,6 @@ impl Transcoder for QueueTranscoder<'_> {
             .send(&body.to_string(), Some(&format!("transcode:{job_id}")))?;
         Ok(())
     }
-}
-
-/// The dedupe id a job's result is queued with: sent once per job, and the record that the
-/// job ran.
-fn result_dedupe_id(job_id: &str) -> String {
-    format!("state:{job_id}")
 }
 
 /// Queues the event for a stored upload (what S3 would send).

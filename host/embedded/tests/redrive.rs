@@ -15,7 +15,7 @@ use vodpipe_core::{JobResult, JobStatus, Outcome, Probe, VideoRecord, VideoStatu
 use vodpipe_embedded::disk::DiskStore;
 use vodpipe_embedded::ffmpeg::test_pattern;
 use vodpipe_embedded::ffprobe::FfprobeProber;
-use vodpipe_embedded::message::{KeptFailed, MessageKind};
+use vodpipe_embedded::message::{KeptFailed, MessageKind, result_dedupe_id};
 use vodpipe_embedded::sqlite::{Database, RedriveError};
 use vodpipe_embedded::worker::{QueueTranscoder, Worker, WorkerConfig, upload_event};
 use vodpipe_runtime::LoadedPolicy;
@@ -337,4 +337,46 @@ fn a_failed_video_goes_back_to_processing_only_for_a_message_that_can_finish_it(
     let dead = database.dead_letters().unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].subject().video_id.as_deref(), Some("01ODD"));
+}
+
+#[test]
+fn a_transcode_whose_job_already_ran_to_a_result_does_not_reset_its_video() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let store = DiskStore::open(&data).unwrap();
+    let database = Database::open(&data.join("vodpipe.db"), Box::new(TestClock::default())).unwrap();
+    let policy = common::policy();
+    failed_video(&database, &policy, "01RAN", Some("01RAN-hls"));
+    // The job ran and its result was queued (the worker died before it was handled): a
+    // transcode of it would run nothing, so it could never finish the video again.
+    database
+        .send(
+            r#"{"kind": "transcode", "video_id": "01RAN", "job_id": "01RAN-hls", "job": {}}"#,
+            None,
+        )
+        .unwrap();
+    database
+        .send(
+            &job_error_event(&store, "01RAN", "01RAN-hls"),
+            Some(&result_dedupe_id("01RAN-hls")),
+        )
+        .unwrap();
+    kill_every_message(&database, "boom");
+    let letters = database.dead_letters().unwrap();
+    let letter = |kind| letters.iter().find(|l| l.subject().kind == kind).unwrap().id;
+
+    let transcode = database.redrive(&[letter(MessageKind::Transcode)]).unwrap();
+    assert_eq!(
+        transcode[0].kept_failed,
+        Some(KeptFailed::ResultQueued {
+            job: "01RAN-hls".into()
+        })
+    );
+    assert!(!transcode[0].video_reset);
+    assert_eq!(database.get("01RAN").unwrap().unwrap().status, VideoStatus::Failed);
+
+    // The job's result can finish it: that letter resets it.
+    let result = database.redrive(&[letter(MessageKind::JobState)]).unwrap();
+    assert!(result[0].video_reset, "{:?}", result[0].kept_failed);
+    assert_eq!(database.get("01RAN").unwrap().unwrap().status, VideoStatus::Processing);
 }
