@@ -94,3 +94,23 @@ mod tests {
         child.wait().unwrap();
     }
 }
+
+/// How the tools report (as `strerror` text) a failure of the machine rather than of their
+/// input: no space, no memory, no file handles, a failing disk, no permission. Such a failure
+/// says nothing about the upload, so the work is tried again later instead of failing it.
+const MACHINE_ERRORS: [&str; 9] = [
+    "No space left on device",
+    "Cannot allocate memory",
+    "Too many open files",
+    "Input/output error",
+    "Permission denied",
+    "No such file or directory",
+    "Resource temporarily unavailable",
+    "Interrupted system call",
+    "Stale file handle",
+];
+
+/// The machine's failure a tool's error output names, if it names one.
+pub fn machine_error(output: &str) -> Option<&'static str> {
+    MACHINE_ERRORS.iter().copied().find(|error| output.contains(error))
+}

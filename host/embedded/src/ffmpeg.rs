@@ -666,8 +666,21 @@ pub fn error_result(job_id: &str, code: i32, message: String) -> JobResult {
     }
 }
 
+/// A run that the machine failed, not the job: a full disk, no memory or file handles, ffmpeg
+/// killed or not runnable. Nothing is wrong with the upload, so the job is tried again later
+/// instead of ending `ERROR` (the worker gives up only after its last allowed delivery).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineFailure(pub String);
+
+impl std::fmt::Display for MachineFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Runs a job to completion as the only writer of its outputs, which `lock` (the job's own
-/// [`JobLock`], taken by the caller) proves. `progress` gets the fraction done (0.0..=1.0) as
+/// [`JobLock`], taken by the caller) proves. The job's own failures are an `ERROR` result;
+/// the machine's are a [`MachineFailure`]. `progress` gets the fraction done (0.0..=1.0) as
 /// ffmpeg reports it; `source` (the probe of the input, when known) gives the duration for
 /// that fraction and the display size for [`arguments`].
 pub fn run(
@@ -676,25 +689,26 @@ pub fn run(
     job_id: &str,
     source: Option<&Probe>,
     mut progress: impl FnMut(f64),
-) -> JobResult {
+) -> Result<JobResult, MachineFailure> {
     assert_eq!(
         lock.path(),
         JobLock::path_for(&job.output_dir),
         "a job runs under the lock of its own output directory"
     );
     let duration_ms = source.map_or(0, |p| p.duration_ms);
-    let failed = |code, message: String| error_result(job_id, code, message);
+    let failed = |code, message: String| Ok(error_result(job_id, code, message));
+    let machine = |message: String| Err(MachineFailure(message));
     let mut dirs = vec![job.output_dir.clone()];
     dirs.extend(job.thumbnail.as_ref().and_then(|t| t.path.parent().map(Path::to_owned)));
     for dir in dirs {
         if let Err(e) = std::fs::create_dir_all(&dir) {
-            return failed(1401, format!("cannot create {}: {e}", dir.display()));
+            return machine(format!("cannot create {}: {e}", dir.display()));
         }
     }
     // A run that was killed may have left segments, playlists or a thumbnail; the read-back
     // must see only this run's files.
     if let Err(e) = clear_previous_outputs(job) {
-        return failed(1401, format!("cannot clear an earlier run's outputs: {e}"));
+        return machine(format!("cannot clear an earlier run's outputs: {e}"));
     }
     // The child holds the lock too, so it outlasts a killed worker until ffmpeg is gone.
     let child = child::command_holding("ffmpeg", lock)
@@ -704,7 +718,7 @@ pub fn run(
         .spawn();
     let mut child = match child {
         Ok(child) => child,
-        Err(e) => return failed(1999, format!("cannot run ffmpeg: {e}")),
+        Err(e) => return machine(format!("cannot run ffmpeg: {e}")),
     };
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -717,7 +731,7 @@ pub fn run(
     }
     let output = match child.wait_with_output() {
         Ok(output) => output,
-        Err(e) => return failed(1999, format!("ffmpeg did not finish: {e}")),
+        Err(e) => return machine(format!("ffmpeg did not finish: {e}")),
     };
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -727,29 +741,32 @@ pub fn run(
             .find(|l| !l.trim().is_empty())
             .unwrap_or("no message")
             .trim();
-        let why = match output.status.code() {
-            Some(code) => format!("ffmpeg exited with {code}: {last}"),
-            None => return failed(1999, format!("ffmpeg was killed: {last}")),
+        return match output.status.code() {
+            None => machine(format!("ffmpeg was killed: {last}")),
+            Some(code) if crate::child::machine_error(&stderr).is_some() => {
+                machine(format!("ffmpeg exited with {code}: {last}"))
+            }
+            Some(code) => failed(1030, format!("ffmpeg exited with {code}: {last}")),
         };
-        return failed(1030, why);
     }
     // ffmpeg's HLS muxer can log a failed write and still exit 0.
     let stderr = String::from_utf8_lossy(&output.stderr);
-    if let Some(line) = stderr
-        .lines()
-        .find(|l| l.contains("No space left on device") || l.contains("Permission denied"))
-    {
-        return failed(1999, format!("ffmpeg could not write the outputs: {}", line.trim()));
+    if let Some(error) = crate::child::machine_error(&stderr) {
+        let line = stderr.lines().find(|l| l.contains(error)).unwrap_or(error);
+        return machine(format!("ffmpeg could not write the outputs: {}", line.trim()));
     }
     if let Some(t) = &job.thumbnail
         && !t.path.is_file()
         && let Err(why) = capture_last_frame(job, t, lock)
     {
-        return failed(1999, why);
+        return match crate::child::machine_error(&why) {
+            Some(_) => machine(why),
+            None => failed(1999, why),
+        };
     }
     progress(1.0);
     match finish(job) {
-        Ok((outputs, master)) => JobResult {
+        Ok((outputs, master)) => Ok(JobResult {
             job_id: job_id.to_owned(),
             status: JobStatus::Complete,
             error_code: None,
@@ -757,7 +774,9 @@ pub fn run(
             playlist_path: Some(master),
             outputs,
             thumbnail_path: job.thumbnail.as_ref().and_then(|t| relative(&job.output_dir, &t.path)),
-        },
+        }),
+        // A segment written empty is a write the disk refused.
+        Err(why) if why.contains("written empty") || crate::child::machine_error(&why).is_some() => machine(why),
         Err(why) => failed(1999, why),
     }
 }

@@ -39,7 +39,7 @@ impl Prober for FfprobeProber {
                     self.binary, output.status
                 )));
             }
-            if let Some(error) = MACHINE_ERRORS.iter().find(|error| stderr.contains(*error)) {
+            if let Some(error) = crate::child::machine_error(&stderr) {
                 return Err(ProbeError::Unavailable(format!(
                     "`{}` could not read the file: {error}",
                     self.binary
@@ -54,19 +54,6 @@ impl Prober for FfprobeProber {
         parse(&json)
     }
 }
-
-/// How ffprobe reports (as `strerror` text) a failure of the machine rather than of the file.
-const MACHINE_ERRORS: [&str; 9] = [
-    "Permission denied",
-    "Too many open files",
-    "Cannot allocate memory",
-    "Input/output error",
-    "No such file or directory",
-    "No space left on device",
-    "Resource temporarily unavailable",
-    "Interrupted system call",
-    "Stale file handle",
-];
 
 /// Reads ffprobe's `-show_format -show_streams` JSON.
 pub fn parse(json: &Value) -> Result<Probe, ProbeError> {

@@ -231,7 +231,10 @@ impl Worker<'_> {
                 let _ = self.queue.extend(message, self.config.visibility.as_millis() as u64);
                 last_extend = Instant::now();
             }
-        });
+        })
+        // The machine failed, not the job (a full disk, say): the message comes back after
+        // its backoff and the job runs again; only the last allowed delivery gives up.
+        .map_err(|failure| failure.to_string())?;
         self.queue_result(video_id, &result)?;
         Ok(Handled::Finished)
     }

@@ -70,7 +70,7 @@ fn codecs_states_the_streams_level_for_named_and_auto_levels() {
         }
         let hls = translate(&job).unwrap_or_else(|e| panic!("{e:?}"));
         let lock = JobLock::try_acquire(&hls.output_dir).unwrap().expect("no other writer");
-        let result = run(&hls, &lock, "job-1", Some(&probe), |_| {});
+        let result = run(&hls, &lock, "job-1", Some(&probe), |_| {}).expect("the machine works");
         assert_eq!(result.status, JobStatus::Complete, "{result:?}");
 
         let variants = codecs_levels(&out.join("index.m3u8"));

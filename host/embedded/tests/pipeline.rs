@@ -345,29 +345,73 @@ fn awkward_sources_end_done_with_the_right_ladder_or_failed_with_a_reason() {
     );
 }
 
+/// Works the queue to the end, waiting out retry backoffs on the test clock.
+fn drain_retrying(s: &Setup, worker: &Worker) {
+    for _ in 0..20 {
+        drain(worker);
+        if s.database.queued().unwrap() == 0 {
+            return;
+        }
+        s.clock.advance(Duration::from_secs(1));
+    }
+    panic!("the queue did not empty");
+}
+
+/// An upload of 640x360 whose 360p rendition's first segment is written to a full device.
+fn upload_to_a_full_disk(s: &Setup, id: &str) -> std::path::PathBuf {
+    s.store.put_upload(id, &sample(&s.root, "640x360"), None).unwrap();
+    let media = s.store.media_dir(id);
+    std::fs::create_dir_all(&media).unwrap();
+    let full = media.join("index_360p_00001.ts");
+    std::os::unix::fs::symlink("/dev/full", &full).unwrap();
+    upload_event(&s.database, id).unwrap();
+    full
+}
+
 #[test]
-fn a_full_disk_fails_the_video_with_the_reason() {
+fn a_disk_that_stays_full_fails_the_video_on_its_last_delivery_and_keeps_the_upload() {
     let s = setup();
     let transcoder = QueueTranscoder { queue: &s.database };
     let worker = worker!(s, transcoder);
-    s.store.put_upload("01FULL", &sample(&s.root, "640x360"), None).unwrap();
-    // Every write to the first segment of the 360p rendition hits a full device.
-    let media = s.store.media_dir("01FULL");
-    std::fs::create_dir_all(&media).unwrap();
-    std::os::unix::fs::symlink("/dev/full", media.join("index_360p_00001.ts")).unwrap();
-    upload_event(&s.database, "01FULL").unwrap();
-    drain(&worker);
+    upload_to_a_full_disk(&s, "01FULL");
+    drain_retrying(&s, &worker);
     let video = s.database.get("01FULL").unwrap().unwrap();
     assert_eq!(video.status, VideoStatus::Failed, "{video:?}");
     let reason = video.failure_reason.unwrap();
+    // A full disk is the machine's failure, not the upload's: retried, then given up.
     assert!(
-        reason.contains("No space left on device") || reason.contains("disk full"),
+        reason.starts_with("processing gave up after 3 attempts")
+            && (reason.contains("No space left on device") || reason.contains("is the disk full?")),
         "{reason}"
     );
     assert!(
         s.store.head("01FULL").unwrap().is_some(),
         "the upload is kept for a retry"
     );
+}
+
+#[test]
+fn a_disk_full_for_a_while_delays_the_video_and_loses_nothing() {
+    let s = setup();
+    let transcoder = QueueTranscoder { queue: &s.database };
+    let worker = worker!(s, transcoder);
+    let full = upload_to_a_full_disk(&s, "01FULL");
+    // The upload, then the first transcode: it fails on the full disk and is queued again
+    // (no job result: the job did nothing wrong).
+    assert!(worker.run_once(&mut |_| {}).unwrap());
+    assert!(worker.run_once(&mut |_| {}).unwrap());
+    let video = s.database.get("01FULL").unwrap().unwrap();
+    assert_eq!(video.status, VideoStatus::Processing, "{video:?}");
+    assert_eq!(s.database.queued().unwrap(), 1, "the transcode waits for its retry");
+    assert_eq!(s.database.dead_letters().unwrap(), vec![]);
+
+    // Space comes back: the next delivery makes the video, whole.
+    std::fs::remove_file(&full).unwrap();
+    drain_retrying(&s, &worker);
+    let video = s.database.get("01FULL").unwrap().unwrap();
+    assert_eq!(video.status, VideoStatus::Done, "{video:?}");
+    let segment = std::fs::metadata(s.store.media_dir("01FULL").join("index_360p_00001.ts")).unwrap();
+    assert!(segment.is_file() && segment.len() > 0);
 }
 
 #[test]

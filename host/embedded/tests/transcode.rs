@@ -41,7 +41,7 @@ fn transcode(dir: &Path, source: &Path) -> Transcoded {
     let hls = translate(&job.to_value()).unwrap_or_else(|e| panic!("{e:?}"));
     let mut fractions = Vec::new();
     let lock = JobLock::try_acquire(&hls.output_dir).unwrap().expect("no other writer");
-    let result = run(&hls, &lock, "job-1", Some(&probe), |f| fractions.push(f));
+    let result = run(&hls, &lock, "job-1", Some(&probe), |f| fractions.push(f)).expect("the machine works");
     assert_eq!(result.status, JobStatus::Complete, "{result:?}");
     assert_eq!(fractions.last(), Some(&1.0), "progress ends at 100%");
     Transcoded { out, result, policy }
@@ -202,7 +202,7 @@ fn a_source_ffmpeg_cannot_decode_fails_the_job_with_a_reason() {
     };
     let job = translate(&policy.build_job(&plan, &context).unwrap().to_value()).unwrap();
     let lock = JobLock::try_acquire(&job.output_dir).unwrap().expect("no other writer");
-    let result = run(&job, &lock, "job-2", None, |_| {});
+    let result = run(&job, &lock, "job-2", None, |_| {}).expect("the machine works");
     assert_eq!(result.status, JobStatus::Error);
     let message = result.error_message.unwrap();
     assert!(message.starts_with("ffmpeg exited with"), "{message}");
@@ -261,7 +261,7 @@ fn a_clip_that_ends_before_the_thumbnail_time_gets_its_last_frame_and_leftovers_
     std::fs::write(out.join("notes.txt"), "kept").unwrap();
 
     let lock = JobLock::try_acquire(&job.output_dir).unwrap().expect("no other writer");
-    let result = run(&job, &lock, "v-hls", Some(&probe), |_| {});
+    let result = run(&job, &lock, "v-hls", Some(&probe), |_| {}).expect("the machine works");
     assert_eq!(result.status, JobStatus::Complete, "{result:?}");
     assert_eq!(
         result.thumbnail_path.as_deref(),
@@ -285,7 +285,7 @@ fn a_clip_that_ends_before_the_thumbnail_time_gets_its_last_frame_and_leftovers_
     job.thumbnail.as_mut().unwrap().at_seconds = 1.0;
     drop(lock);
     let lock = JobLock::try_acquire(&job.output_dir).unwrap().expect("no other writer");
-    let result = run(&job, &lock, "v-hls", Some(&probe), |_| {});
+    let result = run(&job, &lock, "v-hls", Some(&probe), |_| {}).expect("the machine works");
     assert_eq!(result.status, JobStatus::Complete, "{result:?}");
     let [red, _, blue] = middle_pixel(&thumbnail);
     assert!(blue > 200 && red < 60, "the frame at 1.0 s is blue");
@@ -312,7 +312,7 @@ fn a_source_without_a_readable_last_frame_fails_with_both_reasons() {
     // A directory where the JPEG should go: neither capture can write it.
     std::fs::create_dir_all(&thumbnail.path).unwrap();
     let lock = JobLock::try_acquire(&job.output_dir).unwrap().expect("no other writer");
-    let result = run(&job, &lock, "v-hls", Some(&probe), |_| {});
+    let result = run(&job, &lock, "v-hls", Some(&probe), |_| {}).expect("the machine works");
     assert_eq!(result.status, JobStatus::Error);
     let message = result.error_message.unwrap();
     assert!(
