@@ -60,6 +60,44 @@ impl DiskStore {
         Ok(path.with_file_name(format!(".{key}.{unique}.part")))
     }
 
+    /// Creates the temporary file of an upload being received ([`DiskStore::upload_temp_path`]),
+    /// locked (`flock`) while the returned handle lives, so that
+    /// [`DiskStore::remove_abandoned_uploads`] never takes a file someone is writing.
+    pub fn create_upload_temp(path: &Path) -> io::Result<std::fs::File> {
+        let file = std::fs::File::create_new(path)?;
+        file.lock()?;
+        Ok(file)
+    }
+
+    /// Removes what uploads cut off by a crash left behind: the temporary `.part` files in
+    /// `uploads/` that no process is writing (a writer holds its file's lock). Returns how many
+    /// went. A file being received is skipped; one received but not yet published may go, and
+    /// its upload is then refused ("could not be stored; try again later").
+    pub fn remove_abandoned_uploads(&self) -> io::Result<usize> {
+        let mut removed = 0;
+        let entries = match std::fs::read_dir(self.root.join("uploads")) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            entries => entries?,
+        };
+        for entry in entries {
+            let entry = entry?;
+            let path = entry.path();
+            if path.extension().is_none_or(|extension| extension != "part") || !entry.file_type()?.is_file() {
+                continue;
+            }
+            let Ok(file) = std::fs::File::open(&path) else {
+                continue;
+            };
+            if file.try_lock().is_ok() {
+                match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                    _ => removed += 1,
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     /// Publishes a received upload: metadata first, then the object appears at once. Refuses
     /// (`AlreadyExists`) if the key was uploaded before: one key, one upload.
     pub fn commit_upload(&self, key: &str, received: &Path, user_id: Option<&str>) -> io::Result<()> {
@@ -157,5 +195,30 @@ impl ObjectStore for DiskStore {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(unavailable(e)),
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_uploads_nobody_is_writing_are_removed_as_abandoned() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DiskStore::open(dir.path()).unwrap();
+        let abandoned = store.upload_temp_path("01ABANDONED").unwrap();
+        drop(DiskStore::create_upload_temp(&abandoned).unwrap());
+        let receiving = store.upload_temp_path("01RECEIVING").unwrap();
+        let writer = DiskStore::create_upload_temp(&receiving).unwrap();
+        let kept = dir.path().join("uploads").join("01KEPT");
+        std::fs::write(&kept, b"a finished upload").unwrap();
+
+        assert_eq!(store.remove_abandoned_uploads().unwrap(), 1);
+        assert!(!abandoned.exists());
+        assert!(receiving.exists(), "a file being received is left alone");
+        assert!(kept.exists(), "published uploads are not temporary");
+        drop(writer);
+        assert_eq!(store.remove_abandoned_uploads().unwrap(), 1);
+        assert!(!receiving.exists());
     }
 }

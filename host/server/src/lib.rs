@@ -47,6 +47,11 @@ impl Embedded {
     /// Opens (or creates) a data directory: store, database and secrets.
     pub fn open(data: &Path, public_url: &str) -> std::io::Result<Self> {
         let store = DiskStore::open(data)?;
+        // Uploads a crash cut off: nobody will finish them.
+        let abandoned = store.remove_abandoned_uploads()?;
+        if abandoned > 0 {
+            tracing::info!(abandoned, "removed uploads cut off by an earlier stop");
+        }
         let database =
             Database::open(&data.join("vodpipe.db"), Box::new(SystemClock)).map_err(|e| std::io::Error::other(e.0))?;
         let secrets = Secrets::load_or_create(&data.join("secrets.json"))?;

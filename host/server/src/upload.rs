@@ -201,7 +201,9 @@ async fn stream_to(
     field: &mut axum::extract::multipart::Field<'_>,
     check: impl Fn(u64) -> Result<(), PostError>,
 ) -> Result<u64, PostError> {
-    let mut file = tokio::fs::File::create(path).await.map_err(storage_error)?;
+    // Locked while it is written: a restarting server removes only unlocked leftovers.
+    let file = DiskStore::create_upload_temp(path).map_err(storage_error)?;
+    let mut file = tokio::fs::File::from_std(file);
     let mut size = 0u64;
     while let Some(chunk) = field.chunk().await.map_err(|_| PostError::IncompleteBody)? {
         size += chunk.len() as u64;

@@ -32,9 +32,29 @@ impl Server {
     pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
+        let (child, base, log) = Self::spawn(&data, args, env);
+        Self {
+            child,
+            base,
+            data,
+            log,
+            _dir: dir,
+        }
+    }
+
+    /// SIGKILLs the server and starts it again on the same data directory (with the default
+    /// roomy limits), as after a crash.
+    pub fn kill_and_restart(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        let (child, base, log) = Self::spawn(&self.data, &ROOMY_AUTH_LIMITS, &[]);
+        (self.child, self.base, self.log) = (child, base, log);
+    }
+
+    fn spawn(data: &Path, args: &[&str], env: &[(&str, &str)]) -> (Child, String, Arc<Mutex<String>>) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_vodpipe"))
             .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-            .arg(&data)
+            .arg(data)
             .args(args)
             .envs(env.iter().copied())
             .env(
@@ -65,13 +85,7 @@ impl Server {
         let base = address_rx
             .recv_timeout(Duration::from_secs(60))
             .unwrap_or_else(|_| panic!("vodpipe serve did not start:\n{}", log.lock().unwrap()));
-        Self {
-            child,
-            base,
-            data,
-            log,
-            _dir: dir,
-        }
+        (child, base, log)
     }
 
     pub fn url(&self, path: &str) -> String {

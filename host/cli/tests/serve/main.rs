@@ -764,3 +764,47 @@ fn base64_decode(text: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(text).unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_cut_off_by_a_killed_server_leaves_nothing_after_the_restart() {
+    use tokio::io::AsyncWriteExt;
+    let mut server = Server::start();
+    let client = Client::new(&server);
+    let alice = client.sign_up("alice").await;
+    let ticket = client.presign(&alice).await;
+
+    // A multipart upload whose file never finishes arriving.
+    let boundary = "cutoff";
+    let mut head = String::new();
+    for (name, value) in fields_of(&ticket) {
+        head += &format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n");
+    }
+    head += &format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"clip.mp4\"\r\nContent-Type: video/mp4\r\n\r\n"
+    );
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let request = format!(
+        "POST /upload HTTP/1.1\r\nHost: {address}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n{head}",
+        head.len() + 10 * MB
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(&vec![7u8; MB]).await.unwrap();
+    let receiving = || server.stored_uploads().into_iter().any(|name| name.ends_with(".part"));
+    let start = std::time::Instant::now();
+    while !receiving() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the upload never reached the disk"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    server.kill_and_restart();
+    drop(stream);
+    assert_eq!(
+        server.stored_uploads(),
+        Vec::<String>::new(),
+        "the restarted server removed the cut-off upload"
+    );
+}
