@@ -312,9 +312,11 @@ fn a_source_without_a_readable_last_frame_fails_with_both_reasons() {
     // A directory where the JPEG should go: neither capture can write it.
     std::fs::create_dir_all(&thumbnail.path).unwrap();
     let lock = JobLock::try_acquire(&job.output_dir).unwrap().expect("no other writer");
-    let result = run(&job, &lock, "v-hls", Some(&probe), |_| {}).expect("the machine works");
-    assert_eq!(result.status, JobStatus::Error);
-    let message = result.error_message.unwrap();
+    // ffmpeg cannot write there ("Input/output error"): a write the machine refused, which
+    // the worker tries again (and gives up on at the last delivery) with both reasons.
+    let message = run(&job, &lock, "v-hls", Some(&probe), |_| {})
+        .expect_err("a refused write is the machine's failure")
+        .to_string();
     assert!(
         message.starts_with(
             "no thumbnail was captured: the video ends before 5.0 s and its last frame could not be read ("
