@@ -35,7 +35,9 @@ cleanup() {
 }
 trap cleanup EXIT
 if [ "$(id -u)" -eq 0 ]; then
-  mount -t tmpfs -o size=2g tmpfs "$data"
+  # Room for the media of every upload (about 16 MB per 20 s 720p clip); the full-disk
+  # phases fill whatever is free.
+  mount -t tmpfs -o "size=${SOAK_DISK:-$(( uploads * 20 + 512 ))m}" tmpfs "$data"
   mounted=1
 fi
 

@@ -775,10 +775,41 @@ pub fn run(
             outputs,
             thumbnail_path: job.thumbnail.as_ref().and_then(|t| relative(&job.output_dir, &t.path)),
         }),
-        // A segment written empty is a write the disk refused.
-        Err(why) if why.contains("written empty") || crate::child::machine_error(&why).is_some() => machine(why),
+        // A segment written empty, or missing from a playlist on a full disk, is a write the
+        // disk refused (ffmpeg's HLS muxer does not always say so).
+        Err(why)
+            if why.contains("written empty")
+                || crate::child::machine_error(&why).is_some()
+                || disk_full(&job.output_dir) =>
+        {
+            machine(format!("{why} (the disk is full)"))
+        }
         Err(why) => failed(1999, why),
     }
+}
+
+/// Whether the filesystem holding `dir` has no room left for another segment (under 1 MiB
+/// available to vodpipe).
+#[cfg(not(unix))]
+fn disk_full(_dir: &Path) -> bool {
+    false
+}
+
+/// Whether the filesystem holding `dir` has no room left for another segment (under 1 MiB
+/// available to vodpipe).
+#[cfg(unix)]
+fn disk_full(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt as _;
+    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `path` is a valid NUL-terminated string and `stats` a plain C struct that
+    // statvfs fills in; nothing is kept past the call.
+    let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(path.as_ptr(), &mut stats) } != 0 {
+        return false;
+    }
+    (stats.f_bavail as u64).saturating_mul(stats.f_frsize as u64) < 1 << 20
 }
 
 /// Removes the files an earlier, interrupted run of `job` may have left: its media playlists
