@@ -16,7 +16,7 @@ use vodpipe_core::{JobDocument, JobResult};
 
 use crate::ffmpeg;
 use crate::job_lock::JobLock;
-use crate::message::result_dedupe_id;
+use crate::message::{self, result_dedupe_id};
 use crate::sqlite::Database;
 
 /// Submits jobs by queueing them for the worker; a job id is queued once, ever.
@@ -130,12 +130,8 @@ impl Worker<'_> {
     }
 
     fn give_up(&self, message: &QueuedMessage, why: &str) {
-        let body: Value = serde_json::from_str(&message.body).unwrap_or_default();
-        let video = body["key"]
-            .as_str()
-            .or(body["video_id"].as_str())
-            .or(body["detail"]["userMetadata"]["video_id"].as_str());
-        if let Some(video) = video {
+        // The same reading of a message's video as `vodpipe queue dead-letters` shows.
+        if let Some(video) = message::subject(&message.body).video_id.as_deref() {
             match give_up(self.pipeline.repository, video, message.receive_count, why) {
                 Ok(GaveUp::Failed(reason)) => tracing::warn!(video, "video failed: {reason}"),
                 Ok(other) => tracing::warn!(video, "gave up on a message, nothing to record: {other:?}"),
