@@ -2,36 +2,14 @@
 //! built-in and on-disk bundles, and the MediaConvert document checked against botocore's
 //! service model.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
+use common::{cache_dir, ok, vodpipe};
 use serde_json::Value;
-
-fn vodpipe(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vodpipe"))
-        .args(args)
-        .env("VODPIPE_CACHE_DIR", cache_dir())
-        .output()
-        .expect("run vodpipe")
-}
-
-fn cache_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = vodpipe(args);
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(
-        out.status.success(),
-        "vodpipe {args:?} failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    stdout.into_owned()
-}
 
 fn fails(args: &[&str]) -> String {
     let out = vodpipe(args);

@@ -2,39 +2,14 @@
 //! ffmpeg at the frame rates phones and films use, planned, processed to HLS by the embedded
 //! pipeline, and read back with ffprobe.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{json, ok};
 use serde_json::Value;
 use vodpipe_ladder_math::h264::{self, Level, Profile, Stream};
-
-fn vodpipe(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vodpipe"))
-        .args(args)
-        .env(
-            "VODPIPE_CACHE_DIR",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache"),
-        )
-        .output()
-        .expect("run vodpipe")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = vodpipe(args);
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(
-        out.status.success(),
-        "vodpipe {args:?} failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    stdout.into_owned()
-}
-
-fn json(args: &[&str]) -> Value {
-    serde_json::from_str(&ok(args)).unwrap_or_else(|e| panic!("vodpipe {args:?} printed no JSON: {e}"))
-}
 
 /// A test pattern with a tone, `seconds` long at `rate` frames per second (`"60"`,
 /// `"24000/1001"`).
