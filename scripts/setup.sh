@@ -16,6 +16,80 @@ ensure_ffmpeg() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
 }
 
+# libvmaf's `vmaf` tool, which `vodpipe quality` runs to score renditions (VMAF, SSIM, PSNR).
+# Debian's ffmpeg has no libvmaf, so the tool is built from libvmaf's own C source, which the
+# libvmaf-sys crate ships in its vmaf/ folder (BSD-2-Clause-Patent, models included). Only
+# that folder is used: the crate's Rust wrapper is never built or linked. The crate is pinned
+# by version and sha256; the binary is cached per libvmaf version and exported as
+# VODPIPE_VMAF. Meson, ninja, nasm, xxd (without it the models are silently left out), the
+# C and C++ compilers and curl come from Debian's packages.
+VMAF_CRATE_VERSION=0.4.4
+VMAF_CRATE_SHA256=8b053ec5f32c6ba5ae9a51d2bbef0abd35e34033ad83c7b331bfec3e04df79a6
+VMAF_VERSION=2.3.1
+ensure_vmaf() {
+  local cache="${XDG_CACHE_HOME:-$HOME/.cache}/vodpipe"
+  local prefix="$cache/vmaf-$VMAF_VERSION"
+  VODPIPE_VMAF="$prefix/bin/vmaf"
+  export VODPIPE_VMAF
+  if "$VODPIPE_VMAF" --version >/dev/null 2>&1; then
+    return
+  fi
+  mkdir -p "$cache"
+  # One build at a time: a second script started meanwhile waits, then finds the binary.
+  (
+    flock 9
+    if "$VODPIPE_VMAF" --version >/dev/null 2>&1; then
+      exit 0
+    fi
+    echo "setup: building libvmaf $VMAF_VERSION's vmaf tool from the libvmaf-sys $VMAF_CRATE_VERSION crate (meson)" >&2
+    local packages=()
+    command -v meson >/dev/null || packages+=(meson)
+    command -v ninja >/dev/null || packages+=(ninja-build)
+    command -v xxd >/dev/null || packages+=(xxd)
+    command -v cc >/dev/null || packages+=(gcc)
+    command -v c++ >/dev/null || packages+=(g++)
+    command -v curl >/dev/null || packages+=(curl ca-certificates)
+    if [ "$(uname -m)" = x86_64 ] && ! command -v nasm >/dev/null; then packages+=(nasm); fi
+    if [ ${#packages[@]} -gt 0 ]; then
+      as_root apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+    fi
+    local crate="$cache/libvmaf-sys-$VMAF_CRATE_VERSION.crate"
+    if ! echo "$VMAF_CRATE_SHA256  $crate" | sha256sum --check --status 2>/dev/null; then
+      curl -fsSL --retry 3 -o "$crate.part" \
+        "https://static.crates.io/crates/libvmaf-sys/libvmaf-sys-$VMAF_CRATE_VERSION.crate"
+      if ! echo "$VMAF_CRATE_SHA256  $crate.part" | sha256sum --check --status; then
+        echo "setup: libvmaf-sys $VMAF_CRATE_VERSION downloaded with sha256 $(sha256sum "$crate.part" | cut -d' ' -f1), expected $VMAF_CRATE_SHA256" >&2
+        rm -f "$crate.part"
+        exit 1
+      fi
+      mv "$crate.part" "$crate"
+    fi
+    local work
+    work=$(mktemp -d "$cache/vmaf-build.XXXXXX")
+    # Chained with && because `set -e` does not apply inside a command whose status is tested.
+    if ! (
+      tar -xzf "$crate" -C "$work" --strip-components=1 \
+        "libvmaf-sys-$VMAF_CRATE_VERSION/vmaf" &&
+        meson setup "$work/build" "$work/vmaf/libvmaf" --buildtype=release \
+          -Ddefault_library=static -Dbuilt_in_models=true -Denable_float=false \
+          -Denable_tests=false -Denable_docs=false &&
+        { grep -q 'VMAF_BUILT_IN_MODELS 1' "$work/build/src/config.h" ||
+          { echo "meson left the built-in models out (it needs xxd)"; false; }; } &&
+        ninja -C "$work/build" tools/vmaf &&
+        mkdir -p "$prefix/bin" &&
+        cp "$work/vmaf/LICENSE" "$prefix/LICENSE" &&
+        cp "$work/build/tools/vmaf" "$prefix/bin/vmaf.part" &&
+        mv "$prefix/bin/vmaf.part" "$VODPIPE_VMAF"
+    ) >"$work/build.log" 2>&1; then
+      tail -n 30 "$work/build.log" >&2
+      echo "setup: building vmaf failed; the whole log is $work/build.log" >&2
+      exit 1
+    fi
+    rm -rf "$work"
+  ) 9>"$cache/vmaf.lock" || exit 1
+}
+
 # The pinned toolchain, its components and its targets, as rust-toolchain.toml names them.
 # rustup adds components and targets only when it installs a toolchain, so a machine that
 # already has the pinned toolchain (without wasm32-wasip2, say) gets them added here.
