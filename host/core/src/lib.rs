@@ -1,5 +1,6 @@
 //! vodpipe's domain: what a source is, what a ladder preset says, what a plan and a job are,
-//! what a post-processor may ask for, and the ports adapters implement.
+//! what a post-processor may ask for, what a plan costs by a cost model, and the ports adapters
+//! implement.
 //!
 //! Nothing here knows about wasmtime, AWS, HTTP or SQLite.
 
@@ -7,6 +8,7 @@ pub mod action;
 pub mod auth;
 #[cfg(feature = "contract-tests")]
 pub mod contract;
+pub mod cost;
 pub mod event;
 pub mod job;
 pub mod ladder;
@@ -18,6 +20,7 @@ pub mod stage;
 pub mod video;
 
 pub use action::{Action, Rendered};
+pub use cost::{CostEstimate, CostModel, Passes};
 pub use job::{JobContext, JobDocument, JobOutput, JobResult, JobStatus};
 pub use ladder::{LadderPreset, Rung};
 pub use plan::{Plan, Rendition, Thumbnail};
