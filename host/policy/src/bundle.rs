@@ -20,6 +20,9 @@
 //! [post_processor]
 //! plugin = "plugins/post-default.wasm"
 //! sha256 = "<64 hex digits>"
+//!
+//! [cost]                                 # optional: without it, no cost estimates
+//! model = "pricing/aws.toml"             # the cost model, see `crate::cost`
 //! ```
 
 use std::collections::BTreeMap;
@@ -28,8 +31,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use vodpipe_core::{LadderPreset, Stage};
+use vodpipe_core::{CostModel, LadderPreset, Stage};
 
+use crate::cost::parse_cost_model;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::fields::{Fields, Source, to_json};
 use crate::ladder::parse_ladder;
@@ -138,7 +142,12 @@ pub struct Bundle {
     pub post_processor: StagePlugin,
     /// Every preset file in `ladders/`, by name, so another can be previewed.
     pub presets: Vec<String>,
-    /// Hash over the manifest, the active preset and the plugins: equal hashes, equal policy.
+    /// The prices cost estimates are made with; `None` when the manifest names no cost model.
+    pub cost_model: Option<CostModel>,
+    /// The cost model's file, relative to the bundle (`pricing/aws.toml`).
+    pub cost_model_file: Option<String>,
+    /// Hash over the manifest, the active preset, the cost model and the plugins: equal
+    /// hashes, equal policy.
     pub content_hash: String,
 }
 
@@ -169,7 +178,13 @@ impl Bundle {
         hasher.update(text.as_bytes());
         let read = read_manifest(&mut src, files, preset, &mut hasher);
         let mut diagnostics = std::mem::take(&mut src.diagnostics);
-        let (name, preset, [planner, job_builder, post_processor], presets) = match read {
+        let Parts {
+            name,
+            preset,
+            stages: [planner, job_builder, post_processor],
+            presets,
+            cost,
+        } = match read {
             Ok(parts) if diagnostics.is_empty() => parts,
             Ok(_) => return Err(diagnostics.sorted()),
             Err(more) => {
@@ -184,12 +199,21 @@ impl Bundle {
             job_builder,
             post_processor,
             presets,
+            cost_model_file: cost.as_ref().map(|(file, _)| file.clone()),
+            cost_model: cost.map(|(_, model)| model),
             content_hash: hex(&hasher.finalize()),
         })
     }
 }
 
-type Parts = (String, LadderPreset, [StagePlugin; 3], Vec<String>);
+struct Parts {
+    name: String,
+    preset: LadderPreset,
+    stages: [StagePlugin; 3],
+    presets: Vec<String>,
+    /// The cost model's file and what it says.
+    cost: Option<(String, CostModel)>,
+}
 
 fn read_manifest(
     src: &mut Source,
@@ -250,15 +274,95 @@ fn read_manifest(
     }
 
     let stages = Stage::ALL.map(|stage| read_stage(src, &mut root, files, stage, hasher));
+    let cost = read_cost(src, &mut root, files, hasher, &mut other_files);
     root.finish(src);
 
     if !other_files.is_empty() {
         return Err(other_files);
     }
-    let (Some(_), Some(name), Some(preset), [Some(p), Some(j), Some(q)]) = (schema, name, preset, stages) else {
+    let (Some(_), Some(name), Some(preset), [Some(p), Some(j), Some(q)], Some(cost)) =
+        (schema, name, preset, stages, cost)
+    else {
         return Err(other_files);
     };
-    Ok((name, preset, [p, j, q], presets))
+    Ok(Parts {
+        name,
+        preset,
+        stages: [p, j, q],
+        presets,
+        cost,
+    })
+}
+
+/// `[cost] model`: the cost model's file, read, checked and hashed. `Some(None)` when the
+/// manifest names none; `None` when it names one that cannot be used (the problems are
+/// reported).
+fn read_cost(
+    src: &mut Source,
+    root: &mut Fields,
+    files: &dyn BundleFiles,
+    hasher: &mut Sha256,
+    other_files: &mut Diagnostics,
+) -> Option<Option<(String, CostModel)>> {
+    let Some(item) = root.item(src, "cost", false) else {
+        return Some(None);
+    };
+    let Some(cost) = item.as_table_like() else {
+        src.error(
+            item.span(),
+            "cost",
+            "expected a table: `[cost]` with `model = \"pricing/aws.toml\"`",
+        );
+        return None;
+    };
+    let mut table = Fields::new(cost, "cost", item.span());
+    let model = table.string(src, "model", true);
+    table.finish(src);
+    let (rel, span) = model?;
+    if !vodpipe_core::action::safe_relative_path(&rel) || !rel.ends_with(".toml") {
+        src.error(
+            span,
+            "cost.model",
+            "must be a relative path to a .toml file inside the bundle",
+        );
+        return None;
+    }
+    if rel.starts_with("ladders/") {
+        // Every file there is read as a preset.
+        src.error(
+            span,
+            "cost.model",
+            "must not be in `ladders/`, which holds presets (use `pricing/aws.toml`)",
+        );
+        return None;
+    }
+    let text = match read_text(files, &rel) {
+        Ok(Some(text)) => text,
+        Ok(None) => {
+            src.error(
+                span,
+                "cost.model",
+                format!("missing cost model: `{}` does not exist", files.describe(&rel)),
+            );
+            return None;
+        }
+        Err(e) => {
+            src.error(
+                span,
+                "cost.model",
+                format!("cannot read `{}`: {e}", files.describe(&rel)),
+            );
+            return None;
+        }
+    };
+    hasher.update(text.as_bytes());
+    match parse_cost_model(&files.describe(&rel), &text) {
+        Ok(model) => Some(Some((rel, model))),
+        Err(d) => {
+            other_files.extend(d);
+            None
+        }
+    }
 }
 
 fn read_stage(

@@ -1,13 +1,14 @@
-//! Snapshot tests over good and bad policy files: every `ui/ladders/*.toml` and every
-//! `ui/bundles/<case>/` is loaded; a good one must match its `.json` snapshot, a bad one its
-//! `.err` snapshot (every diagnostic with file:line:column and key path). A good ladder with
-//! warnings must also match its `.warn` snapshot. `BLESS=1` rewrites the snapshots.
+//! Snapshot tests over good and bad policy files: every `ui/ladders/*.toml`, every
+//! `ui/pricing/*.toml` (cost models) and every `ui/bundles/<case>/` is loaded; a good one must
+//! match its `.json` snapshot, a bad one its `.err` snapshot (every diagnostic with
+//! file:line:column and key path). A good ladder with warnings must also match its `.warn`
+//! snapshot. `BLESS=1` rewrites the snapshots.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
-use vodpipe_policy::{Bundle, DirFiles, check_ladder, parse_ladder};
+use vodpipe_policy::{Bundle, DirFiles, check_ladder, parse_cost_model, parse_ladder};
 
 fn ui_dir() -> PathBuf {
     // Relative, so snapshots name files the same way on every machine.
@@ -76,6 +77,32 @@ fn ladders() {
 }
 
 #[test]
+fn cost_models() {
+    let mut failures = Vec::new();
+    let mut entries: Vec<_> = fs::read_dir(ui_dir().join("pricing"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    let mut seen = 0;
+    for path in entries.iter().filter(|p| p.extension().is_some_and(|e| e == "toml")) {
+        seen += 1;
+        let text = fs::read_to_string(path).unwrap();
+        let (snapshot, actual) = match parse_cost_model(&path.display().to_string(), &text) {
+            Ok(model) => (
+                path.with_extension("json"),
+                serde_json::to_string_pretty(&model).unwrap() + "\n",
+            ),
+            Err(d) => (path.with_extension("err"), format!("{d}\n")),
+        };
+        compare(&snapshot, &actual, &mut failures);
+    }
+    assert!(seen >= 7, "expected the cost model examples, found {seen}");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
 fn bundles() {
     let mut failures = Vec::new();
     let mut cases: Vec<_> = fs::read_dir(ui_dir().join("bundles"))
@@ -91,6 +118,10 @@ fn bundles() {
                     "name": bundle.name,
                     "preset": bundle.preset.name,
                     "presets": bundle.presets,
+                    "cost_model": bundle.cost_model_file.as_ref().map(|file| json!({
+                        "file": file,
+                        "region": bundle.cost_model.as_ref().map(|m| &m.region),
+                    })),
                     "stages": bundle.stages().map(|s| json!({
                         "stage": s.stage, "plugin": s.path, "name": s.name(), "sha256": s.sha256, "config": s.config,
                     })),
@@ -104,7 +135,7 @@ fn bundles() {
         };
         compare(&snapshot, &actual, &mut failures);
     }
-    assert!(cases.len() >= 6, "expected the bundle examples");
+    assert!(cases.len() >= 9, "expected the bundle examples");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
@@ -113,7 +144,8 @@ fn bundles() {
 fn shipped_ladders_are_valid() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ladders");
     let mut names = Vec::new();
-    for entry in fs::read_dir(&dir).unwrap().flatten() {
+    // `ladders/pricing/` holds the cost model, not presets.
+    for entry in fs::read_dir(&dir).unwrap().flatten().filter(|e| e.path().is_file()) {
         let path = entry.path();
         let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
         let text = fs::read_to_string(&path).unwrap();
