@@ -23,7 +23,8 @@ pub fn by_name(name: &str) -> Option<Guest> {
 }
 
 /// The built-in policy bundle, file by file (relative path → bytes): `bundle.toml`, the
-/// shipped plugins and the presets of `ladders/`. `vodpipe policy init` writes it to disk;
+/// shipped plugins, the presets of `ladders/` and the cost model (`ladders/pricing/aws.toml`
+/// in the repository, `pricing/aws.toml` in the bundle). `vodpipe policy init` writes it to disk;
 /// without `--policy`, vodpipe runs it from memory.
 pub fn builtin_bundle() -> Vec<(String, Vec<u8>)> {
     let plugin = |name: &str| by_name(name).expect("shipped plugins are always built");
@@ -59,6 +60,10 @@ sha256 = "{}"
 
 [post_processor.config]
 delete_source = true
+
+# The prices `vodpipe quality` and `vodpipe policy diff` estimate costs with.
+[cost]
+model = "{}"
 "#,
         planner.name,
         sha256_hex(planner.wasm),
@@ -66,11 +71,13 @@ delete_source = true
         sha256_hex(job_builder.wasm),
         post_processor.name,
         sha256_hex(post_processor.wasm),
+        COST_MODEL.0,
     );
     let mut files = vec![("bundle.toml".to_owned(), manifest.into_bytes())];
     for (name, text) in LADDERS {
         files.push((format!("ladders/{name}.toml"), text.as_bytes().to_vec()));
     }
+    files.push((COST_MODEL.0.to_owned(), COST_MODEL.1.as_bytes().to_vec()));
     for guest in ALL.iter().filter(|g| g.shipped) {
         files.push((format!("plugins/{}.wasm", guest.name), guest.wasm.to_vec()));
     }
@@ -84,6 +91,9 @@ pub const LADDERS: &[(&str, &str)] = &[
     ("high-quality", include_str!("../../../ladders/high-quality.toml")),
     ("per-title", include_str!("../../../ladders/per-title.toml")),
 ];
+
+/// The cost model: its path in the bundle and its text, as shipped.
+pub const COST_MODEL: (&str, &str) = ("pricing/aws.toml", include_str!("../../../ladders/pricing/aws.toml"));
 
 pub use vodpipe_policy::bundle::sha256_hex;
 

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use vodpipe_core::action::check_actions;
 use vodpipe_core::ports::Policy;
 use vodpipe_core::{
-    Action, JobContext, JobDocument, JobResult, LadderPreset, Plan, PluginError, PluginFailure, Probe, Stage, Video,
+    Action, CostModel, JobContext, JobDocument, JobResult, LadderPreset, Plan, PluginError, PluginFailure, Probe,
+    Stage, Video,
 };
 use vodpipe_policy::{Bundle, StagePlugin};
 
@@ -26,6 +27,7 @@ pub struct LoadedPolicy {
     pub bundle_name: String,
     pub content_hash: String,
     preset: LadderPreset,
+    cost_model: Option<CostModel>,
     planner: Loaded<PlannerPre<HostState>>,
     job_builder: Loaded<JobBuilderPre<HostState>>,
     post_processor: Loaded<PostProcessorPre<HostState>>,
@@ -50,6 +52,7 @@ impl LoadedPolicy {
             bundle_name: bundle.name.clone(),
             content_hash: bundle.content_hash.clone(),
             preset: bundle.preset.clone(),
+            cost_model: bundle.cost_model.clone(),
             planner,
             job_builder,
             post_processor,
@@ -108,6 +111,11 @@ impl LoadedPolicy {
             thumbnail_path: None,
         };
         self.post_process(&video, &result).map(|_| ())
+    }
+
+    /// The bundle's cost model, for cost estimates; `None` when its manifest names none.
+    pub fn cost_model(&self) -> Option<&CostModel> {
+        self.cost_model.as_ref()
     }
 
     /// Runs the stage plugin's `validate-config` on its config.

@@ -396,3 +396,21 @@ fn the_job_of_a_clip_as_long_as_the_thumbnail_time_names_a_capture_inside_it() {
     let plan = policy.plan(&clip).unwrap();
     assert_eq!(named_capture(&policy.build_job(&plan, &context()).unwrap()).0, 2.0);
 }
+
+#[test]
+fn the_builtin_bundle_prices_its_own_jobs_as_single_pass() {
+    let runtime = runtime();
+    let policy = load(&runtime, &vodpipe_plugin_artifacts::builtin_files(), None).unwrap_or_else(|e| panic!("{e}"));
+    let model = policy.cost_model().expect("the built-in bundle names its cost model");
+    assert_eq!(model.region, "us-east-1");
+    // The shipped job builder leaves QualityTuningLevel at MediaConvert's single-pass
+    // default: the basic tier, which the model prices.
+    let plan = policy.plan(&source(1920, 1080)).unwrap();
+    let job = policy.build_job(&plan, &context()).unwrap();
+    let passes = vodpipe_core::Passes::from_job(&job);
+    assert_eq!(passes, vodpipe_core::Passes::SinglePass);
+    let estimate = vodpipe_core::cost::estimate(model, &plan, &source(1920, 1080), passes);
+    assert!(estimate.mediaconvert_usd_per_source_minute.is_some_and(|usd| usd > 0.0));
+    // A bundle whose manifest names no cost model has none.
+    assert!(Spec::default().load(&runtime).cost_model().is_none());
+}
