@@ -2,8 +2,8 @@
 //!
 //! Under the policy prefix:
 //! - `bundles/<content hash>/…`: a published bundle (`bundle.toml`, `ladders/*.toml`, the
-//!   plugins it names), never changed once written; the manifest is written last, so a
-//!   bundle without one is an interrupted publish.
+//!   plugins and the cost model it names), never changed once written; the manifest is
+//!   written last, so a bundle without one is an interrupted publish.
 //! - `active.json`: which bundle runs, when it was activated, and the bundles active before
 //!   it (newest first) for rollback. Written with S3's conditional writes, so two people
 //!   activating at once cannot lose each other's change.
@@ -124,6 +124,7 @@ impl S3PolicyStore {
             .filter(|p| p.ends_with(".toml"))
             .collect();
         paths.extend(bundle.stages().iter().map(|s| s.path.clone()));
+        paths.extend(bundle.cost_model_file.clone());
         paths.sort();
         paths.dedup();
         // The manifest last: its presence says the bundle is complete.

@@ -84,6 +84,17 @@ fn publish_activate_rollback_and_list() {
         3,
         "the three plugins the manifest names"
     );
+    assert!(
+        keys.contains(&format!("vodpipe/policy/bundles/{builtin}/pricing/aws.toml")),
+        "the cost model the manifest names: {keys:?}"
+    );
+    let downloaded = rt.block_on(s.store.download(&builtin)).unwrap();
+    assert_eq!(
+        downloaded.cost_model_file.as_deref(),
+        Some("pricing/aws.toml"),
+        "the downloaded bundle has its cost model"
+    );
+    assert!(downloaded.cost_model.is_some());
 
     let first = rt.block_on(s.store.activate(&builtin)).unwrap();
     assert_eq!((first.name.as_str(), first.history.len()), ("builtin", 0));
