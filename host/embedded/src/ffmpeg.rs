@@ -477,8 +477,8 @@ fn file_path(uri: &str, path: &str, p: &mut Vec<Unsupported>) -> Option<PathBuf>
 ///
 /// Both ffmpeg runs that read the source, the job's and the thumbnail fallback's
 /// ([`capture_last_frame`]), start with this chain, so a thumbnail is read from the source as
-/// the video is.
-fn source_filters() -> &'static str {
+/// the video is; `vodpipe quality` reads its reference through it too.
+pub fn source_filters() -> &'static str {
     "[0:V:0]bwdif=mode=send_frame:parity=auto:deint=interlaced,scale=iw*sar:ih,setsar=1"
 }
 
@@ -492,16 +492,12 @@ pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
         write!(filter, "[s{i}]").unwrap();
     }
     for (i, v) in job.variants.iter().enumerate() {
-        let (w, h) = (v.width, v.height);
-        if v.stretch || source_size.is_some_and(|source| fits_exactly(source, (w, h))) {
-            write!(filter, ";[s{i}]scale={w}:{h},setsar=1").unwrap();
-        } else {
-            write!(
-                filter,
-                ";[s{i}]scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1"
-            )
-            .unwrap();
-        }
+        write!(
+            filter,
+            ";[s{i}]{}",
+            fit(source_size, (v.width, v.height), v.stretch, None)
+        )
+        .unwrap();
         if let Some((num, den)) = v.frame_rate {
             write!(filter, ",fps={num}/{den}").unwrap();
         }
@@ -636,6 +632,20 @@ fn thumbnail_scale(t: &ThumbnailJob) -> String {
 /// A capture's `Quality` (1..=100) on ffmpeg's JPEG scale: 2 (best) to 31.
 fn jpeg_qscale(quality: u64) -> u64 {
     (31 - (quality.min(100) * 29 / 100)).clamp(2, 31)
+}
+
+/// The filters that scale the (square-pixel) source picture to an output of `size`: stretched
+/// when asked to or when keeping the aspect ratio fills it anyway, else letterboxed. `flags`
+/// picks the scaler (ffmpeg's default, bicubic, when `None`).
+pub fn fit(source_size: Option<(u32, u32)>, (w, h): (u64, u64), stretch: bool, flags: Option<&str>) -> String {
+    let flags = flags.map(|f| format!(":flags={f}")).unwrap_or_default();
+    if stretch || source_size.is_some_and(|source| fits_exactly(source, (w, h))) {
+        format!("scale={w}:{h}{flags},setsar=1")
+    } else {
+        format!(
+            "scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2{flags},pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1"
+        )
+    }
 }
 
 /// Whether scaling `source` into `output` keeping its aspect ratio fills `output` exactly
@@ -960,8 +970,9 @@ fn finish(job: &HlsJob) -> Result<(Vec<JobOutput>, String), String> {
     Ok((outputs, master_name))
 }
 
-/// Peak and average bits per second over a media playlist's segments, and its duration.
-fn bandwidth(playlist: &Path) -> Result<(u64, u64, u64), String> {
+/// Peak and average bits per second over a media playlist's segments, and its duration in
+/// milliseconds: what BANDWIDTH and AVERAGE-BANDWIDTH state.
+pub fn bandwidth(playlist: &Path) -> Result<(u64, u64, u64), String> {
     let text = std::fs::read_to_string(playlist).map_err(|e| format!("{}: {e}", playlist.display()))?;
     let dir = playlist.parent().unwrap_or(Path::new("."));
     let (mut peak, mut bits, mut seconds) = (0f64, 0f64, 0f64);
