@@ -1,9 +1,12 @@
 //! `vodpipe`: the command line. Each subcommand lives in its own module; this file only
 //! parses arguments and sets up logging.
 
+mod cost;
+mod diff;
 mod plan;
 mod policy;
 mod process;
+mod quality;
 mod queue;
 mod serve;
 mod worker;
@@ -30,6 +33,9 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Process a video file end to end: probe, plan, transcode to HLS, publish.
     Process(process::ProcessArgs),
+    /// Encode a file with the policy and measure what it delivers: bits, VMAF, SSIM, PSNR
+    /// per rendition, encode and measure time, estimated cost; writes a report and a chart.
+    Quality(quality::QualityArgs),
     /// Work the queue of a data directory: resume what a stopped process left, process new uploads.
     Worker(worker::WorkerArgs),
     /// Serve the API, uploads and media, and process uploads as they arrive.
@@ -65,6 +71,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Policy(command) => policy::run(command),
         Command::Process(args) => process::run(args),
+        Command::Quality(args) => quality::run(args),
         Command::Worker(args) => worker::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Queue(command) => queue::run(command),

@@ -2,7 +2,7 @@
 //! worker, as an upload would go.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -29,6 +29,9 @@ pub struct ProcessArgs {
     /// Data directory: uploads, media and the database (created if missing).
     #[arg(long, default_value = "vodpipe-data")]
     out: PathBuf,
+    /// Use this preset of the bundle instead of its active one.
+    #[arg(long)]
+    preset: Option<String>,
     /// Print the video record as JSON instead of a summary.
     #[arg(long)]
     json: bool,
@@ -39,60 +42,13 @@ pub struct ProcessArgs {
 }
 
 pub fn run(args: ProcessArgs) -> anyhow::Result<ExitCode> {
-    if !args.file.is_file() {
-        bail!("{}: no such file", args.file.display());
-    }
     let runtime = PluginRuntime::new(crate::cache_dir(), Limits::default()).map_err(|e| anyhow!("{e}"))?;
     let files = crate::policy::files(args.policy.as_deref());
-    let policy = load(&runtime, files.as_ref(), None)?;
-    let store = DiskStore::open(&args.out).with_context(|| format!("opening {}", args.out.display()))?;
-    let database = Database::open(&args.out.join("vodpipe.db"), Box::new(SystemClock)).map_err(|e| anyhow!("{e}"))?;
-
-    let video_id = UlidIds.new_id();
-    store
-        .put_upload(&video_id, &args.file, None)
-        .with_context(|| format!("storing {}", args.file.display()))?;
-    upload_event(&database, &video_id).map_err(|e| anyhow!("{e}"))?;
-    eprintln!("video {video_id}: stored in {}, processing", args.out.display());
-
-    let transcoder = QueueTranscoder { queue: &database };
-    let config = WorkerConfig {
-        visibility: Duration::from_secs(args.visibility.max(1)),
-        ..WorkerConfig::default()
-    };
-    let worker = embedded_worker(&database, &store, &transcoder, &policy, config);
+    let policy = load(&runtime, files.as_ref(), args.preset.as_deref())?;
     let show_progress = !args.json;
-    let mut progress = |fraction: f64| {
-        if show_progress {
-            let filled = (fraction * 30.0).round() as usize;
-            eprint!(
-                "\rtranscoding [{}{}] {:>3.0}%",
-                "#".repeat(filled),
-                " ".repeat(30 - filled),
-                fraction * 100.0
-            );
-            let _ = std::io::stderr().flush();
-        }
-    };
-    let finished = || {
-        database
-            .get(&video_id)
-            .ok()
-            .flatten()
-            .is_some_and(|v: VideoRecord| v.status != VideoStatus::Processing)
-    };
-    worker
-        .run_until(Duration::from_secs(30), &mut progress, finished)
-        .map_err(|e| anyhow!("{e}"))?;
-    if show_progress {
-        eprintln!();
-    }
-
-    let record = database
-        .get(&video_id)
-        .map_err(|e| anyhow!("{e}"))?
-        .context("the video record is missing")?;
-    let media = store.media_dir(&video_id);
+    let processed = process_file(&args.file, &policy, &args.out, args.visibility, show_progress)?;
+    let (record, video_id) = (processed.record, processed.video_id);
+    let media = processed.media_dir;
     let master = record.playback_path.as_ref().map(|p| media.join(p));
     let thumbnail = record.thumbnail_path.as_ref().map(|p| media.join(p));
     if args.json {
@@ -126,6 +82,78 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<ExitCode> {
     Ok(match record.status {
         VideoStatus::Done => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
+    })
+}
+
+/// One file processed through a data directory.
+pub struct Processed {
+    pub video_id: String,
+    pub record: VideoRecord,
+    /// Where the video's media (playlists, segments, thumbnail) are.
+    pub media_dir: PathBuf,
+}
+
+/// Stores `file` as an upload in the data directory `out`, queues it and works the queue
+/// until the video is done or failed: what an upload goes through.
+pub fn process_file(
+    file: &Path,
+    policy: &dyn Policy,
+    out: &Path,
+    visibility_seconds: u64,
+    show_progress: bool,
+) -> anyhow::Result<Processed> {
+    if !file.is_file() {
+        bail!("{}: no such file", file.display());
+    }
+    let store = DiskStore::open(out).with_context(|| format!("opening {}", out.display()))?;
+    let database = Database::open(&out.join("vodpipe.db"), Box::new(SystemClock)).map_err(|e| anyhow!("{e}"))?;
+
+    let video_id = UlidIds.new_id();
+    store
+        .put_upload(&video_id, file, None)
+        .with_context(|| format!("storing {}", file.display()))?;
+    upload_event(&database, &video_id).map_err(|e| anyhow!("{e}"))?;
+    eprintln!("video {video_id}: stored in {}, processing", out.display());
+
+    let transcoder = QueueTranscoder { queue: &database };
+    let config = WorkerConfig {
+        visibility: Duration::from_secs(visibility_seconds.max(1)),
+        ..WorkerConfig::default()
+    };
+    let worker = embedded_worker(&database, &store, &transcoder, policy, config);
+    let mut progress = |fraction: f64| {
+        if show_progress {
+            let filled = (fraction * 30.0).round() as usize;
+            eprint!(
+                "\rtranscoding [{}{}] {:>3.0}%",
+                "#".repeat(filled),
+                " ".repeat(30 - filled),
+                fraction * 100.0
+            );
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let finished = || {
+        database
+            .get(&video_id)
+            .ok()
+            .flatten()
+            .is_some_and(|v: VideoRecord| v.status != VideoStatus::Processing)
+    };
+    worker
+        .run_until(Duration::from_secs(30), &mut progress, finished)
+        .map_err(|e| anyhow!("{e}"))?;
+    if show_progress {
+        eprintln!();
+    }
+    let record = database
+        .get(&video_id)
+        .map_err(|e| anyhow!("{e}"))?
+        .context("the video record is missing")?;
+    Ok(Processed {
+        media_dir: store.media_dir(&video_id),
+        video_id,
+        record,
     })
 }
 

@@ -14,6 +14,7 @@ pub mod job;
 pub mod ladder;
 pub mod pipeline;
 pub mod plan;
+pub mod plan_diff;
 pub mod ports;
 pub mod probe;
 pub mod stage;
