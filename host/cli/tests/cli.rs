@@ -196,6 +196,40 @@ fn policy_check_reports_every_problem_with_its_position_and_fails() {
 }
 
 #[test]
+fn policy_check_reports_the_cost_model_and_its_problems() {
+    let report = ok(&["policy", "check"]);
+    assert!(report.contains("cost model      USD prices for us-east-1"), "{report}");
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().to_str().unwrap();
+    ok(&["policy", "init", bundle]);
+    let pricing = dir.path().join("pricing/aws.toml");
+    let text = std::fs::read_to_string(&pricing).unwrap();
+    let hd = text.lines().find(|l| l.starts_with("hd = ")).unwrap();
+    let broken = text
+        .replace(&format!("{hd}\n"), "")
+        .replace("egress_usd_per_gb = 0.085", "egress_usd_per_gb = -0.085");
+    std::fs::write(&pricing, broken).unwrap();
+
+    let report = fails(&["policy", "check", bundle]);
+    assert!(
+        report.contains("pricing/aws.toml:")
+            && report.contains(": mediaconvert.basic.h264.single_pass.hd: missing required key"),
+        "{report}"
+    );
+    assert!(
+        report.contains(": cloudfront.egress_usd_per_gb: -0.085 is negative"),
+        "{report}"
+    );
+    assert!(report.contains("policy check failed: 2 problems"), "{report}");
+    // Without `[cost]`, the bundle is fine and says it gives no estimate.
+    let manifest = dir.path().join("bundle.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace("[cost]\nmodel = \"pricing/aws.toml\"\n", "")).unwrap();
+    let report = ok(&["policy", "check", bundle]);
+    assert!(report.contains("cost model      none"), "{report}");
+}
+
+#[test]
 fn swapping_the_planner_in_a_bundle_changes_the_plan() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().to_str().unwrap();
