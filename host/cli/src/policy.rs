@@ -37,6 +37,9 @@ pub enum PolicyCommand {
         #[command(flatten)]
         location: Location,
     },
+    /// What changing the policy from OLD to NEW does: per source, the rungs added, removed or
+    /// changed and the cost; with --encode, measured bits and quality. Gates for CI.
+    Diff(crate::diff::DiffArgs),
     /// Make a published bundle the active one: the next job uses it, no redeploy.
     Activate {
         /// The bundle's hash, or a unique prefix of it (see `list`).
@@ -72,6 +75,7 @@ pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
     match command {
         PolicyCommand::Check { dir } => check(dir.as_deref()),
         PolicyCommand::Init { dir, force } => init(&dir, force),
+        PolicyCommand::Diff(args) => crate::diff::run(args),
         PolicyCommand::Publish {
             dir,
             activate,
@@ -79,6 +83,11 @@ pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
         } => remote(&location, |store| async move {
             if check(dir.as_deref())? != ExitCode::SUCCESS {
                 bail!("not published: the bundle has problems (listed above)");
+            }
+            // What it changes, read before it ships.
+            if let Some((pointer, _)) = store.active().await? {
+                let active = store.download(&pointer.bundle).await?;
+                crate::diff::print_against_active(&active, files(dir.as_deref()).as_ref())?;
             }
             let hash = store.publish(files(dir.as_deref()).as_ref()).await?;
             println!("published {hash} to {}", store.location());
@@ -126,6 +135,16 @@ where
     F: FnOnce(S3PolicyStore) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
+    block_on(&location.bucket, &location.prefix, work)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `work` against the policy store in `bucket` under `prefix`, and returns its answer.
+pub fn block_on<T, F, Fut>(bucket: &str, prefix: &str, work: F) -> anyhow::Result<T>
+where
+    F: FnOnce(S3PolicyStore) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -133,13 +152,12 @@ where
     runtime.block_on(async {
         let sdk = vodpipe_aws::sdk_config(None).await;
         let client = vodpipe_aws::s3_client(&sdk);
-        work(S3PolicyStore::new(client, &location.bucket, &location.prefix)).await
-    })?;
-    Ok(ExitCode::SUCCESS)
+        work(S3PolicyStore::new(client, bucket, prefix)).await
+    })
 }
 
 /// A full hash, from a unique prefix of a published one.
-async fn resolve(store: &S3PolicyStore, prefix: &str) -> anyhow::Result<String> {
+pub async fn resolve(store: &S3PolicyStore, prefix: &str) -> anyhow::Result<String> {
     if prefix.len() == 64 {
         return Ok(prefix.to_owned());
     }
