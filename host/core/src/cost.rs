@@ -190,8 +190,10 @@ pub enum ResolutionClass {
 }
 
 impl ResolutionClass {
-    pub fn of(height: u32) -> Self {
-        match height {
+    /// By the picture's short side (its height, or a portrait picture's width): a 1080x1920
+    /// portrait rendition has as many pixels as a 1920x1080 one and is HD too.
+    pub fn of(width: u32, height: u32) -> Self {
+        match width.min(height) {
             0..720 => ResolutionClass::Sd,
             720..=1080 => ResolutionClass::Hd,
             _ => ResolutionClass::Uhd,
@@ -343,7 +345,7 @@ fn mediaconvert_per_minute(
     let mut total = 0.0;
     let mut missing = Vec::new();
     for rendition in &plan.renditions {
-        let resolution = ResolutionClass::of(rendition.height);
+        let resolution = ResolutionClass::of(rendition.width, rendition.height);
         let frame_rate = FrameRateClass::of(output_frame_rate(rendition, source));
         match table.get(resolution, frame_rate) {
             Some(price) => total += price,
@@ -352,7 +354,7 @@ fn mediaconvert_per_minute(
     }
     assumptions.push(format!(
         "MediaConvert: on-demand {what} ({}), each rendition an output billed per minute by its \
-         height class (SD below 720 lines, HD 720 to 1080, UHD above) and the frame-rate class of \
+         resolution class (by the short side: SD below 720, HD 720 to 1080, UHD above) and the frame-rate class of \
          min(source, rendition cap).",
         quoted(&model.mediaconvert.quoted)
     ));
@@ -564,11 +566,13 @@ mod tests {
     }
 
     #[test]
-    fn resolution_class_is_by_height() {
-        assert_eq!(ResolutionClass::of(719), ResolutionClass::Sd);
-        assert_eq!(ResolutionClass::of(720), ResolutionClass::Hd);
-        assert_eq!(ResolutionClass::of(1080), ResolutionClass::Hd);
-        assert_eq!(ResolutionClass::of(1081), ResolutionClass::Uhd);
+    fn resolution_class_is_by_the_short_side() {
+        assert_eq!(ResolutionClass::of(1278, 719), ResolutionClass::Sd);
+        assert_eq!(ResolutionClass::of(1280, 720), ResolutionClass::Hd);
+        assert_eq!(ResolutionClass::of(1920, 1080), ResolutionClass::Hd);
+        assert_eq!(ResolutionClass::of(1080, 1920), ResolutionClass::Hd, "portrait");
+        assert_eq!(ResolutionClass::of(720, 1280), ResolutionClass::Hd, "portrait");
+        assert_eq!(ResolutionClass::of(1920, 1081), ResolutionClass::Uhd);
         assert_eq!(FrameRateClass::of(29.97), FrameRateClass::UpTo30);
         assert_eq!(FrameRateClass::of(30.0), FrameRateClass::UpTo30);
         assert_eq!(FrameRateClass::of(59.94), FrameRateClass::UpTo60);
