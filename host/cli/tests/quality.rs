@@ -278,3 +278,12 @@ fn policy_diff_gates_set_the_exit_status() {
     assert_eq!(code, Some(0), "{}", report["gates"]);
     assert!(out.join("clip.diff.svg").is_file());
 }
+
+#[test]
+fn a_relative_data_directory_with_dot_dot_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = clip(dir.path());
+    let out = dir.path().join("elsewhere/../data");
+    let record = json(&["process", s(&clip), "--out", s(&out), "--json"]);
+    assert_eq!(record["status"], "done", "{record}");
+}
