@@ -593,8 +593,11 @@ fn print_totals(t: &Totals) {
             _ => String::new(),
         };
         println!(
-            "  {name:<8} mean SSIM {:.2} -> {:.2} dB{vmaf} ({} sources)",
-            m.old_ssim_db, m.new_ssim_db, m.sources
+            "  {name:<8} mean SSIM {:.2} -> {:.2} dB{vmaf} ({} source{})",
+            m.old_ssim_db,
+            m.new_ssim_db,
+            m.sources,
+            if m.sources == 1 { "" } else { "s" }
         );
     }
     if let Some(w) = &t.worst {
