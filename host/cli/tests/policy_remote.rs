@@ -92,6 +92,16 @@ fn a_preset_is_published_activated_and_rolled_back() {
     let edited = published_hash(&out);
     assert_ne!(edited, builtin);
     assert!(out.contains("activate it with"), "not active until asked: {out}");
+    // What it changes against the active bundle, shown before it is published.
+    assert!(out.contains("plan changes against the active bundle"), "{out}");
+    assert!(out.contains("~ 720p     video_bitrate 3000 kb/s -> 2800 kb/s"), "{out}");
+
+    // The same change, from the bucket's active bundle by hash to the edited directory.
+    let diff = bucket.ok(&["policy", "diff", &builtin[..12], bundle.to_str().unwrap()]);
+    assert!(
+        diff.contains("~ 720p     video_bitrate 3000 kb/s -> 2800 kb/s"),
+        "{diff}"
+    );
     assert!(active_line(&bucket.ok(&["policy", "list"])).contains(&builtin));
     let out = bucket.ok(&["policy", "activate", &edited[..10]]);
     assert!(out.contains(&edited), "{out}");
