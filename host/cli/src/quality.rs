@@ -38,6 +38,11 @@ pub struct QualityArgs {
     /// Keep the encoded media (removed after measuring otherwise).
     #[arg(long)]
     keep_media: bool,
+    /// Score VMAF, SSIM and PSNR on one picture in N (libvmaf's subsampling; the motion
+    /// feature still sees every picture); 1 scores every picture.
+    #[arg(long, value_name = "N", default_value_t = vodpipe_quality::vmaf::SUBSAMPLE,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    vmaf_subsample: u32,
 }
 
 /// What `vodpipe quality` reports for one preset.
@@ -53,6 +58,8 @@ pub struct Report {
     pub encode_cpu_seconds: f64,
     pub measure_seconds: f64,
     pub vmaf_model: &'static str,
+    /// One picture in this many was scored.
+    pub vmaf_subsample: u32,
     /// Why VMAF is `null`, when it is.
     pub vmaf_unavailable: Option<String>,
     pub cost: Option<vodpipe_core::cost::CostEstimate>,
@@ -91,7 +98,10 @@ pub fn run(args: QualityArgs) -> anyhow::Result<ExitCode> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "source".into());
-    let measurer = Measurer::default();
+    let measurer = Measurer {
+        vmaf_subsample: args.vmaf_subsample,
+        ..Measurer::default()
+    };
     if let Err(reason) = &measurer.vmaf {
         eprintln!("warning: VMAF will be null: {reason}");
     }
@@ -199,6 +209,7 @@ pub fn measure_preset(
         encode_cpu_seconds,
         measure_seconds: measured.seconds,
         vmaf_model: vodpipe_quality::vmaf::MODEL,
+        vmaf_subsample: measurer.vmaf_subsample,
         vmaf_unavailable: measured.vmaf_unavailable,
         cost: cost.estimate,
         cost_unavailable: cost.unavailable,

@@ -3,14 +3,14 @@
 //!
 //! - Bits: average and peak bitrate over the rendition's segments, as HLS's
 //!   AVERAGE-BANDWIDTH and BANDWIDTH state them.
-//! - Quality: VMAF (libvmaf's `vmaf` tool, model [`vmaf::MODEL`]), SSIM (all planes, dB) and
-//!   luma PSNR (dB), each against the source scaled to the rendition's size with one fixed
+//! - Quality: VMAF (libvmaf's `vmaf` tool, model [`vmaf::MODEL`]), luma SSIM (dB) and luma
+//!   PSNR (dB) from ffmpeg, each against the source scaled to the rendition's size with one fixed
 //!   scaler ([`REFERENCE_SCALER`]), read through the same filters as the job reads it, frames
 //!   aligned by timestamp at the rendition's frame rate.
 //!
 //! All renditions are compared in one ffmpeg process that decodes the source once: it
-//! computes SSIM and PSNR itself and hands each pair of pictures, stacked, to one `vmaf`
-//! process per rendition ([`y4m`]).
+//! scores SSIM and PSNR itself, on every picture, and hands each pair of pictures, stacked,
+//! to one `vmaf` process per rendition ([`y4m`]).
 
 pub mod chart;
 pub mod stats;
@@ -28,7 +28,7 @@ use vodpipe_embedded::child;
 
 /// The scaler that brings the source to each rendition's size: the reference must not vary
 /// with the job's own scaler, or a better encoder scaler would look like worse quality.
-pub const REFERENCE_SCALER: &str = "lanczos+accurate_rnd+full_chroma_int";
+pub const REFERENCE_SCALER: &str = "lanczos+accurate_rnd";
 
 /// One rendition to measure.
 #[derive(Debug, Clone)]
@@ -85,6 +85,9 @@ pub struct Measurer {
     pub ffprobe: PathBuf,
     /// The `vmaf` tool, or why there is none.
     pub vmaf: Result<PathBuf, String>,
+    /// VMAF, SSIM and PSNR are scored on one picture in this many (1: all); see
+    /// [`vmaf::SUBSAMPLE`].
+    pub vmaf_subsample: u32,
 }
 
 impl Default for Measurer {
@@ -94,11 +97,12 @@ impl Default for Measurer {
             ffmpeg: "ffmpeg".into(),
             ffprobe: "ffprobe".into(),
             vmaf: vmaf::find(),
+            vmaf_subsample: vmaf::SUBSAMPLE,
         }
     }
 }
 
-/// What every measurement asks of ffmpeg.
+/// What every measurement asks of ffmpeg (and `vstack` with the vmaf tool).
 const FILTERS: [&str; 10] = [
     "bwdif", "scale", "pad", "setsar", "setpts", "split", "fps", "format", "ssim", "psnr",
 ];
@@ -161,25 +165,26 @@ impl Measurer {
             let (peak, average, _) = vodpipe_embedded::ffmpeg::bandwidth(&r.playlist).map_err(failed)?;
             let ssim = stats::ssim_db(&plan.ssim_log(k)).map_err(failed)?;
             let psnr = stats::psnr_y_db(&plan.psnr_log(k)).map_err(failed)?;
-            let vmaf = vmaf_scores.as_ref().map(|all: &Vec<(f64, u64)>| all[k]);
-            if let Some((_, frames)) = vmaf
+            let vmaf = vmaf_scores.as_ref().map(|all| all[k].0.vmaf);
+            if let Some((_, frames)) = vmaf_scores.as_ref().map(|all| all[k])
                 && frames != ssim.frames
             {
                 return Err(failed(format!(
-                    "vmaf scored {frames} pictures where ssim compared {}",
+                    "vmaf was handed {frames} pictures where ssim compared {}",
                     ssim.frames
                 )));
             }
+            let (ssim_db, psnr_db, frames) = (ssim.db, psnr.db, ssim.frames);
             scores.push(Scores {
                 name: r.name.clone(),
                 width: r.width,
                 height: r.height,
                 avg_kbps: average as f64 / 1000.0,
                 peak_kbps: peak as f64 / 1000.0,
-                vmaf: vmaf.map(|(mean, _)| mean),
-                ssim_db: Some(ssim.db),
-                psnr_db: Some(psnr.db),
-                frames: ssim.frames,
+                vmaf,
+                ssim_db: Some(ssim_db),
+                psnr_db: Some(psnr_db),
+                frames,
             });
         }
         Ok(Measurement {
@@ -289,9 +294,14 @@ impl Measurer {
         Ok(())
     }
 
-    /// Runs ffmpeg and one `vmaf` per rendition; returns each rendition's mean VMAF and
-    /// the pictures it scored.
-    fn run_with_vmaf(&self, tool: &Path, source: &Path, plan: &Graph) -> Result<Vec<(f64, u64)>, MeasureError> {
+    /// Runs ffmpeg and one `vmaf` per rendition; returns each rendition's scores and the
+    /// pictures compared.
+    fn run_with_vmaf(
+        &self,
+        tool: &Path,
+        source: &Path,
+        plan: &Graph,
+    ) -> Result<Vec<(vmaf::Scored, u64)>, MeasureError> {
         let io = |e: std::io::Error| MeasureError::Failed(e.to_string());
         let mut scorers = Vec::new();
         let mut relays = Vec::new();
@@ -303,7 +313,12 @@ impl Measurer {
             let log = File::create(plan.vmaf_log(k)).map_err(io)?;
             let mut command = child::command(tool);
             command
-                .args(vmaf::arguments(r.width, r.height, &plan.vmaf_json(k)))
+                .args(vmaf::arguments(
+                    r.width,
+                    r.height,
+                    self.vmaf_subsample.max(1),
+                    &plan.vmaf_json(k),
+                ))
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(log);
@@ -363,12 +378,21 @@ impl Measurer {
                 let log = std::fs::read_to_string(plan.vmaf_log(k)).unwrap_or_default();
                 return Err(failed(format!("vmaf ended with {status}: {}", log.trim())));
             }
-            relayed
+            let frames = relayed
                 .map_err(|_| failed("the picture relay panicked".into()))?
                 .map_err(failed)?;
             let json = std::fs::read_to_string(plan.vmaf_json(k)).map_err(|e| failed(e.to_string()))?;
             let report = serde_json::from_str(&json).map_err(|e| failed(format!("vmaf report: {e}")))?;
-            means.push(vmaf::mean(&report).map_err(failed)?);
+            let scored = vmaf::scores(&report).map_err(failed)?;
+            // vmaf ends quietly (and successfully) when one side is shorter: the count shows it.
+            let subsample = self.vmaf_subsample.max(1);
+            if scored.pictures != frames.div_ceil(subsample.into()) {
+                return Err(failed(format!(
+                    "vmaf scored {} of {frames} pictures, not one in {subsample}",
+                    scored.pictures
+                )));
+            }
+            means.push((scored, frames));
         }
         Ok(means)
     }
@@ -539,6 +563,13 @@ mod tests {
         )));
         assert!(filter.contains("[2:v:0]setpts=PTS-STARTPTS"), "{filter}");
         assert!(filter.contains("ssim=stats_file='w/ssim1.log'"), "{filter}");
+        assert!(
+            filter.contains("psnr=stats_file='w/psnr1.log':shortest=1[out1]"),
+            "{filter}"
+        );
         assert!(filter.contains("[vmafref1][out1]vstack=shortest=1[pair1]"), "{filter}");
+
+        let without_vmaf = Graph { vmaf: false, ..graph }.filter();
+        assert!(!without_vmaf.contains("vstack"), "{without_vmaf}");
     }
 }

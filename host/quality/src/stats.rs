@@ -1,11 +1,14 @@
-//! Reading the per-frame statistics files of ffmpeg's `ssim` and `psnr` filters, pooled the
-//! way ffmpeg pools them for its own summary line.
+//! Reading the per-picture statistics files of ffmpeg's `ssim` and `psnr` filters, pooled
+//! into one luma figure each.
 
 use std::path::Path;
 
-/// Identical pictures have an infinite PSNR and SSIM in dB; reports cap both here (as x264
-/// does for PSNR), so they stay numbers in JSON.
-pub const MAX_DB: f64 = 100.0;
+/// Identical pictures have an infinite SSIM in dB; reports cap it here, so it stays a number
+/// in JSON.
+pub const MAX_SSIM_DB: f64 = 100.0;
+/// Identical pictures have an infinite PSNR; reports cap it at libvmaf's figure for 8-bit
+/// pictures (an error of 255^2 / 10^6).
+pub const MAX_PSNR_DB: f64 = 60.0;
 
 /// Pooled scores of one statistics file.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -14,53 +17,60 @@ pub struct Pooled {
     pub frames: u64,
 }
 
-/// SSIM over all planes ("All:" of each frame), averaged over frames, in dB:
-/// `-10 log10(1 - mean)`.
+/// Luma SSIM averaged over pictures, in dB: `-10 log10(1 - mean)`.
+fn pool_ssim_db(per_picture: &[f64]) -> f64 {
+    let mean = per_picture.iter().sum::<f64>() / per_picture.len().max(1) as f64;
+    db(1.0 - mean, 1.0, MAX_SSIM_DB)
+}
+
+/// Luma SSIM from an ffmpeg `ssim` statistics file ("Y:" of each picture).
 pub fn ssim_db(path: &Path) -> Result<Pooled, String> {
-    let (sum, frames) = fold(path, "All:")?;
-    let mean = sum / frames as f64;
+    let values = fold(path, "Y:")?;
     Ok(Pooled {
-        db: db(1.0 - mean, 1.0),
-        frames,
+        db: pool_ssim_db(&values),
+        frames: values.len() as u64,
     })
 }
 
-/// Luma PSNR from the mean squared error over all frames ("mse_y:"), not the mean of each
-/// frame's PSNR: one perfect frame would otherwise make the mean infinite.
+/// Luma PSNR from an ffmpeg `psnr` statistics file ("mse_y:" of each picture).
 pub fn psnr_y_db(path: &Path) -> Result<Pooled, String> {
-    let (sum, frames) = fold(path, "mse_y:")?;
-    let mse = sum / frames as f64;
+    let errors = fold(path, "mse_y:")?;
+    let peak = 255.0 * 255.0;
+    let mse = errors
+        .iter()
+        .map(|e| e.max(peak / 10f64.powf(MAX_PSNR_DB / 10.0)))
+        .sum::<f64>()
+        / errors.len() as f64;
     Ok(Pooled {
-        db: db(mse, 255.0 * 255.0),
-        frames,
+        db: db(mse, peak, MAX_PSNR_DB),
+        frames: errors.len() as u64,
     })
 }
 
-/// `10 log10(signal / noise)`, capped at [`MAX_DB`].
-fn db(noise: f64, signal: f64) -> f64 {
+/// `10 log10(signal / noise)`, capped at `cap`.
+fn db(noise: f64, signal: f64, cap: f64) -> f64 {
     if noise <= 0.0 {
-        return MAX_DB;
+        return cap;
     }
-    (10.0 * (signal / noise).log10()).min(MAX_DB)
+    (10.0 * (signal / noise).log10()).min(cap)
 }
 
-/// The sum of `key`'s value over the file's lines (one per frame), and the number of frames.
-fn fold(path: &Path, key: &str) -> Result<(f64, u64), String> {
+/// `key`'s value on each of the file's lines (one per picture).
+fn fold(path: &Path, key: &str) -> Result<Vec<f64>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let (mut sum, mut frames) = (0.0, 0u64);
+    let mut values = Vec::new();
     for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let value = line
             .split_whitespace()
             .find_map(|field| field.strip_prefix(key))
             .and_then(|v| v.parse::<f64>().ok())
             .ok_or_else(|| format!("{}:{}: no `{key}` value in `{line}`", path.display(), n + 1))?;
-        sum += value;
-        frames += 1;
+        values.push(value);
     }
-    if frames == 0 {
+    if values.is_empty() {
         return Err(format!("{}: no frame was compared", path.display()));
     }
-    Ok((sum, frames))
+    Ok(values)
 }
 
 #[cfg(test)]
@@ -90,22 +100,22 @@ mod tests {
              n:2 mse_avg:2.00 mse_y:2.00 mse_u:0.00 mse_v:0.00 psnr_avg:45.1 psnr_y:45.1 psnr_u:inf psnr_v:inf\n",
         );
         let pooled = psnr_y_db(f.path()).unwrap();
-        // mean mse 1.0 -> 10 log10(65025) = 48.131 dB
-        assert!((pooled.db - 48.131).abs() < 0.001, "{pooled:?}");
+        // mean mse (0.0650 at the cap + 2.0) / 2 -> 10 log10(65025 / 1.0325) = 47.99 dB
+        assert!((pooled.db - 47.99).abs() < 0.01, "{pooled:?}");
     }
 
     #[test]
     fn identical_pictures_score_the_cap() {
         let f = file("n:1 Y:1.000000 U:1.000000 V:1.000000 All:1.000000 (inf)\n");
-        assert_eq!(ssim_db(f.path()).unwrap().db, MAX_DB);
+        assert_eq!(ssim_db(f.path()).unwrap().db, MAX_SSIM_DB);
     }
 
     #[test]
     fn an_empty_or_garbled_file_is_an_error_naming_the_line() {
         let empty = file("");
         assert!(ssim_db(empty.path()).unwrap_err().contains("no frame was compared"));
-        let garbled = file("n:1 Y:0.9\n");
+        let garbled = file("n:1 U:0.9\n");
         let error = ssim_db(garbled.path()).unwrap_err();
-        assert!(error.contains(":1: no `All:` value"), "{error}");
+        assert!(error.contains(":1: no `Y:` value"), "{error}");
     }
 }

@@ -61,9 +61,16 @@ fn runs(path: &Path) -> Result<(), String> {
     }
 }
 
+/// VMAF is scored on every picture by default. libvmaf can score one picture in N (VIF and
+/// ADM, its costly features; motion still on every picture), but on a fast pan that moved
+/// the pooled score by up to 6.7 points (docs/performance.md): an option for a quick look,
+/// not the yardstick.
+pub const SUBSAMPLE: u32 = 1;
+
 /// The arguments that score raw 8-bit 4:2:0 pictures of `width`x`height` read from file
-/// descriptors 3 (reference) and 4 (distorted), writing JSON to `output`.
-pub fn arguments(width: u32, height: u32, output: &Path) -> Vec<String> {
+/// descriptors 3 (reference) and 4 (distorted), on one picture in `subsample`, writing JSON
+/// to `output`.
+pub fn arguments(width: u32, height: u32, subsample: u32, output: &Path) -> Vec<String> {
     [
         "--reference",
         "/dev/fd/3",
@@ -79,8 +86,11 @@ pub fn arguments(width: u32, height: u32, output: &Path) -> Vec<String> {
         "8",
         "--model",
         &format!("version={MODEL}"),
+        "--subsample",
+        &subsample.to_string(),
+        // Two: the largest rendition's scorer is the slowest, and the others wait on it.
         "--threads",
-        "1",
+        "2",
         "--json",
         "--output",
         &output.display().to_string(),
@@ -90,14 +100,29 @@ pub fn arguments(width: u32, height: u32, output: &Path) -> Vec<String> {
     .to_vec()
 }
 
-/// The pooled mean VMAF and the number of frames scored, from the tool's JSON report.
-pub fn mean(report: &Value) -> Result<(f64, u64), String> {
-    let mean = report
+/// What one `vmaf` run scored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    /// Pooled mean VMAF.
+    pub vmaf: f64,
+    /// Pictures scored (one in the subsampling).
+    pub pictures: u64,
+}
+
+/// The pooled mean VMAF and the pictures scored, from the tool's JSON report.
+pub fn scores(report: &Value) -> Result<Scored, String> {
+    let vmaf = report
         .pointer("/pooled_metrics/vmaf/mean")
         .and_then(Value::as_f64)
         .ok_or("the vmaf report has no pooled_metrics.vmaf.mean")?;
-    let frames = report.get("frames").and_then(Value::as_array).map_or(0, Vec::len) as u64;
-    Ok((mean, frames))
+    let frames = report
+        .get("frames")
+        .and_then(Value::as_array)
+        .ok_or("the vmaf report has no frames")?;
+    Ok(Scored {
+        vmaf,
+        pictures: frames.len() as u64,
+    })
 }
 
 #[cfg(test)]
@@ -105,18 +130,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_pooled_mean_is_read_from_the_report() {
+    fn the_pooled_mean_and_the_pictures_are_read_from_the_report() {
         let report = serde_json::json!({
-            "version": "3.0.0",
-            "frames": [{"frameNum": 0, "metrics": {"vmaf": 90.0}}, {"frameNum": 1, "metrics": {"vmaf": 92.0}}],
+            "version": "2.3.1",
+            "frames": [
+                {"frameNum": 0, "metrics": {"vmaf": 90.0}},
+                {"frameNum": 3, "metrics": {"vmaf": 92.0}}
+            ],
             "pooled_metrics": {"vmaf": {"min": 90.0, "max": 92.0, "mean": 91.0, "harmonic_mean": 90.99}}
         });
-        assert_eq!(mean(&report).unwrap(), (91.0, 2));
-        assert!(
-            mean(&serde_json::json!({}))
-                .unwrap_err()
-                .contains("pooled_metrics.vmaf.mean")
-        );
+        let scored = scores(&report).unwrap();
+        assert_eq!((scored.vmaf, scored.pictures), (91.0, 2));
+        let error = scores(&serde_json::json!({})).unwrap_err();
+        assert!(error.contains("pooled_metrics.vmaf.mean"), "{error}");
     }
 
     #[test]
