@@ -105,11 +105,6 @@ pub fn process_file(
     if !file.is_file() {
         bail!("{}: no such file", file.display());
     }
-    // The job names its files by absolute file:// URIs without `..`: `--out ../data` works.
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let out = &out
-        .canonicalize()
-        .with_context(|| format!("resolving {}", out.display()))?;
     let store = DiskStore::open(out).with_context(|| format!("opening {}", out.display()))?;
     let database = Database::open(&out.join("vodpipe.db"), Box::new(SystemClock)).map_err(|e| anyhow!("{e}"))?;
 

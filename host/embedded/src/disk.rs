@@ -23,9 +23,11 @@ pub fn valid_key(key: &str) -> bool {
 
 impl DiskStore {
     pub fn open(root: &Path) -> io::Result<Self> {
-        let root = std::path::absolute(root)?;
         std::fs::create_dir_all(root.join("uploads"))?;
         std::fs::create_dir_all(root.join("media"))?;
+        // Canonical: jobs name files by absolute file:// URIs, which may not hold `..`
+        // (`--out ../data`).
+        let root = root.canonicalize()?;
         Ok(Self {
             root,
             prober: FfprobeProber::default(),
