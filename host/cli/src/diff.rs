@@ -62,6 +62,8 @@ pub struct DiffArgs {
     /// Fail (exit 3) if any rung of any source loses more than POINTS of VMAF; needs --encode.
     #[arg(long, value_name = "POINTS", requires = "encode")]
     max_vmaf_drop: Option<f64>,
+    #[command(flatten)]
+    sampling: crate::quality::SamplingArg,
     /// The policy bucket, to name published bundles by hash (AWS mode).
     #[arg(long, env = "VODPIPE_POLICY_BUCKET")]
     bucket: Option<String>,
@@ -145,7 +147,10 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
     if args.encode && sources.iter().any(|s| s.file.is_none()) {
         bail!("--encode needs source files (FILE... or --corpus DIR)");
     }
-    let measurer = args.encode.then(Measurer::default);
+    let measurer = args.encode.then(|| Measurer {
+        sampling: args.sampling.sample,
+        ..Measurer::default()
+    });
     if let Some(Err(reason)) = measurer.as_ref().map(|m| &m.vmaf) {
         eprintln!("warning: VMAF will be null: {reason}");
     }

@@ -14,7 +14,7 @@ use vodpipe_core::ports::{Policy, Prober};
 use vodpipe_core::{Probe, VideoStatus};
 use vodpipe_embedded::ffprobe::FfprobeProber;
 use vodpipe_quality::chart::{self, Series};
-use vodpipe_quality::{Measurer, Rendition, Scores};
+use vodpipe_quality::{Measurer, Rendition, Sampling, Scores};
 use vodpipe_runtime::reload::load;
 use vodpipe_runtime::{Limits, LoadedPolicy, PluginRuntime};
 
@@ -38,11 +38,23 @@ pub struct QualityArgs {
     /// Keep the encoded media (removed after measuring otherwise).
     #[arg(long)]
     keep_media: bool,
-    /// Score VMAF, SSIM and PSNR on one picture in N (libvmaf's subsampling; the motion
-    /// feature still sees every picture); 1 scores every picture.
-    #[arg(long, value_name = "N", default_value_t = vodpipe_quality::vmaf::SUBSAMPLE,
-          value_parser = clap::value_parser!(u32).range(1..=100))]
-    vmaf_subsample: u32,
+    #[command(flatten)]
+    pub sampling: SamplingArg,
+}
+
+/// `--sample N`, shared by `vodpipe quality` and `vodpipe policy diff --encode`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SamplingArg {
+    /// Score VMAF, SSIM and PSNR on one picture in N (3 or more, spread without a period;
+    /// each with the picture before it for VMAF's motion), or on every picture with 1.
+    #[arg(long, value_name = "N", default_value_t = vodpipe_quality::sampling::DEFAULT,
+          value_parser = parse_sampling)]
+    pub sample: Sampling,
+}
+
+fn parse_sampling(text: &str) -> Result<Sampling, String> {
+    let n: u32 = text.parse().map_err(|_| format!("`{text}` is not a whole number"))?;
+    Sampling::one_in(n)
 }
 
 /// What `vodpipe quality` reports for one preset.
@@ -58,8 +70,8 @@ pub struct Report {
     pub encode_cpu_seconds: f64,
     pub measure_seconds: f64,
     pub vmaf_model: &'static str,
-    /// One picture in this many was scored.
-    pub vmaf_subsample: u32,
+    /// One picture in this many was scored (1: every picture).
+    pub sample_one_in: u32,
     /// Why VMAF is `null`, when it is.
     pub vmaf_unavailable: Option<String>,
     pub cost: Option<vodpipe_core::cost::CostEstimate>,
@@ -99,7 +111,7 @@ pub fn run(args: QualityArgs) -> anyhow::Result<ExitCode> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "source".into());
     let measurer = Measurer {
-        vmaf_subsample: args.vmaf_subsample,
+        sampling: args.sampling.sample,
         ..Measurer::default()
     };
     if let Err(reason) = &measurer.vmaf {
@@ -209,7 +221,7 @@ pub fn measure_preset(
         encode_cpu_seconds,
         measure_seconds: measured.seconds,
         vmaf_model: vodpipe_quality::vmaf::MODEL,
-        vmaf_subsample: measurer.vmaf_subsample,
+        sample_one_in: measured.sampling.n(),
         vmaf_unavailable: measured.vmaf_unavailable,
         cost: cost.estimate,
         cost_unavailable: cost.unavailable,
@@ -281,11 +293,12 @@ fn print_report(r: &Report) {
     let total: f64 = r.renditions.iter().map(|s| s.avg_kbps).sum();
     println!("  total {total:.0} kb/s over {} renditions", r.renditions.len());
     println!(
-        "  encode {:.1} s ({:.1} CPU s), measure {:.1} s ({:.2} of the encode)",
+        "  encode {:.1} s ({:.1} CPU s), measure {:.1} s ({:.2} of the encode, {})",
         r.encode_seconds,
         r.encode_cpu_seconds,
         r.measure_seconds,
-        r.measure_seconds / r.encode_seconds.max(1e-9)
+        r.measure_seconds / r.encode_seconds.max(1e-9),
+        Sampling::one_in(r.sample_one_in).map_or_else(|e| e, Sampling::describe)
     );
     if let Some(reason) = &r.vmaf_unavailable {
         println!("  VMAF not measured: {reason}");

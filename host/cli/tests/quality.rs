@@ -70,6 +70,11 @@ fn quality_reports_bits_quality_time_and_cost_of_every_rendition() {
     let report = json(&["quality", s(&clip), "--json", "--out", s(&out)]);
 
     assert_eq!(report["preset"], "default");
+    // Sampled by default: the pictures compared are the ones the sampling names.
+    let sampling = vodpipe_quality::sampling::DEFAULT;
+    assert_eq!(report["sample_one_in"], sampling.n());
+    let compared = (0..50).filter(|&i| sampling.compares(i)).count();
+    assert!((10..50).contains(&compared), "{compared}");
     assert_eq!(report["source"]["width"], 640);
     let renditions = report["renditions"].as_array().unwrap();
     let names: Vec<&str> = renditions.iter().map(|r| r["name"].as_str().unwrap()).collect();
@@ -82,7 +87,7 @@ fn quality_reports_bits_quality_time_and_cost_of_every_rendition() {
         );
         assert!((60.0..=100.0).contains(&figure("vmaf")), "{r}");
         assert!(figure("ssim_db") > 10.0 && figure("psnr_db") > 28.0, "{r}");
-        assert_eq!(r["frames"], 50, "{r}");
+        assert_eq!(r["frames"], compared, "{r}");
     }
     assert!(report["encode_seconds"].as_f64().unwrap() > 0.0);
     assert!(report["encode_cpu_seconds"].as_f64().unwrap() > 0.0);
@@ -140,6 +145,14 @@ fn quality_errors_name_the_source_and_the_preset() {
     assert!(stderr.contains(&format!("error: {}:", garbage.display())), "{stderr}");
 
     let clip = clip(dir.path());
+    let out = vodpipe(&["quality", s(&clip), "--sample", "2"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("one picture in 2 cannot be sampled: use 1 (every picture) or 3 to 1000"),
+        "{stderr}"
+    );
+
     let out = vodpipe(&["quality", s(&clip), "--preset", "no-such-preset"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());

@@ -9,10 +9,13 @@
 //!   aligned by timestamp at the rendition's frame rate.
 //!
 //! All renditions are compared in one ffmpeg process that decodes the source once: it
-//! scores SSIM and PSNR itself, on every picture, and hands each pair of pictures, stacked,
-//! to one `vmaf` process per rendition ([`y4m`]).
+//! scores SSIM and PSNR itself and hands each pair of pictures, stacked, to one `vmaf`
+//! process per rendition ([`y4m`]). Pictures are sampled ([`sampling`]): one in
+//! [`sampling::DEFAULT`] by default, each scored picture with its predecessor for VMAF's
+//! motion feature; the scaling and every score run on those pictures only.
 
 pub mod chart;
+pub mod sampling;
 pub mod stats;
 pub mod vmaf;
 pub mod y4m;
@@ -25,6 +28,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 use vodpipe_embedded::child;
+
+pub use sampling::Sampling;
 
 /// The scaler that brings the source to each rendition's size: the reference must not vary
 /// with the job's own scaler, or a better encoder scaler would look like worse quality.
@@ -53,7 +58,7 @@ pub struct Scores {
     pub vmaf: Option<f64>,
     pub ssim_db: Option<f64>,
     pub psnr_db: Option<f64>,
-    /// Pictures compared.
+    /// Pictures compared (with sampling, the scored ones and their predecessors).
     pub frames: u64,
 }
 
@@ -62,6 +67,7 @@ pub struct Scores {
 pub struct Measurement {
     pub renditions: Vec<Scores>,
     pub vmaf_unavailable: Option<String>,
+    pub sampling: Sampling,
     /// Wall time of the measurement.
     pub seconds: f64,
 }
@@ -85,9 +91,8 @@ pub struct Measurer {
     pub ffprobe: PathBuf,
     /// The `vmaf` tool, or why there is none.
     pub vmaf: Result<PathBuf, String>,
-    /// VMAF, SSIM and PSNR are scored on one picture in this many (1: all); see
-    /// [`vmaf::SUBSAMPLE`].
-    pub vmaf_subsample: u32,
+    /// Which pictures VMAF, SSIM and PSNR score.
+    pub sampling: Sampling,
 }
 
 impl Default for Measurer {
@@ -97,7 +102,7 @@ impl Default for Measurer {
             ffmpeg: "ffmpeg".into(),
             ffprobe: "ffprobe".into(),
             vmaf: vmaf::find(),
-            vmaf_subsample: vmaf::SUBSAMPLE,
+            sampling: sampling::DEFAULT,
         }
     }
 }
@@ -147,6 +152,7 @@ impl Measurer {
             rates: &rates,
             work,
             vmaf: vmaf.is_some(),
+            sampling: self.sampling,
         };
         let vmaf_scores = match vmaf {
             Some(tool) => Some(self.run_with_vmaf(tool, source, &plan)?),
@@ -190,6 +196,7 @@ impl Measurer {
         Ok(Measurement {
             renditions: scores,
             vmaf_unavailable: self.vmaf.as_ref().err().cloned(),
+            sampling: self.sampling,
             seconds: started.elapsed().as_secs_f64(),
         })
     }
@@ -263,9 +270,13 @@ impl Measurer {
         command.arg("-filter_complex").arg(plan.filter());
         if plan.vmaf {
             for k in 0..plan.renditions.len() {
+                // Passthrough: a y4m stream is otherwise made constant-rate, with the gaps
+                // between sampled pictures filled by copies.
                 command.args([
                     "-map",
                     &format!("[pair{k}]"),
+                    "-fps_mode",
+                    "passthrough",
                     "-f",
                     "yuv4mpegpipe",
                     &format!("pipe:{}", 3 + k),
@@ -316,7 +327,7 @@ impl Measurer {
                 .args(vmaf::arguments(
                     r.width,
                     r.height,
-                    self.vmaf_subsample.max(1),
+                    self.sampling.vmaf_subsample(),
                     &plan.vmaf_json(k),
                 ))
                 .stdin(Stdio::null())
@@ -385,10 +396,12 @@ impl Measurer {
             let report = serde_json::from_str(&json).map_err(|e| failed(format!("vmaf report: {e}")))?;
             let scored = vmaf::scores(&report).map_err(failed)?;
             // vmaf ends quietly (and successfully) when one side is shorter: the count shows it.
-            let subsample = self.vmaf_subsample.max(1);
+            // With sampling, what vmaf reads alternates predecessor and scored picture,
+            // after a first picture that is scored alone: every other one is scored.
+            let subsample = self.sampling.vmaf_subsample();
             if scored.pictures != frames.div_ceil(subsample.into()) {
                 return Err(failed(format!(
-                    "vmaf scored {} of {frames} pictures, not one in {subsample}",
+                    "vmaf scored {} of the {frames} pictures it read, not one in {subsample}",
                     scored.pictures
                 )));
             }
@@ -406,6 +419,7 @@ struct Graph<'a> {
     rates: &'a [String],
     work: &'a Path,
     vmaf: bool,
+    sampling: Sampling,
 }
 
 impl Graph<'_> {
@@ -426,8 +440,9 @@ impl Graph<'_> {
     }
 
     /// Source decoded once, read as the job reads it, split per rendition; each branch is
-    /// scaled and timed to its rendition and compared with it: SSIM, then PSNR on the same
-    /// pictures, then (for VMAF) stacked over it for the `vmaf` tool.
+    /// timed to its rendition, sampled, scaled to it and compared with it (sampled alike):
+    /// SSIM, then PSNR on the same pictures, then (for VMAF) stacked over it for the `vmaf`
+    /// tool. Sampling comes before the scaler, the costliest filter.
     fn filter(&self) -> String {
         let n = self.renditions.len();
         let mut graph = format!(
@@ -445,9 +460,14 @@ impl Graph<'_> {
                 false,
                 Some(REFERENCE_SCALER),
             );
+            let select = self
+                .sampling
+                .select_filter(&self.rates[k])
+                .map(|s| s + ",")
+                .unwrap_or_default();
             write!(
                 graph,
-                ";[src{k}]fps={},{fit},format=yuv420p,split={copies}[ssimref{k}][psnrref{k}]",
+                ";[src{k}]fps={},{select}{fit},format=yuv420p,split={copies}[ssimref{k}][psnrref{k}]",
                 self.rates[k]
             )
             .unwrap();
@@ -456,7 +476,7 @@ impl Graph<'_> {
             }
             write!(
                 graph,
-                ";[{}:v:0]setpts=PTS-STARTPTS,format=yuv420p,setsar=1[dist{k}]\
+                ";[{}:v:0]setpts=PTS-STARTPTS,{select}format=yuv420p,setsar=1[dist{k}]\
                  ;[dist{k}][ssimref{k}]ssim=stats_file='{}':shortest=1[ssimed{k}]\
                  ;[ssimed{k}][psnrref{k}]psnr=stats_file='{}':shortest=1[out{k}]",
                 k + 1,
@@ -554,6 +574,7 @@ mod tests {
             rates: &rates,
             work: Path::new("w"),
             vmaf: true,
+            sampling: Sampling::EVERY_PICTURE,
         };
         let filter = graph.filter();
         assert_eq!(filter.matches("[0:V:0]").count(), 1, "{filter}");
@@ -571,5 +592,18 @@ mod tests {
 
         let without_vmaf = Graph { vmaf: false, ..graph }.filter();
         assert!(!without_vmaf.contains("vstack"), "{without_vmaf}");
+
+        // Both sides are sampled alike, the reference before its scaler.
+        let sampling = Sampling::one_in(8).unwrap();
+        let select = sampling.select_filter("30/1").unwrap();
+        let sampled = Graph { sampling, ..graph }.filter();
+        assert!(
+            sampled.contains(&format!("[src1]fps=30/1,{select},scale=640:360")),
+            "{sampled}"
+        );
+        assert!(
+            sampled.contains(&format!("[2:v:0]setpts=PTS-STARTPTS,{select},format=yuv420p")),
+            "{sampled}"
+        );
     }
 }

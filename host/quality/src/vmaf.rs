@@ -61,15 +61,9 @@ fn runs(path: &Path) -> Result<(), String> {
     }
 }
 
-/// VMAF is scored on every picture by default. libvmaf can score one picture in N (VIF and
-/// ADM, its costly features; motion still on every picture), but on a fast pan that moved
-/// the pooled score by up to 6.7 points (docs/performance.md): an option for a quick look,
-/// not the yardstick.
-pub const SUBSAMPLE: u32 = 1;
-
 /// The arguments that score raw 8-bit 4:2:0 pictures of `width`x`height` read from file
-/// descriptors 3 (reference) and 4 (distorted), on one picture in `subsample`, writing JSON
-/// to `output`.
+/// descriptors 3 (reference) and 4 (distorted), on one picture in `subsample` of what it
+/// reads (VIF and ADM; motion on every one), writing JSON to `output`.
 pub fn arguments(width: u32, height: u32, subsample: u32, output: &Path) -> Vec<String> {
     [
         "--reference",
@@ -109,18 +103,29 @@ pub struct Scored {
     pub pictures: u64,
 }
 
-/// The pooled mean VMAF and the pictures scored, from the tool's JSON report.
+/// The mean VMAF over the pictures scored, and their count, from the tool's JSON report.
+///
+/// The mean is taken here from the per-picture scores: with `--subsample N`, libvmaf 2.3.1's
+/// own `pooled_metrics` averages the picture numbers 0 to (pictures scored - 1) (output.c
+/// passes a count of scored pictures as the last index), which is only the first 1/N of the
+/// clip, and scores nothing of the rest.
 pub fn scores(report: &Value) -> Result<Scored, String> {
-    let vmaf = report
-        .pointer("/pooled_metrics/vmaf/mean")
-        .and_then(Value::as_f64)
-        .ok_or("the vmaf report has no pooled_metrics.vmaf.mean")?;
     let frames = report
         .get("frames")
         .and_then(Value::as_array)
         .ok_or("the vmaf report has no frames")?;
+    let mut sum = 0.0;
+    for frame in frames {
+        sum += frame.pointer("/metrics/vmaf").and_then(Value::as_f64).ok_or_else(|| {
+            let number = frame.get("frameNum").map_or("?".to_owned(), Value::to_string);
+            format!("the vmaf report's picture {number} has no vmaf score")
+        })?;
+    }
+    if frames.is_empty() {
+        return Err("the vmaf report scored no pictures".into());
+    }
     Ok(Scored {
-        vmaf,
+        vmaf: sum / frames.len() as f64,
         pictures: frames.len() as u64,
     })
 }
@@ -130,19 +135,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_pooled_mean_and_the_pictures_are_read_from_the_report() {
+    fn the_mean_is_taken_over_every_picture_scored() {
+        // As libvmaf writes it with --subsample 2: its pooled mean covers pictures 0 and 1
+        // (only picture 0 is scored among them), not the whole clip.
         let report = serde_json::json!({
             "version": "2.3.1",
             "frames": [
                 {"frameNum": 0, "metrics": {"vmaf": 90.0}},
-                {"frameNum": 3, "metrics": {"vmaf": 92.0}}
+                {"frameNum": 2, "metrics": {"vmaf": 60.0}}
             ],
-            "pooled_metrics": {"vmaf": {"min": 90.0, "max": 92.0, "mean": 91.0, "harmonic_mean": 90.99}}
+            "pooled_metrics": {"vmaf": {"min": 90.0, "max": 90.0, "mean": 90.0, "harmonic_mean": 90.0}}
         });
         let scored = scores(&report).unwrap();
-        assert_eq!((scored.vmaf, scored.pictures), (91.0, 2));
+        assert_eq!((scored.vmaf, scored.pictures), (75.0, 2));
         let error = scores(&serde_json::json!({})).unwrap_err();
-        assert!(error.contains("pooled_metrics.vmaf.mean"), "{error}");
+        assert!(error.contains("has no frames"), "{error}");
+        let error = scores(&serde_json::json!({"frames": []})).unwrap_err();
+        assert!(error.contains("scored no pictures"), "{error}");
+        let error = scores(&serde_json::json!({"frames": [{"frameNum": 4, "metrics": {}}]})).unwrap_err();
+        assert!(error.contains("picture 4 has no vmaf score"), "{error}");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use vodpipe_quality::{MeasureError, Measurer, Rendition, stats};
+use vodpipe_quality::{MeasureError, Measurer, Rendition, Sampling, stats};
 
 fn ffmpeg(args: &[&str]) {
     let out = Command::new("ffmpeg")
@@ -22,12 +22,16 @@ fn ffmpeg(args: &[&str]) {
 
 /// A 2 s, 320x180, 25 fps source with motion and detail.
 fn source(dir: &Path) -> PathBuf {
+    source_of(dir, "testsrc2=size=320x180:rate=25:duration=2")
+}
+
+fn source_of(dir: &Path, lavfi: &str) -> PathBuf {
     let path = dir.join("source.mp4");
     ffmpeg(&[
         "-f",
         "lavfi",
         "-i",
-        "testsrc2=size=320x180:rate=25:duration=2",
+        lavfi,
         "-c:v",
         "libx264",
         "-qp",
@@ -41,11 +45,16 @@ fn source(dir: &Path) -> PathBuf {
 
 /// `source` encoded as an HLS rendition of `size` with extra x264 options.
 fn rendition(dir: &Path, source: &Path, name: &str, size: &str, codec: &[&str]) -> Rendition {
+    filtered_rendition(dir, source, name, size, "null", codec)
+}
+
+/// [`rendition`], with `filter` after the scaler.
+fn filtered_rendition(dir: &Path, source: &Path, name: &str, size: &str, filter: &str, codec: &[&str]) -> Rendition {
     let out = dir.join(name);
     std::fs::create_dir_all(&out).unwrap();
     let playlist = out.join("index.m3u8");
     let mut args = vec!["-i", source.to_str().unwrap(), "-vf"];
-    let scale = format!("scale={size}:flags=bicubic");
+    let scale = format!("scale={size}:flags=bicubic,{filter}");
     args.push(&scale);
     args.extend(["-c:v", "libx264", "-pix_fmt", "yuv420p"]);
     args.extend(codec);
@@ -61,9 +70,13 @@ fn rendition(dir: &Path, source: &Path, name: &str, size: &str, codec: &[&str]) 
     }
 }
 
-/// The real tools; VMAF is required here (./scripts/test builds the tool).
+/// The real tools, scoring every picture; VMAF is required here (./scripts/test builds the
+/// tool).
 fn measurer() -> Measurer {
-    let measurer = Measurer::default();
+    let measurer = Measurer {
+        sampling: Sampling::EVERY_PICTURE,
+        ..Measurer::default()
+    };
     if let Err(reason) = &measurer.vmaf {
         panic!("these tests need libvmaf's vmaf tool (run them with ./scripts/test, which builds it): {reason}");
     }
@@ -106,6 +119,75 @@ fn a_lossless_copy_is_identical_and_a_degraded_one_scores_lower_in_order() {
     // A smaller rendition is compared with the source scaled to its own size.
     assert_eq!((small.width, small.height), (160, 90));
     assert!(small.psnr_db.unwrap() > 25.0, "{small:?}");
+}
+
+#[test]
+fn sampling_scores_what_every_picture_scores_where_a_fixed_period_would_alias() {
+    // 12 s at 30000/1001 fps (ffmpeg's timestamps are not whole numbers of milliseconds),
+    // and a rendition whose every fourth picture is blurred: the period of a mini-GOP.
+    let dir = tempfile::tempdir().unwrap();
+    let source = source_of(dir.path(), "testsrc2=size=320x180:rate=30000/1001:duration=12");
+    let blurred = filtered_rendition(
+        dir.path(),
+        &source,
+        "blurred",
+        "320:180",
+        "boxblur=2:1:enable='not(mod(n,4))'",
+        &["-crf", "16"],
+    );
+    let work_all = dir.path().join("all");
+    let work_sampled = dir.path().join("sampled");
+    std::fs::create_dir_all(&work_all).unwrap();
+    std::fs::create_dir_all(&work_sampled).unwrap();
+    let all = measurer()
+        .measure(&source, None, std::slice::from_ref(&blurred), &work_all)
+        .unwrap();
+    let sampling = Sampling::one_in(4).unwrap();
+    let sampled = Measurer { sampling, ..measurer() }
+        .measure(&source, None, std::slice::from_ref(&blurred), &work_sampled)
+        .unwrap();
+    let (all, sampled) = (&all.renditions[0], &sampled.renditions[0]);
+
+    // ffmpeg's select kept exactly the pictures the sampling names.
+    assert_eq!(all.frames, 360, "{all:?}");
+    let chosen = (0..all.frames).filter(|&i| sampling.compares(i)).count() as u64;
+    assert_eq!(sampled.frames, chosen, "{sampled:?}");
+    assert!(chosen < 200, "{chosen}");
+
+    let (vmaf_all, vmaf_sampled) = (all.vmaf.unwrap(), sampled.vmaf.unwrap());
+    assert!(
+        (vmaf_all - vmaf_sampled).abs() < 1.5,
+        "VMAF {vmaf_all} vs {vmaf_sampled}"
+    );
+    let (psnr_all, psnr_sampled) = (all.psnr_db.unwrap(), sampled.psnr_db.unwrap());
+    assert!(
+        (psnr_all - psnr_sampled).abs() < 0.75,
+        "PSNR {psnr_all} vs {psnr_sampled}"
+    );
+
+    // The control: one picture in 4 at a fixed period lands on the blurred ones alone.
+    let log = std::fs::read_to_string(work_all.join("psnr0.log")).unwrap();
+    let per_picture: Vec<f64> = log
+        .lines()
+        .map(|l| {
+            l.split("psnr_y:")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let periodic: Vec<f64> = per_picture.iter().step_by(4).copied().collect();
+    assert!(
+        mean(&per_picture) - mean(&periodic) > 3.0,
+        "the blur should show at a fixed period: {} vs {}",
+        mean(&per_picture),
+        mean(&periodic)
+    );
 }
 
 #[test]
