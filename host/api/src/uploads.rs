@@ -101,7 +101,7 @@ pub async fn create_upload(
             url: post.url,
             fields: post.fields,
             max_bytes: state.uploads.max_bytes(),
-            expires_at: vodpipe_core::event::rfc3339(expires_ms),
+            expires_at: vodpipe_core::time::rfc3339(expires_ms),
         }),
     ))
 }

@@ -65,7 +65,7 @@ impl VideoView {
             description: record.description.clone(),
             status: record.status.into(),
             failure_reason: record.failure_reason.clone(),
-            created_at: vodpipe_core::event::rfc3339(record.created_at_ms),
+            created_at: vodpipe_core::time::rfc3339(record.created_at_ms),
             playback_url: record.playback_path.as_deref().map(url),
             thumbnail_url: record.thumbnail_path.as_deref().map(url),
             renditions: record

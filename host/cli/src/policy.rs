@@ -121,7 +121,7 @@ pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
                     if bundle.active { "*" } else { " " },
                     bundle.hash,
                     bundle.name,
-                    vodpipe_core::event::rfc3339(bundle.published_at_ms)
+                    vodpipe_core::time::rfc3339(bundle.published_at_ms)
                 );
             }
             Ok(())

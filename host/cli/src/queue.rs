@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
-use vodpipe_core::event::rfc3339;
 use vodpipe_core::ports::{SystemClock, VideoRepository};
+use vodpipe_core::time::rfc3339;
 use vodpipe_core::{VideoRecord, VideoStatus};
 use vodpipe_embedded::sqlite::{Database, DeadLetter, Redriven};
 

@@ -153,7 +153,7 @@ fn a_message_that_died_is_listed_with_its_error_and_redriven_once_the_cause_is_f
         assert!(upload_row.contains(part), "{part:?} not in {upload_row:?}");
     }
     let poison_row = lines.iter().find(|l| l.contains(" unknown ")).expect(&table);
-    assert!(poison_row.contains("not JSON"), "{poison_row}");
+    assert!(poison_row.contains("not a work message"), "{poison_row}");
     assert!(table.ends_with("2 dead letters; `--redrive ID` or `--redrive-all` puts them back in the queue\n"));
 
     let letters = data.letters();
@@ -176,7 +176,7 @@ fn a_message_that_died_is_listed_with_its_error_and_redriven_once_the_cause_is_f
         "{upload}"
     );
     assert!(upload["dead_since"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(upload["body"], r#"{"key":"01NOFFPROBE","kind":"upload"}"#);
+    assert_eq!(upload["body"], r#"{"kind":"upload","key":"01NOFFPROBE"}"#);
     let poison = letters.iter().find(|l| l["kind"] == "unknown").unwrap();
     assert_eq!(
         (&poison["video_id"], &poison["video_status"]),
@@ -228,12 +228,11 @@ fn redrive_all_puts_back_every_dead_letter_and_never_touches_a_done_video() {
     assert_eq!(data.status(&published_id), VideoStatus::Done);
     data.upload("01ALLA");
     data.upload("01ALLB");
-    // A job-state event for the published video that no worker can read: it dies too.
+    // A job result for the published video that no worker can read (it has no result): it
+    // dies too.
     data.database
         .send(
-            &format!(
-                r#"{{"detail-type": "MediaConvert Job State Change", "detail": {{"userMetadata": {{"video_id": "{published_id}"}}}}}}"#
-            ),
+            &format!(r#"{{"kind": "job-result", "video_id": "{published_id}"}}"#),
             None,
         )
         .unwrap();
@@ -263,7 +262,7 @@ fn redrive_all_puts_back_every_dead_letter_and_never_touches_a_done_video() {
         [
             ("upload", "01ALLA", true),
             ("upload", "01ALLB", true),
-            ("job-state", published_id.as_str(), false),
+            ("unknown", published_id.as_str(), false),
         ]
     );
     assert!(rows[2]["cleared_reason"].is_null());
@@ -281,7 +280,7 @@ fn redrive_all_puts_back_every_dead_letter_and_never_touches_a_done_video() {
     assert_eq!(again.len(), 1);
     assert_eq!(
         (&again[0]["kind"], &again[0]["receive_count"]),
-        (&"job-state".into(), &5.into())
+        (&"unknown".into(), &5.into())
     );
 }
 
@@ -387,7 +386,7 @@ fn dead_letters_redriven_while_a_worker_runs_are_taken_up_and_none_twice() {
         );
     }
     let deadline = Instant::now() + Duration::from_secs(180);
-    // Done, and the last job-state message deleted.
+    // Done, and the last job-result message deleted.
     while ids.iter().any(|id| data.status(id) != VideoStatus::Done) || data.database.queued().unwrap() > 0 {
         assert!(
             Instant::now() < deadline,
@@ -413,10 +412,11 @@ fn a_failed_video_its_message_cannot_finish_stays_failed_and_the_redrive_says_wh
         .create_if_absent(&VideoRecord::new("01KEPT", None, 1))
         .unwrap();
     assert!(data.database.finish("01KEPT", &Outcome::failed(gave_up)).unwrap());
-    // Two job-state events of a job the video never claimed, killed by hand (one receive
-    // allowed). Reset, the video would wait for that job's result for ever: the pipeline
-    // takes only its own job's.
-    let event = r#"{"detail-type": "MediaConvert Job State Change", "detail": {"jobId": "01KEPT-hls", "status": "PROGRESSING", "userMetadata": {"video_id": "01KEPT"}}}"#;
+    // Two results of a job the video never claimed, killed by hand (one receive allowed).
+    // Reset, the video would wait for that job's result for ever: the pipeline takes only
+    // its own job's.
+    let event = r#"{"kind": "job-result", "video_id": "01KEPT", "result": {"job_id": "01KEPT-hls", "status": "ERROR",
+        "error_code": 1999, "error_message": "broke", "playlist_path": null, "outputs": [], "thumbnail_path": null}}"#;
     for _ in 0..2 {
         data.database.send(event, None).unwrap();
     }
@@ -465,7 +465,7 @@ fn a_failed_video_its_message_cannot_finish_stays_failed_and_the_redrive_says_wh
             &row["cleared_reason"],
             &row["kept_failed"]
         ),
-        (&"job-state".into(), &false.into(), &Value::Null, &why.into())
+        (&"job-result".into(), &false.into(), &Value::Null, &why.into())
     );
     assert_eq!(data.status("01KEPT"), VideoStatus::Failed);
     // Both are back in the queue all the same.

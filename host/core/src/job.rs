@@ -98,6 +98,14 @@ pub struct JobResult {
     pub thumbnail_path: Option<String>,
 }
 
+/// A finished job's result and the video it is for: what both modes' job-state messages
+/// carry to [`crate::pipeline::Pipeline::on_job_state`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobStateChange {
+    pub video_id: String,
+    pub result: JobResult,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobOutput {
     pub path: String,

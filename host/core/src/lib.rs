@@ -9,7 +9,6 @@ pub mod auth;
 #[cfg(feature = "contract-tests")]
 pub mod contract;
 pub mod cost;
-pub mod event;
 pub mod job;
 pub mod ladder;
 pub mod pipeline;
@@ -18,11 +17,12 @@ pub mod plan_diff;
 pub mod ports;
 pub mod probe;
 pub mod stage;
+pub mod time;
 pub mod video;
 
 pub use action::{Action, Rendered};
 pub use cost::{CostEstimate, CostModel, Passes};
-pub use job::{JobContext, JobDocument, JobOutput, JobResult, JobStatus};
+pub use job::{JobContext, JobDocument, JobOutput, JobResult, JobStateChange, JobStatus};
 pub use ladder::{LadderPreset, Rung};
 pub use plan::{Plan, Rendition, Thumbnail};
 pub use probe::Probe;

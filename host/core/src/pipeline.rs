@@ -14,8 +14,8 @@
 //! delivery ([`crate::ports::Delivery::is_last`]) its video is failed rather than left
 //! `processing` for ever. The embedded worker and the Lambda handlers both call it.
 
+use crate::JobStateChange;
 use crate::action::Action;
-use crate::event::JobStateChange;
 use crate::ports::{Clock, ObjectStore, Policy, ProbeError, ServiceError, Transcoder, Unavailable, VideoRepository};
 use crate::video::{Outcome, VideoRecord, VideoStatus};
 use crate::{JobContext, JobStatus};

@@ -8,5 +8,7 @@ pub mod ffprobe;
 pub mod job_lock;
 pub mod job_reader;
 pub mod message;
+pub mod schema;
 pub mod sqlite;
+pub mod work;
 pub mod worker;

@@ -1,22 +1,23 @@
 //! What a queued message is about, read from its body without handling it: its kind, the
-//! video it concerns and the job it is about. Dead-letter listings and redrives use it; the
-//! worker's handlers parse each kind in full.
+//! video it concerns and the job it is about. Dead-letter listings, redrives and the worker's
+//! give-up use it.
 
 use std::fmt;
 
 use serde_json::Value;
 
-/// The three kinds of message the embedded queue carries (see the worker), or a body the
-/// worker cannot handle.
+use crate::work::WorkMessage;
+
+/// The three kinds of [`WorkMessage`], or a body the worker cannot handle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageKind {
-    /// `{"kind": "upload", "key": …}`: an upload was stored.
+    /// An upload was stored.
     Upload,
-    /// `{"kind": "transcode", "video_id": …, …}`: a job to run.
+    /// A job to run.
     Transcode,
-    /// A MediaConvert "Job State Change" event: a job's result.
-    JobState,
-    /// Not JSON, or no kind the worker knows.
+    /// A job's result.
+    JobResult,
+    /// Not a work message (not JSON, or no kind this version knows).
     Unknown,
 }
 
@@ -25,7 +26,7 @@ impl MessageKind {
         match self {
             MessageKind::Upload => "upload",
             MessageKind::Transcode => "transcode",
-            MessageKind::JobState => "job-state",
+            MessageKind::JobResult => "job-result",
             MessageKind::Unknown => "unknown",
         }
     }
@@ -34,12 +35,11 @@ impl MessageKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subject {
     pub kind: MessageKind,
-    /// The upload's `key`, a transcode's `video_id` or a job-state event's
-    /// `detail.userMetadata.video_id`, whichever the body has first — the video the worker
-    /// fails when it gives up on the message.
+    /// [`WorkMessage::video_id`]: the video the worker fails when it gives up on the
+    /// message. A body that is not a work message still names its video by a top-level
+    /// `video_id` or `key`, when it has one.
     pub video_id: Option<String>,
-    /// A transcode's `job_id` or a job-state event's `detail.jobId`: the job whose result the
-    /// message is or makes.
+    /// [`WorkMessage::job_id`]: the job whose result the message is or makes.
     pub job_id: Option<String>,
 }
 
@@ -96,48 +96,38 @@ impl Subject {
     pub fn can_finish(&self, video_job: Option<&str>) -> Result<(), KeptFailed> {
         match (self.kind, &self.job_id) {
             (MessageKind::Upload, _) => Ok(()),
-            (MessageKind::Transcode | MessageKind::JobState, Some(job)) if video_job == Some(job.as_str()) => Ok(()),
-            (MessageKind::Transcode | MessageKind::JobState, Some(job)) => Err(KeptFailed::OtherJob {
+            (MessageKind::Transcode | MessageKind::JobResult, Some(job)) if video_job == Some(job.as_str()) => Ok(()),
+            (MessageKind::Transcode | MessageKind::JobResult, Some(job)) => Err(KeptFailed::OtherJob {
                 message_job: job.clone(),
                 video_job: video_job.map(str::to_owned),
             }),
-            (MessageKind::Transcode | MessageKind::JobState, None) | (MessageKind::Unknown, _) => {
+            (MessageKind::Transcode | MessageKind::JobResult, None) | (MessageKind::Unknown, _) => {
                 Err(KeptFailed::Unhandled)
             }
         }
     }
 }
 
-/// The dedupe id a job's result is queued with: sent once per job, and the record that the
-/// job ran.
-pub fn result_dedupe_id(job_id: &str) -> String {
-    format!("state:{job_id}")
-}
-
 pub fn subject(body: &str) -> Subject {
-    let Ok(body) = serde_json::from_str::<Value>(body) else {
-        return Subject {
-            kind: MessageKind::Unknown,
-            video_id: None,
-            job_id: None,
-        };
-    };
-    let kind = match body["kind"].as_str() {
-        Some("upload") => MessageKind::Upload,
-        Some("transcode") => MessageKind::Transcode,
-        _ if body["detail-type"].is_string() => MessageKind::JobState,
-        _ => MessageKind::Unknown,
-    };
-    let video_id = body["key"]
-        .as_str()
-        .or(body["video_id"].as_str())
-        .or(body["detail"]["userMetadata"]["video_id"].as_str())
-        .map(str::to_owned);
-    let job_id = body["job_id"]
-        .as_str()
-        .or(body["detail"]["jobId"].as_str())
-        .map(str::to_owned);
-    Subject { kind, video_id, job_id }
+    match WorkMessage::parse(body) {
+        Ok(message) => Subject {
+            kind: match message {
+                WorkMessage::Upload { .. } => MessageKind::Upload,
+                WorkMessage::Transcode { .. } => MessageKind::Transcode,
+                WorkMessage::JobResult { .. } => MessageKind::JobResult,
+            },
+            video_id: Some(message.video_id().to_owned()),
+            job_id: message.job_id().map(str::to_owned),
+        },
+        Err(_) => {
+            let body = serde_json::from_str::<Value>(body).unwrap_or_default();
+            Subject {
+                kind: MessageKind::Unknown,
+                video_id: body["video_id"].as_str().or(body["key"].as_str()).map(str::to_owned),
+                job_id: None,
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -146,6 +136,8 @@ mod tests {
 
     #[test]
     fn every_kind_names_its_video_and_job() {
+        let result = r#"{"kind": "job-result", "video_id": "01C", "result": {"job_id": "01C-hls", "status": "ERROR",
+            "error_code": 1999, "error_message": "broke", "playlist_path": null, "outputs": [], "thumbnail_path": null}}"#;
         let cases = [
             (
                 r#"{"kind": "upload", "key": "01A"}"#,
@@ -159,21 +151,10 @@ mod tests {
                 Some("01B"),
                 Some("01B-hls"),
             ),
+            (result, MessageKind::JobResult, Some("01C"), Some("01C-hls")),
+            (r#"{"kind": "upload"}"#, MessageKind::Unknown, None, None),
             (
-                r#"{"detail-type": "MediaConvert Job State Change", "detail": {"jobId": "01C-hls", "userMetadata": {"video_id": "01C"}}}"#,
-                MessageKind::JobState,
-                Some("01C"),
-                Some("01C-hls"),
-            ),
-            (
-                r#"{"detail-type": "MediaConvert Job State Change", "detail": {"userMetadata": {"video_id": "01C"}}}"#,
-                MessageKind::JobState,
-                Some("01C"),
-                None,
-            ),
-            (r#"{"kind": "upload"}"#, MessageKind::Upload, None, None),
-            (
-                r#"{"kind": "resize", "key": "01D"}"#,
+                r#"{"kind": "resize", "key": "01D", "job_id": "01D-hls"}"#,
                 MessageKind::Unknown,
                 Some("01D"),
                 None,
@@ -196,7 +177,9 @@ mod tests {
         assert_eq!(upload.can_finish(Some("01A-hls")), Ok(()));
         for body in [
             r#"{"kind": "transcode", "video_id": "01A", "job_id": "01A-hls", "job": {}}"#,
-            r#"{"detail-type": "MediaConvert Job State Change", "detail": {"jobId": "01A-hls", "userMetadata": {"video_id": "01A"}}}"#,
+            r#"{"kind": "job-result", "video_id": "01A", "result": {"job_id": "01A-hls", "status": "COMPLETE",
+                "error_code": null, "error_message": null, "playlist_path": "index.m3u8", "outputs": [],
+                "thumbnail_path": null}}"#,
         ] {
             let message = subject(body);
             assert_eq!(message.can_finish(Some("01A-hls")), Ok(()), "{body}");
@@ -217,15 +200,9 @@ mod tests {
                 "{body}"
             );
         }
-        for body in [
-            r#"{"detail-type": "MediaConvert Job State Change", "detail": {"userMetadata": {"video_id": "01A"}}}"#,
-            r#"{"kind": "resize", "key": "01A", "job_id": "01A-hls"}"#,
-        ] {
-            assert_eq!(
-                subject(body).can_finish(Some("01A-hls")),
-                Err(KeptFailed::Unhandled),
-                "{body}"
-            );
-        }
+        assert_eq!(
+            subject(r#"{"kind": "resize", "key": "01A", "job_id": "01A-hls"}"#).can_finish(Some("01A-hls")),
+            Err(KeptFailed::Unhandled)
+        );
     }
 }

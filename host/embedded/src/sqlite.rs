@@ -17,7 +17,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use vodpipe_core::ports::{Account, AccountStore, Clock, MessageQueue, QueuedMessage, Unavailable, VideoRepository};
 use vodpipe_core::{Cursor, Described, Details, Outcome, Page, Plan, VideoRecord, VideoStatus};
 
-use crate::message::{self, KeptFailed, MessageKind, Subject, result_dedupe_id};
+use crate::message::{self, KeptFailed, MessageKind, Subject};
+use crate::work::result_dedupe_id;
 
 pub struct Database {
     /// The one writer (SQLite allows one at a time anyway).
@@ -80,60 +81,15 @@ fn db(e: rusqlite::Error) -> Unavailable {
 /// Enough for the API's worker threads on a small machine.
 const READERS: usize = 4;
 
-const SCHEMA: &str = "
-PRAGMA journal_mode = WAL;
-PRAGMA busy_timeout = 5000;
-CREATE TABLE IF NOT EXISTS videos (
-    id TEXT PRIMARY KEY,
-    user_id TEXT,
-    title TEXT,
-    description TEXT,
-    status TEXT NOT NULL CHECK (status IN ('processing', 'done', 'failed')),
-    failure_reason TEXT,
-    created_at_ms INTEGER NOT NULL,
-    job_id TEXT,
-    plan TEXT,
-    renditions TEXT NOT NULL DEFAULT '[]',
-    playback_path TEXT,
-    thumbnail_path TEXT,
-    duration_ms INTEGER
-);
-CREATE INDEX IF NOT EXISTS videos_done ON videos (created_at_ms DESC, id DESC) WHERE status = 'done' AND title IS NOT NULL;
-CREATE INDEX IF NOT EXISTS videos_owned ON videos (user_id, created_at_ms DESC, id DESC);
-CREATE TABLE IF NOT EXISTS accounts (
-    user_id TEXT PRIMARY KEY,
-    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
-    password_hash TEXT NOT NULL,
-    created_at_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS refresh_tokens (
-    token_hash TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES accounts (user_id) ON DELETE CASCADE,
-    expires_at_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS queue (
-    id INTEGER PRIMARY KEY,
-    body TEXT NOT NULL,
-    visible_at_ms INTEGER NOT NULL,
-    receive_count INTEGER NOT NULL DEFAULT 0,
-    receipt TEXT,
-    last_error TEXT
-);
-CREATE INDEX IF NOT EXISTS queue_visible ON queue (visible_at_ms);
-CREATE TABLE IF NOT EXISTS sent (dedupe_id TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS dead_letters (
-    id INTEGER PRIMARY KEY,
-    body TEXT NOT NULL,
-    receive_count INTEGER NOT NULL,
-    last_error TEXT,
-    moved_at_ms INTEGER NOT NULL
-);
-";
+/// Per connection: write-ahead logging (readers never wait on the writer) and a wait for
+/// a busy database instead of an error.
+const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;";
 
 impl Database {
     pub fn open(path: &Path, clock: Box<dyn Clock>) -> Result<Self, Unavailable> {
-        let conn = Connection::open(path).map_err(db)?;
-        conn.execute_batch(SCHEMA).map_err(db)?;
+        let mut conn = Connection::open(path).map_err(db)?;
+        conn.execute_batch(PRAGMAS).map_err(db)?;
+        crate::schema::migrate(&mut conn).map_err(|e| Unavailable(format!("{}: {e}", path.display())))?;
         let readers = (0..READERS)
             .map(|_| {
                 let reader = Connection::open_with_flags(

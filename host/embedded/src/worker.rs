@@ -1,23 +1,19 @@
-//! The embedded worker: takes messages off the durable queue and runs the pipeline.
-//!
-//! Three kinds of message share the queue:
-//! - `{"kind": "upload", "key": …}`, sent when an upload is stored (S3's ObjectCreated);
-//! - `{"kind": "transcode", "video_id": …, "job_id": …, "job": <CreateJob>}`, sent by
-//!   [`QueueTranscoder`] (the MediaConvert submission);
-//! - MediaConvert "Job State Change" events, sent when a transcode ends.
+//! The embedded worker: takes [`WorkMessage`]s off the durable queue and runs the pipeline:
+//! an upload is planned and its job queued ([`QueueTranscoder`]), a transcode runs ffmpeg and
+//! queues its result, a result finishes the video.
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use vodpipe_core::event::{job_state_event, parse_job_state_event};
+use serde_json::Value;
 use vodpipe_core::pipeline::{GaveUp, Pipeline, give_up};
 use vodpipe_core::ports::{Delivery, MessageQueue, QueuedMessage, ServiceError, Transcoder, Unavailable};
-use vodpipe_core::{JobDocument, JobResult};
+use vodpipe_core::{JobDocument, JobResult, JobStateChange};
 
 use crate::ffmpeg;
 use crate::job_lock::JobLock;
-use crate::message::{self, result_dedupe_id};
+use crate::message;
 use crate::sqlite::Database;
+use crate::work::{WorkMessage, result_dedupe_id};
 
 /// Submits jobs by queueing them for the worker; a job id is queued once, ever.
 pub struct QueueTranscoder<'a> {
@@ -26,21 +22,26 @@ pub struct QueueTranscoder<'a> {
 
 impl Transcoder for QueueTranscoder<'_> {
     fn submit(&self, job_id: &str, video_id: &str, job: &JobDocument) -> Result<(), ServiceError> {
-        let body = json!({ "kind": "transcode", "video_id": video_id, "job_id": job_id, "job": job.create_job });
-        self.queue
-            .send(&body.to_string(), Some(&format!("transcode:{job_id}")))?;
+        let job = serde_json::from_str(job.create_job.get())
+            .map_err(|e| ServiceError::Rejected(format!("the job document is not JSON: {e}")))?;
+        let message = WorkMessage::Transcode {
+            video_id: video_id.to_owned(),
+            job_id: job_id.to_owned(),
+            job,
+        };
+        send(self.queue, &message)?;
         Ok(())
     }
 }
 
-/// Queues the event for a stored upload (what S3 would send).
+/// Queues a message once: `false` when it was sent before.
+pub fn send(queue: &dyn MessageQueue, message: &WorkMessage) -> Result<bool, Unavailable> {
+    queue.send(&message.to_body(), Some(&message.dedupe_id()))
+}
+
+/// Queues the message for a stored upload (what S3's notification is in AWS mode).
 pub fn upload_event(queue: &dyn MessageQueue, key: &str) -> Result<(), Unavailable> {
-    queue
-        .send(
-            &json!({ "kind": "upload", "key": key }).to_string(),
-            Some(&format!("upload:{key}")),
-        )
-        .map(|_| ())
+    send(queue, &WorkMessage::Upload { key: key.to_owned() }).map(|_| ())
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -141,28 +142,26 @@ impl Worker<'_> {
     }
 
     fn handle(&self, message: &QueuedMessage, progress: &mut dyn FnMut(f64)) -> Result<Handled, String> {
-        let body: Value = serde_json::from_str(&message.body).map_err(|e| format!("not JSON: {e}"))?;
-        match body["kind"].as_str() {
-            Some("upload") => {
-                let key = body["key"].as_str().ok_or("upload event without a key")?;
-                let outcome = self.pipeline.on_upload(key).map_err(|e| e.to_string())?;
+        match WorkMessage::parse(&message.body)? {
+            WorkMessage::Upload { key } => {
+                let outcome = self.pipeline.on_upload(&key).map_err(|e| e.to_string())?;
                 tracing::info!(key, ?outcome, "upload handled");
                 Ok(Handled::Finished)
             }
-            Some("transcode") => self.transcode(message, &body, progress),
-            _ if body["detail-type"].is_string() => {
-                let store = self.pipeline.store;
-                let change = parse_job_state_event(&body, |id| store.output_prefix(id))?;
+            WorkMessage::Transcode { video_id, job_id, job } => {
+                self.transcode(message, &video_id, &job_id, &job, progress)
+            }
+            WorkMessage::JobResult { video_id, result } => {
+                let change = JobStateChange { video_id, result };
                 let outcome = self.pipeline.on_job_state(&change).map_err(|e| e.to_string())?;
-                tracing::info!(video = %change.video_id, ?outcome, "job state handled");
+                tracing::info!(video = %change.video_id, ?outcome, "job result handled");
                 Ok(Handled::Finished)
             }
-            _ => Err("unknown message kind".into()),
         }
     }
 
-    /// Runs a transcode and queues its job-state event. A job the embedded transcoder
-    /// cannot run ends in an ERROR event, as MediaConvert would refuse it.
+    /// Runs a transcode and queues its result. A job the embedded transcoder cannot run ends
+    /// in an ERROR result, as MediaConvert would refuse it.
     ///
     /// Whether the job already ran is the queue's record to say: its result is sent once, with
     /// the job's dedupe id, in the same database. A delivery that finds it sent runs nothing,
@@ -178,15 +177,15 @@ impl Worker<'_> {
     fn transcode(
         &self,
         message: &QueuedMessage,
-        body: &Value,
+        video_id: &str,
+        job_id: &str,
+        job: &Value,
         progress: &mut dyn FnMut(f64),
     ) -> Result<Handled, String> {
-        let video_id = body["video_id"].as_str().ok_or("transcode without a video_id")?;
-        let job_id = body["job_id"].as_str().ok_or("transcode without a job_id")?;
         if self.already_done(video_id, job_id)? {
             return Ok(Handled::Finished);
         }
-        let job = match ffmpeg::translate(&body["job"]) {
+        let job = match ffmpeg::translate(job) {
             Ok(job) => job,
             Err(problems) => {
                 let why = format!(
@@ -256,13 +255,13 @@ impl Worker<'_> {
         Ok(record.is_some_and(|r| r.status == vodpipe_core::VideoStatus::Processing))
     }
 
-    /// Queues a job's result as its MediaConvert job-state event, once per job.
+    /// Queues a job's result, once per job.
     fn queue_result(&self, video_id: &str, result: &JobResult) -> Result<(), String> {
-        let prefix = self.pipeline.store.output_prefix(video_id);
-        let event = job_state_event(video_id, &prefix, result, self.pipeline.clock.now_ms());
-        self.queue
-            .send(&event.to_string(), Some(&result_dedupe_id(&result.job_id)))
-            .map_err(|e| e.to_string())?;
+        let message = WorkMessage::JobResult {
+            video_id: video_id.to_owned(),
+            result: result.clone(),
+        };
+        send(self.queue, &message).map_err(|e| e.to_string())?;
         Ok(())
     }
 

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use vodpipe_core::event::job_state_event;
 use vodpipe_core::pipeline::{JobStateOutcome, Pipeline, UploadOutcome};
 use vodpipe_core::ports::{Clock, MessageQueue, ObjectStore, VideoRepository};
 use vodpipe_core::{JobResult, JobStatus, VideoStatus};
@@ -17,6 +16,7 @@ use vodpipe_embedded::disk::DiskStore;
 use vodpipe_embedded::ffmpeg::test_pattern;
 use vodpipe_embedded::job_lock::JobLock;
 use vodpipe_embedded::sqlite::Database;
+use vodpipe_embedded::work::WorkMessage;
 use vodpipe_embedded::worker::{QueueTranscoder, Worker, WorkerConfig, upload_event};
 use vodpipe_runtime::LoadedPolicy;
 
@@ -143,12 +143,11 @@ fn an_upload_is_processed_to_done_and_repeated_events_change_nothing() {
         outputs: vec![],
         thumbnail_path: None,
     };
-    s.database
-        .send(
-            &job_state_event("01VIDEO", &s.store.output_prefix("01VIDEO"), &late, 0).to_string(),
-            None,
-        )
-        .unwrap();
+    let late = WorkMessage::JobResult {
+        video_id: "01VIDEO".into(),
+        result: late,
+    };
+    s.database.send(&late.to_body(), None).unwrap();
     drain(&worker);
     assert_eq!(s.database.get("01VIDEO").unwrap().unwrap().status, VideoStatus::Done);
 }
@@ -185,7 +184,7 @@ fn an_event_for_another_job_is_ignored() {
         .put_upload("01ORDER", &sample(&s.root, "640x360"), None)
         .unwrap();
     worker.pipeline.on_upload("01ORDER").unwrap();
-    let change = vodpipe_core::event::JobStateChange {
+    let change = vodpipe_core::JobStateChange {
         video_id: "01ORDER".into(),
         result: JobResult {
             job_id: "someone-elses-job".into(),
@@ -240,7 +239,11 @@ fn poison_messages_reach_the_dead_letter_table_and_the_worker_goes_on() {
     let dead = s.database.dead_letters().unwrap();
     assert_eq!(dead.len(), 2, "{dead:?}");
     assert!(dead.iter().all(|d| d.receive_count == 3));
-    assert!(dead[0].last_error.as_deref().unwrap().starts_with("not JSON"));
+    let error = dead[0].last_error.as_deref().unwrap();
+    assert!(
+        error.starts_with("not a work message: ") && error.contains("at line 1 column"),
+        "{error}"
+    );
     assert_eq!(s.database.queued().unwrap(), 0);
 
     // And a good upload after them is processed.
@@ -488,7 +491,7 @@ fn a_transcode_delivered_again_after_its_result_was_queued_runs_nothing_and_clea
     // still `processing`.
     s.database.send(&transcode.body, None).unwrap();
     let result = s.database.receive(60_000, 3).unwrap().unwrap();
-    assert!(result.body.contains("MediaConvert Job State Change"), "{}", result.body);
+    assert!(result.body.contains(r#""kind":"job-result""#), "{}", result.body);
     assert_eq!(
         s.database.get("01AGAIN").unwrap().unwrap().status,
         VideoStatus::Processing

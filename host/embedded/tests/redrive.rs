@@ -8,15 +8,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use vodpipe_core::event::job_state_event;
 use vodpipe_core::pipeline::Pipeline;
-use vodpipe_core::ports::{Clock, MessageQueue, ObjectStore, Policy, VideoRepository};
+use vodpipe_core::ports::{Clock, MessageQueue, Policy, VideoRepository};
 use vodpipe_core::{JobResult, JobStatus, Outcome, Probe, VideoRecord, VideoStatus};
 use vodpipe_embedded::disk::DiskStore;
 use vodpipe_embedded::ffmpeg::test_pattern;
 use vodpipe_embedded::ffprobe::FfprobeProber;
-use vodpipe_embedded::message::{KeptFailed, MessageKind, result_dedupe_id};
+use vodpipe_embedded::message::{KeptFailed, MessageKind};
 use vodpipe_embedded::sqlite::{Database, RedriveError};
+use vodpipe_embedded::work::{WorkMessage, result_dedupe_id};
 use vodpipe_embedded::worker::{QueueTranscoder, Worker, WorkerConfig, upload_event};
 use vodpipe_runtime::LoadedPolicy;
 
@@ -231,8 +231,8 @@ fn failed_video(database: &Database, policy: &LoadedPolicy, id: &str, job: Optio
     assert!(database.finish(id, &Outcome::failed(GAVE_UP)).unwrap());
 }
 
-/// The job-state event of `job` ending in an error, as the worker queues it.
-fn job_error_event(store: &DiskStore, video: &str, job: &str) -> String {
+/// The result of `job` ending in an error, as the worker queues it.
+fn job_error_event(video: &str, job: &str) -> String {
     let result = JobResult {
         job_id: job.into(),
         status: JobStatus::Error,
@@ -242,7 +242,11 @@ fn job_error_event(store: &DiskStore, video: &str, job: &str) -> String {
         outputs: vec![],
         thumbnail_path: None,
     };
-    job_state_event(video, &store.output_prefix(video), &result, 1).to_string()
+    WorkMessage::JobResult {
+        video_id: video.into(),
+        result,
+    }
+    .to_body()
 }
 
 #[test]
@@ -258,9 +262,9 @@ fn a_failed_video_goes_back_to_processing_only_for_a_message_that_can_finish_it(
     failed_video(&database, &policy, "01NOJOB", None);
     failed_video(&database, &policy, "01ODD", Some("01ODD-hls"));
     for body in [
-        job_error_event(&store, "01OWNJOB", "01OWNJOB-hls"),
+        job_error_event("01OWNJOB", "01OWNJOB-hls"),
         // The result of a job the video does not record: the pipeline ignores it.
-        job_error_event(&store, "01OTHERJOB", "01OTHERJOB-old"),
+        job_error_event("01OTHERJOB", "01OTHERJOB-old"),
         // A transcode for a video that never claimed a job: its result would be ignored too.
         r#"{"kind": "transcode", "video_id": "01NOJOB", "job_id": "01NOJOB-hls", "job": {}}"#.into(),
         r#"{"kind": "resize", "key": "01ODD"}"#.into(),
@@ -343,7 +347,7 @@ fn a_failed_video_goes_back_to_processing_only_for_a_message_that_can_finish_it(
 fn a_transcode_whose_job_already_ran_to_a_result_does_not_reset_its_video() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let store = DiskStore::open(&data).unwrap();
+    std::fs::create_dir_all(&data).unwrap();
     let database = Database::open(&data.join("vodpipe.db"), Box::new(TestClock::default())).unwrap();
     let policy = common::policy();
     failed_video(&database, &policy, "01RAN", Some("01RAN-hls"));
@@ -357,7 +361,7 @@ fn a_transcode_whose_job_already_ran_to_a_result_does_not_reset_its_video() {
         .unwrap();
     database
         .send(
-            &job_error_event(&store, "01RAN", "01RAN-hls"),
+            &job_error_event("01RAN", "01RAN-hls"),
             Some(&result_dedupe_id("01RAN-hls")),
         )
         .unwrap();
@@ -376,7 +380,7 @@ fn a_transcode_whose_job_already_ran_to_a_result_does_not_reset_its_video() {
     assert_eq!(database.get("01RAN").unwrap().unwrap().status, VideoStatus::Failed);
 
     // The job's result can finish it: that letter resets it.
-    let result = database.redrive(&[letter(MessageKind::JobState)]).unwrap();
+    let result = database.redrive(&[letter(MessageKind::JobResult)]).unwrap();
     assert!(result[0].video_reset, "{:?}", result[0].kept_failed);
     assert_eq!(database.get("01RAN").unwrap().unwrap().status, VideoStatus::Processing);
 }

@@ -16,15 +16,14 @@
 
 pub mod api;
 pub mod config;
+pub mod events;
 pub mod policy;
 
 use std::fmt;
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use serde_json::Value;
 use vodpipe_aws::{DynamoRepository, MediaConvertTranscoder, S3Store};
-use vodpipe_core::event::parse_job_state_event;
 use vodpipe_core::pipeline::{GaveUp, JobStateOutcome, Pipeline, UploadOutcome, give_up};
 use vodpipe_core::ports::{Clock, Delivery, ObjectStore, Policy};
 
@@ -101,15 +100,12 @@ impl Handlers {
     /// One S3 notification (or S3's test event, which says nothing). Every upload it names is
     /// handled, even after one fails.
     pub fn upload_message(&self, body: &str) -> Result<(), MessageFailure> {
-        let notification: Value =
-            serde_json::from_str(body).map_err(|e| MessageFailure::Unreadable(format!("not JSON: {e}")))?;
-        if notification["Event"] == "s3:TestEvent" {
-            return Ok(());
-        }
-        let keys = self.upload_keys(&notification).map_err(MessageFailure::Unreadable)?;
-        if keys.is_empty() {
-            return Ok(());
-        }
+        let keys =
+            match events::s3_notification(body, self.store.uploads_bucket()).map_err(MessageFailure::Unreadable)? {
+                events::Notification::Test => return Ok(()),
+                events::Notification::Uploads(keys) if keys.is_empty() => return Ok(()),
+                events::Notification::Uploads(keys) => keys,
+            };
         let policy = self
             .policy
             .current()
@@ -130,32 +126,9 @@ impl Handlers {
         }
     }
 
-    /// The uploads (video ids) an S3 notification names in this function's uploads bucket.
-    fn upload_keys(&self, notification: &Value) -> Result<Vec<String>, String> {
-        let records = notification["Records"]
-            .as_array()
-            .ok_or("not an S3 event notification (no Records)")?;
-        let mut keys = Vec::with_capacity(records.len());
-        for record in records {
-            let bucket = record["s3"]["bucket"]["name"].as_str().unwrap_or_default();
-            if bucket != self.store.uploads_bucket() {
-                tracing::warn!(bucket, "an event for another bucket, ignored");
-                continue;
-            }
-            let key = record["s3"]["object"]["key"]
-                .as_str()
-                .map(decode_key)
-                .ok_or("an S3 record without an object key")?;
-            keys.push(key);
-        }
-        Ok(keys)
-    }
-
     /// One EventBridge event for a MediaConvert job.
     pub fn job_state_message(&self, body: &str) -> Result<(), MessageFailure> {
-        let event: Value =
-            serde_json::from_str(body).map_err(|e| MessageFailure::Unreadable(format!("not JSON: {e}")))?;
-        let change = parse_job_state_event(&event, |video_id| self.store.output_prefix(video_id))
+        let change = events::job_state_change(body, |video_id| self.store.output_prefix(video_id))
             .map_err(MessageFailure::Unreadable)?;
         let failed = |why: String| MessageFailure::Videos(vec![(change.video_id.clone(), why)]);
         let policy = self.policy.current().map_err(|e| failed(e.to_string()))?;
@@ -251,39 +224,4 @@ async fn each_message(
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failures;
     response
-}
-
-/// S3 notifications carry keys URL-encoded, spaces as '+'.
-fn decode_key(key: &str) -> String {
-    let bytes = key.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                    Ok(byte) => {
-                        out.push(byte);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            other => out.push(other),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn keys_are_url_decoded() {
-        assert_eq!(super::decode_key("01ABC"), "01ABC");
-        assert_eq!(super::decode_key("a+b%2Fc"), "a b/c");
-        assert_eq!(super::decode_key("bad%zz%"), "bad%zz%");
-        assert_eq!(super::decode_key("%4"), "%4");
-    }
 }

@@ -18,9 +18,9 @@ use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use common::capture::{Captured, Refusal, capture_endpoint};
 use common::{Moto, sample_mp4};
 use vodpipe_aws::{Blocking, DynamoRepository, MediaConvertTranscoder, S3PolicyStore, S3Store};
-use vodpipe_core::event::job_state_event;
 use vodpipe_core::ports::{SystemClock, VideoRepository};
 use vodpipe_core::{JobOutput, JobResult, JobStatus, VideoStatus};
+use vodpipe_lambda::events::job_state_event;
 use vodpipe_lambda::{FixedPolicy, Handlers, PolicySource, S3Policy};
 use vodpipe_runtime::{Limits, PluginRuntime};
 

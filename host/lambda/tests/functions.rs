@@ -24,8 +24,8 @@ use pool::pool_with_a_signed_in_user;
 use runtime_api::Function;
 use serde_json::{Value, json};
 use vodpipe_aws::S3PolicyStore;
-use vodpipe_core::event::job_state_event;
 use vodpipe_core::{JobOutput, JobResult, JobStatus};
+use vodpipe_lambda::events::job_state_event;
 
 const REGION: &str = "us-east-1";
 const MEDIACONVERT_QUEUE: &str = "arn:aws:mediaconvert:us-east-1:123456789012:queues/vodpipe-test";

@@ -1,91 +1,67 @@
 //! UTC dates in the three fixed formats SigV4 POST policies use.
 //!
 //! `x-amz-date` is `yyyymmddThhmmssZ`, the credential scope's date is `yyyymmdd`, and a
-//! policy's `expiration` is ISO 8601 (`2015-12-30T12:00:00.000Z`). Those are all this crate
-//! needs, so it converts them itself (civil-from-days arithmetic) instead of depending on a
-//! date-time crate.
+//! policy's `expiration` is ISO 8601 (`2015-12-30T12:00:00.000Z`). The calendar is the `time`
+//! crate's; what is kept here is the strictness S3 applies (no offset but `Z`, no space for
+//! `T`, no sign, 1–9 fraction digits) and the clamping.
 //!
 //! Times are clamped to years 0000–9999: the formats have four-digit years, and aws-sigv4's
 //! signing-key derivation panics on times its date crate cannot represent.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-const SECONDS_PER_DAY: i64 = 86_400;
+use time::format_description::BorrowedFormatItem;
+use time::macros::{datetime, format_description};
+use time::{OffsetDateTime, PrimitiveDateTime};
+
 /// 0000-01-01T00:00:00Z, in seconds from the Unix epoch.
-const EARLIEST: i64 = days_from_civil(0, 1, 1) * SECONDS_PER_DAY;
+const EARLIEST: i64 = datetime!(0000-01-01 0:00 UTC).unix_timestamp();
 /// 9999-12-31T23:59:59Z, in seconds from the Unix epoch.
-const LATEST: i64 = days_from_civil(9999, 12, 31) * SECONDS_PER_DAY + SECONDS_PER_DAY - 1;
+const LATEST: i64 = datetime!(9999-12-31 23:59:59 UTC).unix_timestamp();
+
+const AMZ_DATE: &[BorrowedFormatItem<'_>] = format_description!("[year][month][day]T[hour][minute][second]Z");
+const DATE_STAMP: &[BorrowedFormatItem<'_>] = format_description!("[year][month][day]");
+const EXPIRATION: &[BorrowedFormatItem<'_>] = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].000Z");
+const EXPIRATION_IN: &[BorrowedFormatItem<'_>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond digits:1+]]]Z");
 
 /// `time` as `yyyymmddThhmmssZ`, the form of `x-amz-date`.
 pub fn format_amz_date(time: SystemTime) -> String {
-    let t = Civil::from_seconds(unix_seconds(time));
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year, t.month, t.day, t.hour, t.minute, t.second
-    )
+    format(time, AMZ_DATE)
 }
 
 /// `time`'s date as `yyyymmdd`, the form of the credential scope's date.
 pub fn format_date_stamp(time: SystemTime) -> String {
-    let t = Civil::from_seconds(unix_seconds(time));
-    format!("{:04}{:02}{:02}", t.year, t.month, t.day)
+    format(time, DATE_STAMP)
 }
 
 /// `time` as a policy expiration, `YYYY-MM-DDTHH:MM:SS.000Z`: whole seconds, as AWS's
 /// examples write it.
 pub fn format_expiration(time: SystemTime) -> String {
-    let t = Civil::from_seconds(unix_seconds(time));
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",
-        t.year, t.month, t.day, t.hour, t.minute, t.second
-    )
+    format(time, EXPIRATION)
 }
 
 /// Parses `yyyymmddThhmmssZ`; `None` unless every part is present and in range.
 pub fn parse_amz_date(text: &str) -> Option<SystemTime> {
-    let b = text.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
-        return None;
-    }
-    let date = parse_date_parts(&b[..8])?;
-    let (hour, minute, second) = (digits(&b[9..11])?, digits(&b[11..13])?, digits(&b[13..15])?);
-    Civil {
-        hour,
-        minute,
-        second,
-        ..date
-    }
-    .to_time()
+    parse(text, AMZ_DATE)
 }
 
 /// Parses `yyyymmdd` into midnight UTC of that day.
 pub fn parse_date_stamp(text: &str) -> Option<SystemTime> {
-    parse_date_parts(text.as_bytes())?.to_time()
+    let date = time::Date::parse(unsigned(text)?, DATE_STAMP).ok()?;
+    Some(date.midnight().assume_utc().into())
 }
 
 /// Parses a policy expiration, `YYYY-MM-DDTHH:MM:SS(.fraction)?Z` with 1–9 fraction digits.
 /// Offsets other than `Z` and a space instead of `T` are refused, as S3 refuses them.
 pub fn parse_expiration(text: &str) -> Option<SystemTime> {
-    let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+    // `time` reads any number of fraction digits (keeping nine); S3 refuses more.
+    if let Some((_, fraction)) = text.split_once('.')
+        && fraction.trim_end_matches('Z').len() > 9
+    {
         return None;
     }
-    let date = Civil {
-        year: i64::from(digits(&b[0..4])?),
-        month: digits(&b[5..7])?,
-        day: digits(&b[8..10])?,
-        hour: digits(&b[11..13])?,
-        minute: digits(&b[14..16])?,
-        second: digits(&b[17..19])?,
-    };
-    let nanos = match &b[19..] {
-        [b'Z'] => 0,
-        [b'.', fraction @ .., b'Z'] if (1..=9).contains(&fraction.len()) => {
-            digits(fraction)? * 10u32.pow(9 - fraction.len() as u32)
-        }
-        _ => return None,
-    };
-    date.to_time()?.checked_add(Duration::from_nanos(u64::from(nanos)))
+    parse(text, EXPIRATION_IN)
 }
 
 /// `time` moved into the supported range (years 0000–9999), so it can be formatted and
@@ -103,86 +79,21 @@ pub(crate) fn add_clamped(time: SystemTime, duration: Duration) -> SystemTime {
     time.checked_add(duration).map_or_else(|| from_seconds(LATEST), clamp)
 }
 
-/// A UTC calendar date and time of day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Civil {
-    year: i64,
-    month: u32,
-    day: u32,
-    hour: u32,
-    minute: u32,
-    second: u32,
+fn format(time: SystemTime, items: &[BorrowedFormatItem<'_>]) -> String {
+    OffsetDateTime::from_unix_timestamp(unix_seconds(time))
+        .expect("clamped to years 0000-9999")
+        .format(items)
+        .expect("every field of the format is in an OffsetDateTime")
 }
 
-impl Civil {
-    fn from_seconds(seconds: i64) -> Self {
-        let (days, rest) = (seconds.div_euclid(SECONDS_PER_DAY), seconds.rem_euclid(SECONDS_PER_DAY));
-        let (year, month, day) = civil_from_days(days);
-        let rest = rest as u32; // 0..86_400
-        Civil {
-            year,
-            month,
-            day,
-            hour: rest / 3600,
-            minute: rest / 60 % 60,
-            second: rest % 60,
-        }
-    }
-
-    /// The instant, or `None` if any field is out of range (no leap seconds, as S3).
-    fn to_time(self) -> Option<SystemTime> {
-        let valid = (0..=9999).contains(&self.year)
-            && (1..=12).contains(&self.month)
-            && (1..=days_in_month(self.year, self.month)).contains(&self.day)
-            && self.hour < 24
-            && self.minute < 60
-            && self.second < 60;
-        valid.then(|| {
-            let days = days_from_civil(self.year, self.month, self.day);
-            from_seconds(
-                days * SECONDS_PER_DAY
-                    + i64::from(self.hour) * 3600
-                    + i64::from(self.minute) * 60
-                    + i64::from(self.second),
-            )
-        })
-    }
+fn parse(text: &str, items: &[BorrowedFormatItem<'_>]) -> Option<SystemTime> {
+    let time = PrimitiveDateTime::parse(unsigned(text)?, items).ok()?;
+    Some(time.assume_utc().into())
 }
 
-fn parse_date_parts(b: &[u8]) -> Option<Civil> {
-    if b.len() != 8 {
-        return None;
-    }
-    Some(Civil {
-        year: i64::from(digits(&b[0..4])?),
-        month: digits(&b[4..6])?,
-        day: digits(&b[6..8])?,
-        hour: 0,
-        minute: 0,
-        second: 0,
-    })
-}
-
-/// The value of a run of ASCII digits (at most 9, so it fits); `None` for anything else.
-fn digits(b: &[u8]) -> Option<u32> {
-    if b.is_empty() || b.len() > 9 {
-        return None;
-    }
-    b.iter()
-        .try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
-}
-
-fn is_leap_year(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        2 if is_leap_year(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
+/// `text`, unless it starts with a sign: `time` reads a signed year, S3 does not.
+fn unsigned(text: &str) -> Option<&str> {
+    text.starts_with(|c: char| c.is_ascii_digit()).then_some(text)
 }
 
 /// Seconds from the Unix epoch, rounded down, clamped to the supported range.
@@ -206,35 +117,6 @@ fn from_seconds(seconds: i64) -> SystemTime {
         UNIX_EPOCH.checked_sub(magnitude)
     };
     time.unwrap_or(UNIX_EPOCH)
-}
-
-/// Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant's algorithm).
-const fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = if year >= 0 { year } else { year - 399 } / 400;
-    let year_of_era = year - era * 400;
-    let month = month as i64;
-    let day_of_year = (153 * if month > 2 { month - 3 } else { month + 9 } + 2) / 5 + day as i64 - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// The date `days` after 1970-01-01, as (year, month, day); the inverse of `days_from_civil`.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let days = days + 719_468;
-    let era = if days >= 0 { days } else { days - 146_096 } / 146_097;
-    let day_of_era = days - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
@@ -310,21 +192,20 @@ mod tests {
     #[test]
     fn every_day_of_four_centuries_round_trips() {
         // 1900-01-01 to 2300-01-01 covers every leap-year rule.
-        let first = days_from_civil(1900, 1, 1);
-        let last = days_from_civil(2300, 1, 1);
-        let mut expected = (1900, 1, 1);
-        for days in first..last {
-            let (year, month, day) = civil_from_days(days);
-            assert_eq!((year, month, day), expected);
-            assert_eq!(days_from_civil(year, month, day), days);
-            expected = if day < days_in_month(year, month) {
-                (year, month, day + 1)
-            } else if month < 12 {
-                (year, month + 1, 1)
-            } else {
-                (year + 1, 1, 1)
-            };
+        let first = datetime!(1900-01-01 0:00 UTC).unix_timestamp() / 86_400;
+        let last = datetime!(2300-01-01 0:00 UTC).unix_timestamp() / 86_400;
+        let mut days_in_february_2000 = 0;
+        for day in first..last {
+            let midnight = at(day * 86_400);
+            let stamp = format_date_stamp(midnight);
+            assert_eq!(parse_date_stamp(&stamp), Some(midnight), "{stamp}");
+            assert_eq!(
+                parse_amz_date(&format_amz_date(midnight + Duration::from_secs(86_399))),
+                Some(midnight + Duration::from_secs(86_399))
+            );
+            days_in_february_2000 += i32::from(stamp.starts_with("200002"));
         }
+        assert_eq!(days_in_february_2000, 29);
     }
 
     #[test]
