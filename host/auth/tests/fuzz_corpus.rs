@@ -4,10 +4,8 @@
 
 #[path = "../../fuzz/src/cognito.rs"]
 mod harness;
-#[path = "../../fuzz/src/replay.rs"]
-mod replay;
 
 #[test]
 fn cognito_jwt_corpus() {
-    replay::replay("cognito_jwt", harness::check);
+    vodpipe_test_support::corpus::replay("cognito_jwt", harness::check);
 }

@@ -2,15 +2,11 @@
 //! key, served from its JWKS endpoint): accepted as they are, refused when tampered with or
 //! meant for another app client.
 
-mod common;
-#[path = "common/cognito.rs"]
-mod pool;
-
 use aws_sdk_cognitoidentityprovider::Client;
-use common::Moto;
-use pool::{Pool, pool_with_a_signed_in_user};
 use vodpipe_auth::{CognitoAuthenticator, CognitoConfig, TokenUse};
 use vodpipe_core::auth::{AuthError, Authenticator};
+use vodpipe_test_support::cognito::{Pool, pool_with_a_signed_in_user};
+use vodpipe_test_support::moto::Moto;
 
 fn authenticator(moto: &Moto, pool: &Pool, client_id: &str, token_use: TokenUse) -> CognitoAuthenticator {
     // moto names its pools' issuer as AWS does and serves their JWKS itself.

@@ -1,15 +1,13 @@
 //! The DynamoDB repository against moto's DynamoDB: the same contract SQLite keeps, and
 //! conditional writes under real concurrency.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::Moto;
 use vodpipe_aws::Blocking;
 use vodpipe_aws::dynamo::{DynamoRepository, create_table};
 use vodpipe_core::ports::VideoRepository;
 use vodpipe_core::{Outcome, Plan, VideoRecord, VideoStatus};
+use vodpipe_test_support::moto::Moto;
 
 struct Setup {
     _moto: Moto,

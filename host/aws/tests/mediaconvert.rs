@@ -3,18 +3,16 @@
 //! MediaConvert); and MediaConvert's refusals, answered by that endpoint, told apart from
 //! failures worth retrying.
 
-mod common;
-
 use std::process::Command;
 use std::time::Duration;
 
 use aws_sdk_mediaconvert::config::retry::RetryConfig;
 use aws_sdk_mediaconvert::config::timeout::TimeoutConfig;
-use common::capture::{Captured, Refusal, capture_endpoint};
 use vodpipe_aws::{Blocking, MediaConvertTranscoder};
 use vodpipe_core::ports::{Policy, ServiceError, Transcoder};
 use vodpipe_core::{JobContext, JobDocument, Probe};
 use vodpipe_runtime::{Limits, PluginRuntime};
+use vodpipe_test_support::capture::{Captured, Refusal, capture_endpoint};
 
 #[test]
 fn the_job_document_goes_out_as_a_valid_create_job_request() {
@@ -80,7 +78,7 @@ fn the_job_document_goes_out_as_a_valid_create_job_request() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("body.json");
     std::fs::write(&path, body).unwrap();
-    let python = common::venv().join("bin/python");
+    let python = vodpipe_test_support::moto::venv().join("bin/python");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/wire_createjob.py");
     let out = Command::new(&python).arg(script).arg(&path).output().unwrap();
     let report = String::from_utf8_lossy(&out.stdout);

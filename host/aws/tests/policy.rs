@@ -1,13 +1,11 @@
 //! Policy bundles in moto's S3: publish (idempotent, checked), activate, rollback, list; the
 //! pointer's conditional writes and conditional reads; tampered or broken bundles refused.
 
-mod common;
-
 use aws_sdk_s3::primitives::ByteStream;
-use common::Moto;
 use vodpipe_aws::S3PolicyStore;
 use vodpipe_aws::policy::{PolicyStoreError, Poll};
 use vodpipe_policy::MemoryFiles;
+use vodpipe_test_support::moto::Moto;
 
 struct Setup {
     _moto: Moto,
@@ -20,7 +18,7 @@ fn setup() -> Setup {
     let moto = Moto::start();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let config = runtime.block_on(moto.config());
-    let client = common::s3_client(&config);
+    let client = vodpipe_test_support::moto::s3_client(&config);
     runtime
         .block_on(client.create_bucket().bucket("policy").send())
         .unwrap();

@@ -1,12 +1,10 @@
 //! The S3 object store against moto's S3: owner metadata, header-only probing with ranged
 //! GETs, deleting sources and media.
 
-mod common;
-
 use aws_sdk_s3::primitives::ByteStream;
-use common::{Moto, sample_mp4};
 use vodpipe_aws::{Blocking, S3Store};
 use vodpipe_core::ports::{ObjectStore, ProbeError};
+use vodpipe_test_support::moto::{Moto, sample_mp4};
 
 struct Setup {
     _moto: Moto,
@@ -19,7 +17,7 @@ fn setup() -> Setup {
     let moto = Moto::start();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let config = runtime.block_on(moto.config());
-    let client = common::s3_client(&config);
+    let client = vodpipe_test_support::moto::s3_client(&config);
     runtime.block_on(async {
         for bucket in ["uploads", "media"] {
             client.create_bucket().bucket(bucket).send().await.unwrap();

@@ -14,27 +14,8 @@ use vodpipe_ladder_math::h264::{self, Level, Profile, Stream};
 /// A test pattern with a tone, `seconds` long at `rate` frames per second (`"60"`,
 /// `"24000/1001"`).
 fn clip(dir: &Path, size: &str, rate: &str, seconds: &str) -> PathBuf {
-    let path = dir.join(format!("{size}-{}.mp4", rate.replace('/', "-")));
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=size={size}:rate={rate}:duration={seconds}"))
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!("sine=frequency=440:duration={seconds}"))
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-        ])
-        .arg(&path)
-        .output()
-        .expect("run ffmpeg");
-    assert!(out.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&out.stderr));
-    path
+    let name = format!("{size}-{}.mp4", rate.replace('/', "-"));
+    vodpipe_test_support::media::clip(dir, &name, size, rate, seconds)
 }
 
 fn ffprobe_stream(media: &Path) -> Value {

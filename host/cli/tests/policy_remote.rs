@@ -1,13 +1,10 @@
 //! `vodpipe policy publish|activate|rollback|list` against moto's S3, as a platform engineer
 //! or product team runs them: edit a preset, publish, activate, roll back.
 
-#[path = "../../aws/tests/common/mod.rs"]
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::Moto;
+use vodpipe_test_support::moto::Moto;
 
 struct Bucket {
     moto: Moto,
@@ -19,7 +16,7 @@ impl Bucket {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async {
             let config = moto.config().await;
-            let s3 = common::s3_client(&config);
+            let s3 = vodpipe_test_support::moto::s3_client(&config);
             s3.create_bucket().bucket("policy").send().await.unwrap();
         });
         Self { moto }

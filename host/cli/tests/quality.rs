@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::{json, ok, vodpipe};
 use serde_json::Value;
@@ -15,28 +14,9 @@ fn clip(dir: &Path) -> PathBuf {
     clip_of(dir, "clip.mp4", "640x360")
 }
 
+/// 2 s of the test pattern with a tone at 25 fps.
 fn clip_of(dir: &Path, name: &str, size: &str) -> PathBuf {
-    let path = dir.join(name);
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=size={size}:rate=25:duration=2"))
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=2"])
-        .args([
-            "-c:v",
-            "libx264",
-            "-crf",
-            "18",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-        ])
-        .arg(&path)
-        .output()
-        .expect("run ffmpeg");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    path
+    vodpipe_test_support::media::clip(dir, name, size, "25", "2")
 }
 
 fn require_vmaf() {

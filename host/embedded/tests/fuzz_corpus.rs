@@ -6,19 +6,17 @@ use vodpipe_embedded::ffmpeg::translate;
 
 #[path = "../../fuzz/src/job_document.rs"]
 mod harness;
-#[path = "../../fuzz/src/replay.rs"]
-mod replay;
 
 #[test]
 fn job_document_corpus() {
-    replay::replay("job_document", harness::check);
+    vodpipe_test_support::corpus::replay("job_document", harness::check);
 }
 
 /// The corpus grew from documents the job builder writes, which the transcoder takes: the
 /// fuzzer explored accepted jobs, not only refusals.
 #[test]
 fn the_corpus_holds_jobs_the_transcoder_accepts() {
-    let accepted = std::fs::read_dir(replay::corpus_dir("job_document"))
+    let accepted = std::fs::read_dir(vodpipe_test_support::corpus::corpus_dir("job_document"))
         .unwrap()
         .filter_map(|entry| serde_json::from_slice(&std::fs::read(entry.unwrap().path()).unwrap()).ok())
         .filter(|document| translate(document).is_ok())

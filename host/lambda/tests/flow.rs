@@ -6,8 +6,6 @@
 //! retried by redelivery, a message that fails on every delivery fails its video on the last
 //! one (or, when even that cannot be recorded, ends in the dead-letter queue).
 
-#[path = "../../aws/tests/common/mod.rs"]
-mod common;
 mod sqs;
 
 use std::sync::Arc;
@@ -15,14 +13,14 @@ use std::sync::Arc;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
-use common::capture::{Captured, Refusal, capture_endpoint};
-use common::{Moto, sample_mp4};
 use vodpipe_aws::{Blocking, DynamoRepository, MediaConvertTranscoder, S3PolicyStore, S3Store};
 use vodpipe_core::ports::{SystemClock, VideoRepository};
 use vodpipe_core::{JobOutput, JobResult, JobStatus, VideoStatus};
 use vodpipe_lambda::events::job_state_event;
 use vodpipe_lambda::{FixedPolicy, Handlers, PolicySource, S3Policy};
 use vodpipe_runtime::{Limits, PluginRuntime};
+use vodpipe_test_support::capture::{Captured, Refusal, capture_endpoint};
+use vodpipe_test_support::moto::{Moto, sample_mp4};
 
 const VIDEO: &str = "01KBFLOW000000000000000000";
 /// The queues' `maxReceiveCount`, and the handlers' `max_receives`.
@@ -51,7 +49,7 @@ fn aws() -> Aws {
     let moto = Moto::start();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let config = runtime.block_on(moto.config());
-    let s3 = common::s3_client(&config);
+    let s3 = vodpipe_test_support::moto::s3_client(&config);
     let sqs = aws_sdk_sqs::Client::new(&config);
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     let captured = Captured::default();
@@ -105,7 +103,12 @@ fn handlers(
             .build(),
     );
     Arc::new(Handlers {
-        store: S3Store::new(common::s3_client(config), "uploads", "media", blocking.clone()),
+        store: S3Store::new(
+            vodpipe_test_support::moto::s3_client(config),
+            "uploads",
+            "media",
+            blocking.clone(),
+        ),
         repository: DynamoRepository::new(aws_sdk_dynamodb::Client::new(config), "videos", blocking.clone()),
         transcoder: MediaConvertTranscoder::new(mediaconvert, blocking),
         policy,

@@ -9,23 +9,19 @@
 //! `on-job-state` publishes the video, and the API lists it. Then a new policy bundle is
 //! activated in S3 and the next upload's job follows it, with the same running processes.
 
-#[path = "../../aws/tests/common/mod.rs"]
-mod common;
-#[path = "../../aws/tests/common/cognito.rs"]
-mod pool;
 mod runtime_api;
 mod sqs;
 
 use std::time::Duration;
 
-use common::capture::{Captured, capture_endpoint};
-use common::{Moto, sample_mp4};
-use pool::pool_with_a_signed_in_user;
 use runtime_api::Function;
 use serde_json::{Value, json};
 use vodpipe_aws::S3PolicyStore;
 use vodpipe_core::{JobOutput, JobResult, JobStatus};
 use vodpipe_lambda::events::job_state_event;
+use vodpipe_test_support::capture::{Captured, capture_endpoint};
+use vodpipe_test_support::cognito::pool_with_a_signed_in_user;
+use vodpipe_test_support::moto::{Moto, sample_mp4};
 
 const REGION: &str = "us-east-1";
 const MEDIACONVERT_QUEUE: &str = "arn:aws:mediaconvert:us-east-1:123456789012:queues/vodpipe-test";
@@ -83,7 +79,7 @@ struct Aws {
 async fn aws() -> Aws {
     let moto = Moto::start();
     let config = moto.config().await;
-    let s3 = common::s3_client(&config);
+    let s3 = vodpipe_test_support::moto::s3_client(&config);
     let sqs = aws_sdk_sqs::Client::new(&config);
     for bucket in ["uploads", "media", "policy"] {
         s3.create_bucket().bucket(bucket).send().await.unwrap();

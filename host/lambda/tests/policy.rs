@@ -2,16 +2,13 @@
 //! activation is picked up by the next message; an unchanged pointer costs no download; a
 //! bundle that does not load, or S3 not answering, keeps the last good policy.
 
-#[path = "../../aws/tests/common/mod.rs"]
-mod common;
-
 use std::sync::Arc;
 
 use aws_sdk_s3::primitives::ByteStream;
-use common::Moto;
 use vodpipe_aws::{Blocking, S3PolicyStore};
 use vodpipe_lambda::{PolicySource, S3Policy};
 use vodpipe_runtime::{Limits, PluginRuntime};
+use vodpipe_test_support::moto::Moto;
 
 /// The built-in bundle with another active preset.
 fn mobile_first() -> vodpipe_policy::MemoryFiles {
@@ -31,7 +28,7 @@ fn the_policy_follows_the_pointer_and_keeps_the_last_good_bundle() {
     let moto = Moto::start();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let config = runtime.block_on(moto.config());
-    let s3 = common::s3_client(&config);
+    let s3 = vodpipe_test_support::moto::s3_client(&config);
     runtime.block_on(s3.create_bucket().bucket("policy").send()).unwrap();
     let store = S3PolicyStore::new(s3.clone(), "policy", "policy");
     let cache = tempfile::tempdir().unwrap();

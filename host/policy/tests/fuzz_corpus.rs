@@ -6,12 +6,10 @@ use vodpipe_policy::Bundle;
 
 #[path = "../../fuzz/src/policy.rs"]
 mod harness;
-#[path = "../../fuzz/src/replay.rs"]
-mod replay;
 
 #[test]
 fn policy_bundle_corpus() {
-    replay::replay("policy_bundle", harness::check);
+    vodpipe_test_support::corpus::replay("policy_bundle", harness::check);
 }
 
 /// The harness reads a bundle as the seeds write it: the `good` snapshot bundle loads.

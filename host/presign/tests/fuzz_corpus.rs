@@ -9,12 +9,10 @@ use vodpipe_presign::verify_post;
 
 #[path = "../../fuzz/src/presign.rs"]
 mod harness;
-#[path = "../../fuzz/src/replay.rs"]
-mod replay;
 
 #[test]
 fn post_policy_corpus() {
-    replay::replay("post_policy", harness::check);
+    vodpipe_test_support::corpus::replay("post_policy", harness::check);
 }
 
 fn verify(input: &str) -> Result<vodpipe_presign::AcceptedPost, vodpipe_presign::PostError> {
@@ -32,7 +30,7 @@ fn verify(input: &str) -> Result<vodpipe_presign::AcceptedPost, vodpipe_presign:
 /// The harness signs forms as the seeds expect, so the fuzzer starts from accepted uploads.
 #[test]
 fn the_harness_signs_a_form_the_verifier_accepts() {
-    let seed = std::fs::read_to_string(replay::corpus_dir("post_policy").join("vodpipe-form"));
+    let seed = std::fs::read_to_string(vodpipe_test_support::corpus::corpus_dir("post_policy").join("vodpipe-form"));
     let policy = r#"{"expiration":"2026-01-01T01:00:00.000Z","conditions":[{"bucket":"uploads"},["eq","$key","uploads/video"],["content-length-range",1,10],{"x-amz-algorithm":"AWS4-HMAC-SHA256"},{"x-amz-credential":"AKIAFUZZ/20260101/local/s3/aws4_request"},{"x-amz-date":"20260101T000000Z"}]}"#;
     let accepted = verify(&format!("{policy}{}key=uploads/video\n", harness::FORM_SEPARATOR)).unwrap();
     assert_eq!(

@@ -4,15 +4,13 @@
 
 #[path = "../../fuzz/src/probe_header.rs"]
 mod harness;
-#[path = "../../fuzz/src/replay.rs"]
-mod replay;
 
 #[test]
 fn mp4_header_corpus() {
-    replay::replay("mp4_header", harness::check);
+    vodpipe_test_support::corpus::replay("mp4_header", harness::check);
 }
 
 #[test]
 fn matroska_header_corpus() {
-    replay::replay("matroska_header", harness::check);
+    vodpipe_test_support::corpus::replay("matroska_header", harness::check);
 }

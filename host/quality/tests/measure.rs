@@ -3,21 +3,13 @@
 //! expected order; and each failure names its cause.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use vodpipe_quality::{MeasureError, Measurer, Rendition, Sampling, stats};
 
+/// ffmpeg with `args`, the last of which is the output.
 fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("run ffmpeg");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (out, args) = args.split_last().expect("an output");
+    vodpipe_test_support::media::ffmpeg(args, Path::new(out));
 }
 
 /// A 2 s, 320x180, 25 fps source with motion and detail.

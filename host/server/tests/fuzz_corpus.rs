@@ -4,13 +4,11 @@
 
 #[path = "../../fuzz/src/upload.rs"]
 mod harness;
-#[path = "../../fuzz/src/replay.rs"]
-mod replay;
 
 #[test]
 fn upload_multipart_corpus() {
     let endpoint = harness::Endpoint::new();
-    replay::replay("upload_multipart", |body| endpoint.check(body));
+    vodpipe_test_support::corpus::replay("upload_multipart", |body| endpoint.check(body));
 }
 
 /// The harness's endpoint takes a form signed for its key at its instant, as the seeds are, so

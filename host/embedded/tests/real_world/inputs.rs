@@ -2,36 +2,8 @@
 //! where the case allows) so the whole corpus runs in a couple of minutes on two cores.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-/// Runs ffmpeg with `args`, writing `out`; panics with ffmpeg's message if it fails.
-pub fn ffmpeg(args: &[&str], out: &Path) {
-    let output = Command::new("ffmpeg")
-        .args(["-v", "error", "-nostdin", "-y"])
-        .args(args)
-        .arg(out)
-        .output()
-        .expect("ffmpeg on PATH (scripts/setup.sh installs it)");
-    assert!(
-        output.status.success(),
-        "ffmpeg {args:?} {}: {}",
-        out.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// The moving test pattern at a size, rate and length (`rate` as ffmpeg takes it, e.g.
-/// `24000/1001`).
-pub fn pattern(size: &str, rate: &str, seconds: &str) -> String {
-    format!("testsrc2=size={size}:rate={rate}:duration={seconds}")
-}
-
-/// A tone of `seconds` on `channels` channels (`stereo`, `5.1`, …).
-pub fn tone(frequency: u32, layout: &str, seconds: &str) -> String {
-    format!("sine=frequency={frequency}:duration={seconds},aformat=channel_layouts={layout}")
-}
-
-const H264: [&str; 6] = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"];
+pub use vodpipe_test_support::media::{H264, ffmpeg, pattern, tone};
 
 /// Video from `video` (a lavfi source) and, if given, audio from `audio`, encoded with the
 /// given codec arguments into `dir/name`.

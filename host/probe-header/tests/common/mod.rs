@@ -26,20 +26,7 @@ impl Fixtures {
     }
 }
 
-/// Runs ffmpeg with `args` writing `out`, and fails the test if it fails.
-pub fn ffmpeg(args: &[&str], out: &Path) {
-    let output = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .arg(out)
-        .output()
-        .expect("ffmpeg on PATH");
-    assert!(
-        output.status.success(),
-        "ffmpeg {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
+pub use vodpipe_test_support::media::{H264, ffmpeg};
 
 /// A test pattern with a tone: `size` like "1280x720", `rate` like "30" or "24000/1001".
 pub fn av_source(size: &str, rate: &str, seconds: &str) -> Vec<String> {
@@ -58,8 +45,6 @@ pub fn av_source(size: &str, rate: &str, seconds: &str) -> Vec<String> {
     .map(String::from)
     .to_vec()
 }
-
-pub const H264: [&str; 6] = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"];
 
 /// A small H.264 + AAC MP4, `extra` arguments before the output.
 pub fn small_mp4(fixtures: &Fixtures, name: &str, extra: &[&str]) -> PathBuf {

@@ -1,14 +1,10 @@
 //! moto's server (PyPI `moto[server]`, pinned), installed into a venv under the cargo target
 //! directory on first use and started on 127.0.0.1 for each test that needs it; stopped when
-//! the test ends. A real S3/DynamoDB/SQS peer, not a mock of our code.
-
-#![allow(dead_code)]
-
-pub mod capture;
+//! the test ends. A real S3/DynamoDB/SQS/Cognito peer, not a mock of our code.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,9 +17,15 @@ pub struct Moto {
 }
 
 /// The venv with moto, made once per target directory (a file lock serialises concurrent
-/// test binaries).
+/// test binaries): `<target>/tmp/moto-venv`, cargo's `CARGO_TARGET_TMPDIR`, found from the
+/// running test binary (`<target>/<profile>/deps/<test>`). `scripts/test-web` uses the same.
 pub fn venv() -> PathBuf {
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("moto-venv");
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .expect("a test binary lives in <target>/<profile>/deps");
+    let root = target.join("tmp/moto-venv");
     std::fs::create_dir_all(&root).unwrap();
     let lock = std::fs::File::create(root.with_extension("lock")).unwrap();
     lock.lock().unwrap();
@@ -123,34 +125,6 @@ impl Drop for Moto {
 /// A 2 s 1280x720 H.264/AAC MP4 made by ffmpeg.
 pub fn sample_mp4() -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("clip.mp4");
-    let status = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=1280x720:rate=30",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .args([
-            "sine=frequency=440",
-            "-t",
-            "2",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(["-c:a", "aac", "-shortest"])
-        .arg(&path)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let path = crate::media::clip(dir.path(), "clip.mp4", "1280x720", "30", "2");
     std::fs::read(path).unwrap()
 }

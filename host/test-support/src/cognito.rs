@@ -1,8 +1,6 @@
 //! A moto user pool with an app client and a signed-in user, for the tests that need real
 //! Cognito tokens.
 
-#![allow(dead_code)]
-
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ExplicitAuthFlowsType, MessageActionType};
 

@@ -1,10 +1,14 @@
-//! Runs a target's check over every file of its corpus, for the stable tests of the fuzzed
-//! crates (each includes this file and its harness module by path). A failing input is named.
+//! Runs a fuzz target's check over every file of its corpus, for the stable tests of the
+//! fuzzed crates. A failing input is named.
+//!
+//! The checks themselves stay in `host/fuzz/src/<target>.rs`, included by path by each
+//! crate's test: `host/fuzz` is cargo-fuzz's own (nightly) workspace, and a crate's tests
+//! cannot depend on a crate that depends on that crate.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 
-/// `host/fuzz/corpus/<target>`, found from the including crate's directory (`host/<crate>`).
+/// `host/fuzz/corpus/<target>`.
 pub fn corpus_dir(target: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../fuzz/corpus")

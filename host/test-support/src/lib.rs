@@ -1,0 +1,13 @@
+//! What vodpipe's tests share across crates: media made by ffmpeg, the fuzz corpora's replay,
+//! and (feature `aws`) moto's server with a Cognito pool and a MediaConvert stand-in that
+//! records requests. Never a dependency of shipped code.
+
+pub mod corpus;
+pub mod media;
+
+#[cfg(feature = "aws")]
+pub mod capture;
+#[cfg(feature = "aws")]
+pub mod cognito;
+#[cfg(feature = "aws")]
+pub mod moto;
