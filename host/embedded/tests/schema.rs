@@ -158,18 +158,18 @@ fn a_database_from_before_versions_is_upgraded_and_its_queued_results_handled() 
     assert_eq!(database.dead_letters().unwrap().len(), 2);
 }
 
+/// Makes a database with `sql`, then opens it as vodpipe does: the error, and the path.
+fn refused(dir: &Path, sql: &str) -> (String, std::path::PathBuf) {
+    let db_path = dir.join("vodpipe.db");
+    Connection::open(&db_path).unwrap().execute_batch(sql).unwrap();
+    let error = Database::open(&db_path, Box::new(SystemClock)).err().unwrap();
+    (error.to_string(), db_path)
+}
+
 #[test]
 fn a_database_newer_than_this_build_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let db_path = dir.path().join("vodpipe.db");
-    Connection::open(&db_path)
-        .unwrap()
-        .execute_batch("PRAGMA user_version = 99;")
-        .unwrap();
-    let error = Database::open(&db_path, Box::new(SystemClock))
-        .err()
-        .unwrap()
-        .to_string();
+    let (error, db_path) = refused(dir.path(), "PRAGMA user_version = 99;");
     assert!(
         error.contains(&format!(
             "the database is at schema version 99, newer than this vodpipe's {VERSION}"
@@ -183,16 +183,11 @@ fn a_database_newer_than_this_build_is_refused() {
 #[test]
 fn a_step_that_fails_leaves_the_last_good_version() {
     let dir = tempfile::tempdir().unwrap();
-    let db_path = dir.path().join("vodpipe.db");
     // A queue table without the body step 2 reads: step 1 keeps it, step 2 fails.
-    Connection::open(&db_path)
-        .unwrap()
-        .execute_batch("CREATE TABLE queue (id INTEGER PRIMARY KEY, visible_at_ms INTEGER, payload TEXT);")
-        .unwrap();
-    let error = Database::open(&db_path, Box::new(SystemClock))
-        .err()
-        .unwrap()
-        .to_string();
+    let (error, db_path) = refused(
+        dir.path(),
+        "CREATE TABLE queue (id INTEGER PRIMARY KEY, visible_at_ms INTEGER, payload TEXT);",
+    );
     assert!(
         error.contains("schema step 2 (rewrite queued job-state events as job-result messages) failed, the database stays at version 1"),
         "{error}"
