@@ -97,6 +97,7 @@ pub struct ListQuery {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Videos per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -104,11 +105,22 @@ pub struct ListQuery {
 #[serde(deny_unknown_fields)]
 pub struct NewVideo {
     /// The `video_id` `POST /api/uploads` returned, after the upload succeeded.
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_-]+$")]
     pub video_id: String,
-    /// 1 to 200 characters, no control characters.
+    /// 1 to 200 characters once leading and trailing white space is trimmed, no control
+    /// characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub title: String,
-    /// Up to 5000 characters; line breaks and tabs allowed.
+    /// Up to 5000 characters; line breaks and tabs allowed, no other control characters.
     #[serde(default)]
+    #[schema(
+        max_length = 5000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub description: String,
 }
 
@@ -129,7 +141,11 @@ pub struct UploadTicket {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
+    /// 3 to 32 letters, digits, '.', '_' and '-' (compared without case).
+    #[schema(min_length = 3, max_length = 32, pattern = r"^[A-Za-z0-9._-]+$")]
     pub username: String,
+    /// 8 to 128 characters.
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
 }
 

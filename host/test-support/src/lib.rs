@@ -1,9 +1,10 @@
 //! What vodpipe's tests share across crates: media made by ffmpeg, the fuzz corpora's replay,
-//! and (feature `aws`) moto's server with a Cognito pool and a MediaConvert stand-in that
+//! pinned Python tools in venvs (openapi-spec-validator), and (feature `aws`) moto's server with a Cognito pool and a MediaConvert stand-in that
 //! records requests. Never a dependency of shipped code.
 
 pub mod corpus;
 pub mod media;
+pub mod python;
 
 #[cfg(feature = "aws")]
 pub mod capture;

@@ -16,37 +16,9 @@ pub struct Moto {
     pub endpoint: String,
 }
 
-/// The venv with moto, made once per target directory (a file lock serialises concurrent
-/// test binaries): `<target>/tmp/moto-venv`, cargo's `CARGO_TARGET_TMPDIR`, found from the
-/// running test binary (`<target>/<profile>/deps/<test>`). `scripts/test-web` uses the same.
+/// The venv with moto (`<target>/tmp/moto-venv`; `scripts/test-web` uses the same).
 pub fn venv() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let target = exe
-        .ancestors()
-        .nth(3)
-        .expect("a test binary lives in <target>/<profile>/deps");
-    let root = target.join("tmp/moto-venv");
-    std::fs::create_dir_all(&root).unwrap();
-    let lock = std::fs::File::create(root.with_extension("lock")).unwrap();
-    lock.lock().unwrap();
-    let marker = root.join(".installed");
-    let wanted = MOTO.join(" ");
-    if std::fs::read_to_string(&marker).ok() != Some(wanted.clone()) {
-        let status = Command::new("python3")
-            .args(["-m", "venv", "--clear"])
-            .arg(&root)
-            .status()
-            .unwrap();
-        assert!(status.success(), "python3 -m venv failed");
-        let status = Command::new(root.join("bin/pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check"])
-            .args(MOTO)
-            .status()
-            .unwrap();
-        assert!(status.success(), "pip install {wanted} failed");
-        std::fs::write(&marker, &wanted).unwrap();
-    }
-    root
+    crate::python::venv("moto-venv", MOTO)
 }
 
 fn free_port() -> u16 {

@@ -668,6 +668,23 @@ async fn the_service_describes_itself_and_survives_garbage() {
     }
     assert!(document["components"]["schemas"]["VideoView"].is_object());
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());
+    // Valid OpenAPI 3.1, and it states what the server enforces.
+    if let Err(report) = vodpipe_test_support::python::validate_openapi(&document) {
+        panic!("/openapi.json is not valid OpenAPI: {report}");
+    }
+    let create = &document["paths"]["/api/videos"]["post"]["responses"];
+    for status in ["201", "400", "401", "413", "415", "500", "503"] {
+        assert!(
+            create[status]["description"].is_string(),
+            "{status} of POST /api/videos: {create}"
+        );
+    }
+    let title = &document["components"]["schemas"]["NewVideo"]["properties"]["title"];
+    assert_eq!(
+        (&title["minLength"], &title["maxLength"]),
+        (&json!(1), &json!(200)),
+        "{title}"
+    );
 
     // Request ids: made when absent, kept when given.
     let response = client.get("/healthz", None).await;
