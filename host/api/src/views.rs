@@ -94,7 +94,9 @@ pub struct VideoList {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page: the position after which the page starts
+    /// (`<created_at_ms>.<id>`; any such position is a valid start).
+    #[param(pattern = r"^[0-9]{1,19}\.[A-Za-z0-9_-]{1,64}$")]
     pub cursor: Option<String>,
     /// Videos per page, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]

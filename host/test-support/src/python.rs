@@ -36,6 +36,34 @@ pub fn venv(name: &str, pins: &[&str]) -> PathBuf {
     root
 }
 
+/// Schemathesis, to hold a live server to its own document.
+pub const SCHEMATHESIS: &[&str] = &["schemathesis==4.32.5"];
+
+/// Runs Schemathesis with every check against the API whose document is at `document_url`,
+/// signed in with `token`, from a fixed seed; `Err` has its report's last lines.
+pub fn schemathesis(document_url: &str, token: &str) -> Result<(), String> {
+    let root = venv("schemathesis-venv", SCHEMATHESIS);
+    // It keeps a Hypothesis database and reports in its working directory.
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(root.join("bin/schemathesis"))
+        .current_dir(dir.path())
+        .args(["run", document_url, "--checks", "all", "--seed", "1", "--header"])
+        .arg(format!("Authorization: Bearer {token}"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run schemathesis");
+    if output.status.success() {
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    Err(format!(
+        "{}\n{}",
+        lines[lines.len().saturating_sub(80)..].join("\n"),
+        String::from_utf8_lossy(&output.stderr)
+    ))
+}
+
 /// openapi-spec-validator, to check the API's own document.
 pub const OPENAPI_SPEC_VALIDATOR: &[&str] = &["openapi-spec-validator==0.9.0"];
 

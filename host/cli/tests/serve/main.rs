@@ -645,6 +645,23 @@ async fn tokens_are_checked() {
     expect_error(after, StatusCode::UNAUTHORIZED, "invalid_token").await;
 }
 
+/// Schemathesis generates requests from `/openapi.json` (valid and invalid ones) and checks
+/// every answer against it: status listed, body as described, limits as stated.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_answers_as_its_document_says() {
+    let server = Server::start();
+    let client = Client::new(&server);
+    let user = client.sign_up("schemathesis").await;
+    let document = format!("{}/openapi.json", server.base);
+    let report =
+        tokio::task::spawn_blocking(move || vodpipe_test_support::python::schemathesis(&document, &user.token))
+            .await
+            .unwrap();
+    if let Err(report) = report {
+        panic!("Schemathesis found answers the document does not describe:\n{report}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_service_describes_itself_and_survives_garbage() {
     let mut server = Server::start();
