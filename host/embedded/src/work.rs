@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use vodpipe_core::{JobResult, JobStateChange};
+use vodpipe_core::JobResult;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -55,13 +55,6 @@ impl WorkMessage {
             Self::Upload { .. } => None,
             Self::Transcode { job_id, .. } => Some(job_id),
             Self::JobResult { result, .. } => Some(&result.job_id),
-        }
-    }
-
-    pub fn into_job_state_change(self) -> Option<JobStateChange> {
-        match self {
-            Self::JobResult { video_id, result } => Some(JobStateChange { video_id, result }),
-            _ => None,
         }
     }
 }
