@@ -85,8 +85,7 @@ pub fn print_change(old: &Cost, new: &Cost, indent: &str) {
     };
     let line = |what: &str, o: Option<f64>, n: Option<f64>, decimals: usize| {
         let change = match (o, n) {
-            (Some(o), Some(n)) if o != 0.0 => format!(" ({:+.1}%)", (n - o) / o * 100.0),
-            (Some(_), Some(_)) => " (+0.0%)".to_owned(),
+            (Some(o), Some(n)) => format!(" ({:+.1}%)", percent(o, n)),
             _ => String::new(),
         };
         println!(
@@ -113,6 +112,15 @@ pub fn print_change(old: &Cost, new: &Cost, indent: &str) {
         Some(n.egress_usd_per_1000_views_per_content_hour),
         2,
     );
+}
+
+/// The change from `old` to `new` in percent; from zero to anything else is infinite.
+pub fn percent(old: f64, new: f64) -> f64 {
+    if old == 0.0 {
+        if new == 0.0 { 0.0 } else { f64::INFINITY }
+    } else {
+        (new - old) / old * 100.0
+    }
 }
 
 /// Dollars, or "no price" where the model has none.

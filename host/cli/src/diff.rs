@@ -21,7 +21,7 @@ use vodpipe_quality::Measurer;
 use vodpipe_runtime::reload::load;
 use vodpipe_runtime::{Limits, LoadedPolicy, PluginRuntime};
 
-use crate::cost::Cost;
+use crate::cost::{Cost, percent};
 use crate::quality::{Report, measure_preset};
 
 /// A gate that failed ends the command with this status (1 is an error, 2 a usage error).
@@ -613,14 +613,6 @@ fn print_totals(t: &Totals) {
             -w.ssim_db_drop,
             w.vmaf_drop.map(|v| format!(", VMAF {:+.2}", -v)).unwrap_or_default()
         );
-    }
-}
-
-fn percent(old: f64, new: f64) -> f64 {
-    if old == 0.0 {
-        if new == 0.0 { 0.0 } else { f64::INFINITY }
-    } else {
-        (new - old) / old * 100.0
     }
 }
 
