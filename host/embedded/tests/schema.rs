@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::Path;
-use std::time::Duration;
 
 use rusqlite::Connection;
 use vodpipe_core::pipeline::Pipeline;
@@ -136,10 +135,7 @@ fn a_database_from_before_versions_is_upgraded_and_its_queued_results_handled() 
             role: String::new(),
             queue: None,
         },
-        config: WorkerConfig {
-            visibility: Duration::from_secs(60),
-            ..WorkerConfig::default()
-        },
+        config: WorkerConfig::default(),
     };
     assert!(worker.run_once(&mut |_| {}).unwrap());
     let video = database.get("01OLD").unwrap().unwrap();
