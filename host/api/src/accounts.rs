@@ -57,7 +57,7 @@ impl From<AccountError> for ApiError {
             AccountError::UsernameTaken => ApiError::conflict(message),
             AccountError::BadCredentials => ApiError::unauthorized("bad_credentials", message),
             AccountError::InvalidRefreshToken => ApiError::unauthorized("invalid_token", message),
-            AccountError::Unavailable(why) => ApiError::from(vodpipe_core::ports::Unavailable(why)),
+            AccountError::Unavailable(why) => ApiError::from(vodpipe_core::ports::PortError::Unavailable(why)),
         }
     }
 }

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 use vodpipe_core::auth::AuthError;
-use vodpipe_core::ports::Unavailable;
+use vodpipe_core::ports::PortError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -68,14 +68,24 @@ impl ApiError {
     }
 }
 
-impl From<Unavailable> for ApiError {
-    fn from(e: Unavailable) -> Self {
-        tracing::error!("storage unavailable: {e}");
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "storage is unavailable, try again shortly",
-        )
+impl From<PortError> for ApiError {
+    /// A store that cannot answer now is worth asking again (503); one that refused what the
+    /// server sent, or lost what it just had, is the server's fault (500).
+    fn from(e: PortError) -> Self {
+        match e {
+            PortError::Unavailable(why) => {
+                tracing::error!("storage unavailable: {why}");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "storage is unavailable, try again shortly",
+                )
+            }
+            PortError::Rejected(why) | PortError::NotFound(why) => {
+                tracing::error!("storage refused a request: {why}");
+                Self::internal("the request could not be stored")
+            }
+        }
     }
 }
 

@@ -24,7 +24,7 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use vodpipe_core::auth::Authenticator;
-use vodpipe_core::ports::{Clock, IdGenerator, ObjectStore, Unavailable, VideoRepository};
+use vodpipe_core::ports::{Clock, IdGenerator, ObjectStore, PortError, VideoRepository};
 
 pub use accounts::LocalAuth;
 pub use error::ApiError;
@@ -159,6 +159,6 @@ impl From<tokio::task::JoinError> for ApiError {
 }
 
 /// Shorthand for storage results inside [`blocking`].
-pub(crate) fn stored<T>(result: Result<T, Unavailable>) -> Result<T, ApiError> {
+pub(crate) fn stored<T>(result: Result<T, PortError>) -> Result<T, ApiError> {
     result.map_err(ApiError::from)
 }

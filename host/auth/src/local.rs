@@ -15,7 +15,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use vodpipe_core::auth::{AuthError, AuthFuture, Authenticator, Caller};
-use vodpipe_core::ports::{Account, AccountStore, Clock, Unavailable};
+use vodpipe_core::ports::{Account, AccountStore, Clock, PortError};
 
 /// Who signs local tokens and who they are for.
 const ISSUER: &str = "vodpipe";
@@ -41,9 +41,9 @@ pub enum AccountError {
     Unavailable(String),
 }
 
-impl From<Unavailable> for AccountError {
-    fn from(e: Unavailable) -> Self {
-        Self::Unavailable(e.0)
+impl From<PortError> for AccountError {
+    fn from(e: PortError) -> Self {
+        Self::Unavailable(e.to_string())
     }
 }
 

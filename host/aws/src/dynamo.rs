@@ -13,12 +13,14 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use vodpipe_core::ports::{Unavailable, VideoRepository};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use vodpipe_core::ports::{PortError, VideoRepository};
 use vodpipe_core::{Cursor, Described, Details, Outcome, Page, Plan, VideoRecord, VideoStatus};
 
 use crate::Blocking;
+use crate::error::port_error;
 
 pub const PUBLIC_INDEX: &str = "listed-newest";
 pub const OWNER_INDEX: &str = "owner-newest";
@@ -31,8 +33,8 @@ pub struct DynamoRepository {
     blocking: Blocking,
 }
 
-fn unavailable<E: std::error::Error + 'static, R: std::fmt::Debug>(e: SdkError<E, R>) -> Unavailable {
-    Unavailable(format!("dynamodb: {}", DisplayErrorContext(&e)))
+fn dynamo_error<E: ProvideErrorMetadata + std::error::Error + 'static>(e: SdkError<E, HttpResponse>) -> PortError {
+    port_error("dynamodb", e)
 }
 
 /// A condition expression that did not hold: a lost race or a forbidden change, decided by
@@ -62,7 +64,7 @@ fn sort_key(created_at_ms: u64, id: &str) -> String {
     format!("{created_at_ms:015}#{id}")
 }
 
-fn to_item(record: &VideoRecord) -> Result<Item, Unavailable> {
+fn to_item(record: &VideoRecord) -> Result<Item, PortError> {
     let mut item = Item::new();
     item.insert("id".into(), s(&record.id));
     item.insert("status".into(), s(status_text(record.status)));
@@ -95,18 +97,18 @@ fn to_item(record: &VideoRecord) -> Result<Item, Unavailable> {
     Ok(item)
 }
 
-fn json<T: serde::Serialize>(value: &T) -> Result<String, Unavailable> {
-    serde_json::to_string(value).map_err(|e| Unavailable(format!("encoding a record: {e}")))
+fn json<T: serde::Serialize>(value: &T) -> Result<String, PortError> {
+    serde_json::to_string(value).map_err(|e| PortError::Unavailable(format!("encoding a record: {e}")))
 }
 
-fn from_item(item: &Item) -> Result<VideoRecord, Unavailable> {
+fn from_item(item: &Item) -> Result<VideoRecord, PortError> {
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
     let number = |name: &str| {
         item.get(name)
             .and_then(|v| v.as_n().ok())
             .and_then(|n| n.parse::<u64>().ok())
     };
-    let id = text("id").ok_or_else(|| Unavailable("dynamodb: an item without an id".into()))?;
+    let id = text("id").ok_or_else(|| PortError::Unavailable("dynamodb: an item without an id".into()))?;
     Ok(VideoRecord {
         status: match text("status").as_deref() {
             Some("done") => VideoStatus::Done,
@@ -144,7 +146,7 @@ impl DynamoRepository {
     }
 
     /// Marks a done, titled video as publicly listed (idempotent; only ever adds it).
-    fn list_publicly(&self, id: &str) -> Result<(), Unavailable> {
+    fn list_publicly(&self, id: &str) -> Result<(), PortError> {
         let result = self.blocking.wait(
             self.client
                 .update_item()
@@ -159,17 +161,11 @@ impl DynamoRepository {
         match result {
             Ok(_) => Ok(()),
             Err(e) if is_conditional_failure(&e) => Ok(()),
-            Err(e) => Err(unavailable(e)),
+            Err(e) => Err(dynamo_error(e)),
         }
     }
 
-    fn query(
-        &self,
-        index: &str,
-        hash: (&str, &str),
-        after: Option<&Cursor>,
-        limit: usize,
-    ) -> Result<Page, Unavailable> {
+    fn query(&self, index: &str, hash: (&str, &str), after: Option<&Cursor>, limit: usize) -> Result<Page, PortError> {
         let mut query = self
             .client
             .query()
@@ -188,7 +184,7 @@ impl DynamoRepository {
             ]);
             query = query.set_exclusive_start_key(Some(start));
         }
-        let output = self.blocking.wait(query.send()).map_err(unavailable)?;
+        let output = self.blocking.wait(query.send()).map_err(dynamo_error)?;
         let mut videos = output.items().iter().map(from_item).collect::<Result<Vec<_>, _>>()?;
         let next = (videos.len() > limit).then(|| {
             videos.truncate(limit);
@@ -202,7 +198,7 @@ impl DynamoRepository {
 }
 
 impl VideoRepository for DynamoRepository {
-    fn get(&self, id: &str) -> Result<Option<VideoRecord>, Unavailable> {
+    fn get(&self, id: &str) -> Result<Option<VideoRecord>, PortError> {
         let output = self
             .blocking
             .wait(
@@ -213,11 +209,11 @@ impl VideoRepository for DynamoRepository {
                     .consistent_read(true)
                     .send(),
             )
-            .map_err(unavailable)?;
+            .map_err(dynamo_error)?;
         output.item().map(from_item).transpose()
     }
 
-    fn create_if_absent(&self, record: &VideoRecord) -> Result<VideoRecord, Unavailable> {
+    fn create_if_absent(&self, record: &VideoRecord) -> Result<VideoRecord, PortError> {
         let result = self.blocking.wait(
             self.client
                 .put_item()
@@ -230,12 +226,12 @@ impl VideoRepository for DynamoRepository {
             Ok(_) => Ok(record.clone()),
             Err(e) if is_conditional_failure(&e) => self
                 .get(&record.id)?
-                .ok_or_else(|| Unavailable("the record vanished after a conflicting write".into())),
-            Err(e) => Err(unavailable(e)),
+                .ok_or_else(|| PortError::Unavailable("the record vanished after a conflicting write".into())),
+            Err(e) => Err(dynamo_error(e)),
         }
     }
 
-    fn claim_job(&self, id: &str, job_id: &str, plan: &Plan) -> Result<bool, Unavailable> {
+    fn claim_job(&self, id: &str, job_id: &str, plan: &Plan) -> Result<bool, PortError> {
         let result = self.blocking.wait(
             self.client
                 .update_item()
@@ -253,11 +249,11 @@ impl VideoRepository for DynamoRepository {
         match result {
             Ok(_) => Ok(true),
             Err(e) if is_conditional_failure(&e) => Ok(false),
-            Err(e) => Err(unavailable(e)),
+            Err(e) => Err(dynamo_error(e)),
         }
     }
 
-    fn finish(&self, id: &str, outcome: &Outcome) -> Result<bool, Unavailable> {
+    fn finish(&self, id: &str, outcome: &Outcome) -> Result<bool, PortError> {
         let mut sets = vec!["#status = :status"];
         let mut update = self
             .client
@@ -303,17 +299,11 @@ impl VideoRepository for DynamoRepository {
                 Ok(true)
             }
             Err(e) if is_conditional_failure(&e) => Ok(false),
-            Err(e) => Err(unavailable(e)),
+            Err(e) => Err(dynamo_error(e)),
         }
     }
 
-    fn describe(
-        &self,
-        id: &str,
-        user_id: &str,
-        details: &Details,
-        created_at_ms: u64,
-    ) -> Result<Described, Unavailable> {
+    fn describe(&self, id: &str, user_id: &str, details: &Details, created_at_ms: u64) -> Result<Described, PortError> {
         // Each lost race is read again; the upload event writes a record at most once, so
         // this ends after a few rounds at most.
         for _ in 0..5 {
@@ -332,7 +322,7 @@ impl VideoRepository for DynamoRepository {
                 match result {
                     Ok(_) => return Ok(Described::Created(record)),
                     Err(e) if is_conditional_failure(&e) => continue,
-                    Err(e) => return Err(unavailable(e)),
+                    Err(e) => return Err(dynamo_error(e)),
                 }
             };
             if existing.user_id.as_deref() != Some(user_id) {
@@ -360,30 +350,30 @@ impl VideoRepository for DynamoRepository {
                         .attributes()
                         .map(from_item)
                         .transpose()?
-                        .ok_or_else(|| Unavailable("dynamodb returned no attributes".into()))?;
+                        .ok_or_else(|| PortError::Unavailable("dynamodb returned no attributes".into()))?;
                     if record.status == VideoStatus::Done {
                         self.list_publicly(id)?;
                     }
                     return Ok(Described::Completed(record));
                 }
                 Err(e) if is_conditional_failure(&e) => continue,
-                Err(e) => return Err(unavailable(e)),
+                Err(e) => return Err(dynamo_error(e)),
             }
         }
-        Err(Unavailable(format!(
+        Err(PortError::Unavailable(format!(
             "video {id} kept changing while its details were written"
         )))
     }
 
-    fn list_done(&self, after: Option<&Cursor>, limit: usize) -> Result<Page, Unavailable> {
+    fn list_done(&self, after: Option<&Cursor>, limit: usize) -> Result<Page, PortError> {
         self.query(PUBLIC_INDEX, ("listed", "done"), after, limit)
     }
 
-    fn list_owned(&self, user_id: &str, after: Option<&Cursor>, limit: usize) -> Result<Page, Unavailable> {
+    fn list_owned(&self, user_id: &str, after: Option<&Cursor>, limit: usize) -> Result<Page, PortError> {
         self.query(OWNER_INDEX, ("user_id", user_id), after, limit)
     }
 
-    fn delete_video(&self, id: &str) -> Result<bool, Unavailable> {
+    fn delete_video(&self, id: &str) -> Result<bool, PortError> {
         let output = self
             .blocking
             .wait(
@@ -394,14 +384,14 @@ impl VideoRepository for DynamoRepository {
                     .return_values(ReturnValue::AllOld)
                     .send(),
             )
-            .map_err(unavailable)?;
+            .map_err(dynamo_error)?;
         Ok(output.attributes().is_some())
     }
 }
 
 /// Creates the table as the repository expects it (keys and both indexes, on-demand
 /// capacity). Terraform creates the same table in `infra/`; tests create it on moto.
-pub async fn create_table(client: &Client, table: &str) -> Result<(), Unavailable> {
+pub async fn create_table(client: &Client, table: &str) -> Result<(), PortError> {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
         ScalarAttributeType,
@@ -435,9 +425,9 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), Unavailabl
             .global_secondary_indexes(index(OWNER_INDEX, "user_id")?))
     };
     build()
-        .map_err(|e| Unavailable(format!("dynamodb: {e}")))?
+        .map_err(|e| PortError::Unavailable(format!("dynamodb: {e}")))?
         .send()
         .await
-        .map_err(unavailable)?;
+        .map_err(dynamo_error)?;
     Ok(())
 }

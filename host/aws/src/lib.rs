@@ -4,6 +4,7 @@
 //! (the API runs storage calls on the blocking pool; the Lambda handlers do the same).
 
 pub mod dynamo;
+mod error;
 pub mod mediaconvert;
 pub mod policy;
 pub mod s3;

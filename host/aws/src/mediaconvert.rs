@@ -11,16 +11,15 @@
 //! redelivered upload event) is the same job to MediaConvert; `UserMetadata.video_id` names
 //! the video in the job-state event that comes back.
 //!
-//! A failed `CreateJob` is [`ServiceError::Rejected`] when MediaConvert refused this job and
+//! A failed `CreateJob` is [`PortError::Rejected`] when MediaConvert refused this job and
 //! would refuse it again (bad request, forbidden, not found, or another 4xx), and
-//! [`ServiceError::Unavailable`] when asking later may work, after the SDK's own retries:
+//! [`PortError::Unavailable`] when asking later may work, after the SDK's own retries:
 //! throttling and timeouts (the SDK's error codes, whatever 4xx carries them, and 408), an
 //! expired request or credentials, a full quota, a conflict on the job's token (see
 //! [`classify`]), 5xx, no connection, an unreadable answer.
 
 use std::borrow::Cow;
 
-use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
 use aws_sdk_mediaconvert::Client;
 use aws_sdk_mediaconvert::config::interceptors::BeforeTransmitInterceptorContextMut;
 use aws_sdk_mediaconvert::config::{ConfigBag, Intercept, RuntimeComponents};
@@ -33,9 +32,10 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::error::ErrorMetadata;
 use serde_json::{Map, Value};
 use vodpipe_core::JobDocument;
-use vodpipe_core::ports::{ServiceError, Transcoder};
+use vodpipe_core::ports::{PortError, Transcoder};
 
 use crate::Blocking;
+use crate::error::{is_retryable_code, is_retryable_status};
 
 /// Members whose values are maps: their keys are names chosen by the job's author.
 const MAP_MEMBERS: &[&str] = &[
@@ -127,9 +127,9 @@ impl Intercept for DocumentBody {
 }
 
 impl Transcoder for MediaConvertTranscoder {
-    fn submit(&self, job_id: &str, video_id: &str, job: &JobDocument) -> Result<(), ServiceError> {
+    fn submit(&self, job_id: &str, video_id: &str, job: &JobDocument) -> Result<(), PortError> {
         let body = wire_body(job, job_id, video_id)
-            .map_err(|why| ServiceError::Rejected(format!("the job document cannot be sent: {why}")))?;
+            .map_err(|why| PortError::Rejected(format!("the job document cannot be sent: {why}")))?;
         let result = self.blocking.wait(
             self.client
                 .create_job()
@@ -155,27 +155,11 @@ impl Transcoder for MediaConvertTranscoder {
     }
 }
 
-/// Error codes AWS answers with a 4xx that mean "not now" rather than "never", beyond the SDK's
-/// own throttling and transient lists: a request signed too long ago or by a clock that is off
-/// (a stalled or skewed host), and credentials that expired (a Lambda's role session) and are
-/// renewed before the next attempt.
-const EXPIRY_ERRORS: &[&str] = &[
-    "RequestExpired",
-    "RequestTimeTooSkewed",
-    "ExpiredToken",
-    "ExpiredTokenException",
-];
-
-/// Whether an AWS error code says asking again later may work.
-fn is_retryable_code(code: &str) -> bool {
-    THROTTLING_ERRORS.contains(&code) || TRANSIENT_ERRORS.contains(&code) || EXPIRY_ERRORS.contains(&code)
-}
-
 /// Whether MediaConvert refused the job for good, or could not take it now.
-fn classify(error: SdkError<CreateJobError, HttpResponse>) -> ServiceError {
+fn classify(error: SdkError<CreateJobError, HttpResponse>) -> PortError {
     let SdkError::ServiceError(context) = &error else {
         // No answer was read: a timeout, no connection, a malformed response.
-        return ServiceError::Unavailable(format!("MediaConvert: {}", DisplayErrorContext(&error)));
+        return PortError::Unavailable(format!("MediaConvert: {}", DisplayErrorContext(&error)));
     };
     let (refusal, status) = (context.err(), context.raw().status().as_u16());
     let what = format!(
@@ -185,25 +169,25 @@ fn classify(error: SdkError<CreateJobError, HttpResponse>) -> ServiceError {
     );
     match refusal {
         // Throttling, a timeout or expired credentials, whatever 4xx status carries them.
-        _ if refusal.code().is_some_and(is_retryable_code) => ServiceError::Unavailable(what),
+        _ if refusal.code().is_some_and(is_retryable_code) => PortError::Unavailable(what),
         CreateJobError::BadRequestException(_)
         | CreateJobError::ForbiddenException(_)
-        | CreateJobError::NotFoundException(_) => ServiceError::Rejected(what),
+        | CreateJobError::NotFoundException(_) => PortError::Rejected(what),
         // The job's token (ClientRequestToken, derived from the video id) is taken by a job
         // with another document: an earlier attempt that timed out after MediaConvert made
         // the job, the document since rebuilt (a policy reload). That job runs and its state
         // event finishes the video, after which a redelivery finds the video final and stops;
         // failing the video now would throw that job's result away. The queue's receive limit
         // bounds the retries.
-        CreateJobError::ConflictException(_) => ServiceError::Unavailable(what),
+        CreateJobError::ConflictException(_) => PortError::Unavailable(what),
         // A full quota (jobs in the account's queues) frees up as jobs finish.
         CreateJobError::TooManyRequestsException(_)
         | CreateJobError::InternalServerErrorException(_)
-        | CreateJobError::ServiceQuotaExceededException(_) => ServiceError::Unavailable(what),
+        | CreateJobError::ServiceQuotaExceededException(_) => PortError::Unavailable(what),
         // An error code this SDK does not know: its status tells. 408 is a request timeout.
-        _ if matches!(status, 408 | 429) || status >= 500 => ServiceError::Unavailable(what),
-        _ if (400..500).contains(&status) => ServiceError::Rejected(what),
-        _ => ServiceError::Unavailable(what),
+        _ if is_retryable_status(status) => PortError::Unavailable(what),
+        _ if (400..500).contains(&status) => PortError::Rejected(what),
+        _ => PortError::Unavailable(what),
     }
 }
 

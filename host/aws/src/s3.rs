@@ -3,13 +3,15 @@
 //! probed from their container headers with ranged GETs (no ffprobe in Lambda).
 
 use aws_sdk_s3::Client;
-use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use vodpipe_core::Probe;
-use vodpipe_core::ports::{ObjectMeta, ObjectStore, ProbeError, Unavailable};
+use vodpipe_core::ports::{ObjectMeta, ObjectStore, PortError};
 use vodpipe_probe_header::{Counted, RangeSource};
 
 use crate::Blocking;
+use crate::error::port_error;
 
 pub struct S3Store {
     client: Client,
@@ -18,8 +20,8 @@ pub struct S3Store {
     blocking: Blocking,
 }
 
-fn unavailable<E: std::error::Error + 'static, R: std::fmt::Debug>(e: SdkError<E, R>) -> Unavailable {
-    Unavailable(format!("s3: {}", DisplayErrorContext(&e)))
+fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(e: SdkError<E, HttpResponse>) -> PortError {
+    port_error("s3", e)
 }
 
 impl S3Store {
@@ -43,7 +45,7 @@ impl S3Store {
 }
 
 impl ObjectStore for S3Store {
-    fn head(&self, key: &str) -> Result<Option<ObjectMeta>, Unavailable> {
+    fn head(&self, key: &str) -> Result<Option<ObjectMeta>, PortError> {
         let result = self
             .blocking
             .wait(self.client.head_object().bucket(&self.uploads).key(key).send());
@@ -53,7 +55,7 @@ impl ObjectStore for S3Store {
                 user_id: head.metadata().and_then(|m| m.get("user-id")).cloned(),
             })),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
-            Err(e) => Err(unavailable(e)),
+            Err(e) => Err(s3_error(e)),
         }
     }
 
@@ -65,7 +67,7 @@ impl ObjectStore for S3Store {
         format!("s3://{}/{video_id}/", self.media)
     }
 
-    fn probe(&self, key: &str) -> Result<Probe, ProbeError> {
+    fn probe(&self, key: &str) -> Result<Probe, PortError> {
         let source = Counted::new(S3Range { store: self, key });
         let probe = vodpipe_probe_header::probe(&source);
         tracing::info!(
@@ -77,20 +79,20 @@ impl ObjectStore for S3Store {
         probe
     }
 
-    fn delete_source(&self, key: &str) -> Result<(), Unavailable> {
+    fn delete_source(&self, key: &str) -> Result<(), PortError> {
         self.blocking
             .wait(self.client.delete_object().bucket(&self.uploads).key(key).send())
-            .map_err(unavailable)?;
+            .map_err(s3_error)?;
         Ok(())
     }
 
-    fn delete_media(&self, video_id: &str) -> Result<(), Unavailable> {
+    fn delete_media(&self, video_id: &str) -> Result<(), PortError> {
         let prefix = format!("{video_id}/");
         loop {
             let listed = self
                 .blocking
                 .wait(self.client.list_objects_v2().bucket(&self.media).prefix(&prefix).send())
-                .map_err(unavailable)?;
+                .map_err(s3_error)?;
             let keys: Vec<ObjectIdentifier> = listed
                 .contents()
                 .iter()
@@ -104,10 +106,10 @@ impl ObjectStore for S3Store {
                 .set_objects(Some(keys))
                 .quiet(true)
                 .build()
-                .map_err(|e| Unavailable(format!("s3: {e}")))?;
+                .map_err(|e| PortError::Unavailable(format!("s3: {e}")))?;
             self.blocking
                 .wait(self.client.delete_objects().bucket(&self.media).delete(delete).send())
-                .map_err(unavailable)?;
+                .map_err(s3_error)?;
         }
     }
 }
@@ -118,12 +120,17 @@ struct S3Range<'a> {
     key: &'a str,
 }
 
-fn probe_unavailable<E: std::error::Error + 'static, R: std::fmt::Debug>(e: SdkError<E, R>) -> ProbeError {
-    ProbeError::Unavailable(format!("s3: {}", DisplayErrorContext(&e)))
+/// A failed read of the upload. Only the probe may call the upload not a video (`Rejected`,
+/// which fails the video and deletes the upload), so S3 refusing our read is retried instead.
+fn read_error<E: ProvideErrorMetadata + std::error::Error + 'static>(e: SdkError<E, HttpResponse>) -> PortError {
+    match port_error("s3", e) {
+        PortError::Rejected(why) => PortError::Unavailable(why),
+        other => other,
+    }
 }
 
 impl RangeSource for S3Range<'_> {
-    fn len(&self) -> Result<u64, ProbeError> {
+    fn len(&self) -> Result<u64, PortError> {
         let head = self
             .store
             .blocking
@@ -135,11 +142,11 @@ impl RangeSource for S3Range<'_> {
                     .key(self.key)
                     .send(),
             )
-            .map_err(probe_unavailable)?;
+            .map_err(read_error)?;
         Ok(head.content_length().unwrap_or(0).max(0) as u64)
     }
 
-    fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>, ProbeError> {
+    fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>, PortError> {
         if len == 0 {
             return Ok(Vec::new());
         }
@@ -154,12 +161,12 @@ impl RangeSource for S3Range<'_> {
                 .range(range)
                 .send()
                 .await
-                .map_err(probe_unavailable)?;
+                .map_err(read_error)?;
             let body = object
                 .body
                 .collect()
                 .await
-                .map_err(|e| ProbeError::Unavailable(format!("s3: reading the body: {e}")))?;
+                .map_err(|e| PortError::Unavailable(format!("s3: reading the body: {e}")))?;
             Ok(body.into_bytes().to_vec())
         })
     }

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use vodpipe_aws::Blocking;
 use vodpipe_aws::dynamo::{DynamoRepository, create_table};
-use vodpipe_core::ports::VideoRepository;
-use vodpipe_core::{Outcome, Plan, VideoRecord, VideoStatus};
+use vodpipe_core::ports::{PortError, VideoRepository};
+use vodpipe_core::{Details, Outcome, Plan, VideoRecord, VideoStatus};
 use vodpipe_test_support::moto::Moto;
 
 struct Setup {
@@ -88,4 +88,35 @@ fn the_second_of_two_racing_writes_loses() {
         .create_if_absent(&VideoRecord::new("v1", Some("mallory".into()), 99))
         .unwrap();
     assert_eq!(again, record);
+}
+
+/// What DynamoDB answers decides what the pipeline does: a request it refuses as it stands (an
+/// item over its 400 KB limit) is `Rejected`, given up on at once, and the record keeps its
+/// last good state; a table that is not there is `Unavailable`, retried until an operator
+/// restores it.
+#[test]
+fn a_refused_write_is_rejected_and_a_missing_table_is_unavailable() {
+    let setup = setup();
+    let repository = setup.fresh();
+    let huge = Details {
+        title: "t".into(),
+        description: "x".repeat(500 * 1024),
+    };
+    let refused = repository.describe("v1", "alice", &huge, 1);
+    assert!(
+        matches!(&refused, Err(PortError::Rejected(why)) if why.contains("dynamodb")),
+        "{refused:?}"
+    );
+    assert_eq!(repository.get("v1").unwrap(), None, "nothing stored");
+
+    let no_table = DynamoRepository::new(
+        setup.client.clone(),
+        "no-such-table",
+        Blocking::new(setup.runtime.handle().clone()),
+    );
+    let missing = no_table.get("v1");
+    assert!(
+        matches!(&missing, Err(PortError::Unavailable(why)) if why.contains("ResourceNotFoundException")),
+        "{missing:?}"
+    );
 }

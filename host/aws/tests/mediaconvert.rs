@@ -9,7 +9,7 @@ use std::time::Duration;
 use aws_sdk_mediaconvert::config::retry::RetryConfig;
 use aws_sdk_mediaconvert::config::timeout::TimeoutConfig;
 use vodpipe_aws::{Blocking, MediaConvertTranscoder};
-use vodpipe_core::ports::{Policy, ServiceError, Transcoder};
+use vodpipe_core::ports::{Policy, PortError, Transcoder};
 use vodpipe_core::{JobContext, JobDocument, Probe};
 use vodpipe_runtime::{Limits, PluginRuntime};
 use vodpipe_test_support::capture::{Captured, Refusal, capture_endpoint};
@@ -191,7 +191,7 @@ fn a_refused_job_is_rejected_and_a_failure_worth_retrying_is_unavailable() {
             false,
         ),
         // A bare 503, with no MediaConvert error type.
-        (503, None, "Service Unavailable", false),
+        (503, None, "Service PortError", false),
     ];
     for (status, error_type, message, rejected) in refusals {
         captured.refuse(Some(Refusal {
@@ -202,7 +202,7 @@ fn a_refused_job_is_rejected_and_a_failure_worth_retrying_is_unavailable() {
         }));
         let sent = captured.count();
         match (submit(), rejected) {
-            (Err(ServiceError::Rejected(why)), true) | (Err(ServiceError::Unavailable(why)), false) => {
+            (Err(PortError::Rejected(why)), true) | (Err(PortError::Unavailable(why)), false) => {
                 assert!(why.contains(message), "{status}: {why}");
                 assert!(why.contains(&format!("HTTP {status}")), "{status}: {why}");
                 if let Some(error_type) = error_type {
@@ -221,7 +221,7 @@ fn a_refused_job_is_rejected_and_a_failure_worth_retrying_is_unavailable() {
         json: false,
     }));
     match submit() {
-        Err(ServiceError::Unavailable(why)) => assert_eq!(
+        Err(PortError::Unavailable(why)) => assert_eq!(
             why,
             "MediaConvert error (HTTP 502): <html><body>502 Bad Gateway</body></html>"
         ),
@@ -236,7 +236,7 @@ fn a_refused_job_is_rejected_and_a_failure_worth_retrying_is_unavailable() {
     drop(closed);
     let transcoder = single_attempt_transcoder(&runtime, &format!("http://{address}"));
     match transcoder.submit("01KBVIDEO00000000000000000-hls", "01KBVIDEO00000000000000000", &job) {
-        Err(ServiceError::Unavailable(why)) => assert!(why.starts_with("MediaConvert: dispatch failure"), "{why}"),
+        Err(PortError::Unavailable(why)) => assert!(why.starts_with("MediaConvert: dispatch failure"), "{why}"),
         other => panic!("no connection: {other:?}"),
     }
 
@@ -244,7 +244,7 @@ fn a_refused_job_is_rejected_and_a_failure_worth_retrying_is_unavailable() {
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let transcoder = single_attempt_transcoder(&runtime, &format!("http://{}", silent.local_addr().unwrap()));
     match transcoder.submit("01KBVIDEO00000000000000000-hls", "01KBVIDEO00000000000000000", &job) {
-        Err(ServiceError::Unavailable(why)) => assert!(why.contains("timed out"), "{why}"),
+        Err(PortError::Unavailable(why)) => assert!(why.contains("timed out"), "{why}"),
         other => panic!("no answer: {other:?}"),
     }
     drop(silent);

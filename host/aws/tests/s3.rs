@@ -3,7 +3,7 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 use vodpipe_aws::{Blocking, S3Store};
-use vodpipe_core::ports::{ObjectStore, ProbeError};
+use vodpipe_core::ports::{ObjectStore, PortError};
 use vodpipe_test_support::moto::{Moto, sample_mp4};
 
 struct Setup {
@@ -85,10 +85,11 @@ fn uploads_carry_their_owner_and_are_probed_from_their_header() {
     assert_eq!(probe.video_codec, "h264");
     assert!((1900..=2100).contains(&probe.duration_ms), "{probe:?}");
     match setup.store.probe("anonymous") {
-        Err(ProbeError::NotAVideo(why)) => assert!(!why.is_empty()),
+        Err(PortError::Rejected(why)) => assert!(!why.is_empty()),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(setup.store.probe("missing"), Err(ProbeError::Unavailable(_))));
+    // Gone (its video deleted meanwhile): no verdict on a video, nothing to retry.
+    assert!(matches!(setup.store.probe("missing"), Err(PortError::NotFound(_))));
 
     setup.store.delete_source("v1").unwrap();
     assert_eq!(setup.store.head("v1").unwrap(), None);
@@ -107,4 +108,22 @@ fn deleting_media_removes_one_videos_prefix_only() {
     setup.store.delete_media("v1").unwrap();
     assert_eq!(setup.keys("media"), ["v10/index.m3u8", "v2/index.m3u8"]);
     setup.store.delete_media("nothing-here").unwrap();
+}
+
+/// A bucket of the deployment that is gone is `Unavailable`: retried until an operator
+/// restores it, never a verdict on a video.
+#[test]
+fn a_missing_bucket_is_unavailable() {
+    let setup = setup();
+    let no_media_bucket = S3Store::new(
+        setup.client.clone(),
+        "uploads",
+        "no-such-bucket",
+        Blocking::new(setup.runtime.handle().clone()),
+    );
+    let gone = no_media_bucket.delete_media("v1");
+    assert!(
+        matches!(&gone, Err(PortError::Unavailable(why)) if why.contains("NoSuchBucket")),
+        "{gone:?}"
+    );
 }

@@ -6,17 +6,19 @@
 //!   video is `done` or `failed`.
 //!
 //! A repeated event changes nothing and starts no second job; an event for an old job, or
-//! one arriving after the video is final, is ignored. `Err` means "try again later" (an
-//! adapter was unavailable); everything the video itself is to blame for, and a job the
-//! transcoder refuses, ends as `failed` with a reason a person understands.
+//! one arriving after the video is final, is ignored. Everything the video itself is to blame
+//! for (a source that is not a video, a plan or job the policy cannot make, a job the
+//! transcoder refuses) ends as `failed` with a reason a person understands. `Err` is a port's
+//! [`PortError`] for the runner to act on.
 //!
-//! [`give_up`] is the one rule for a message that keeps failing: on its last allowed
-//! delivery ([`crate::ports::Delivery::is_last`]) its video is failed rather than left
-//! `processing` for ever. The embedded worker and the Lambda handlers both call it.
+//! [`next_step`] and [`give_up`] are the one rule for a message that failed, which the embedded
+//! worker and the Lambda handlers both apply: it is delivered again while asking again may help
+//! and deliveries are left; otherwise (a refusal, or its last allowed delivery) its video is
+//! failed rather than left `processing` for ever.
 
 use crate::JobStateChange;
 use crate::action::Action;
-use crate::ports::{Clock, ObjectStore, Policy, ProbeError, ServiceError, Transcoder, Unavailable, VideoRepository};
+use crate::ports::{Clock, Delivery, ObjectStore, Policy, PortError, Transcoder, VideoRepository};
 use crate::video::{Outcome, VideoRecord, VideoStatus};
 use crate::{JobContext, JobStatus};
 
@@ -67,7 +69,26 @@ pub fn created_at_ms(video_id: &str, clock: &dyn Clock) -> u64 {
     crate::video::ulid_time_ms(video_id).unwrap_or_else(|| clock.now_ms())
 }
 
-/// A message about `video_id` failed on its last allowed delivery, `attempts` being its
+/// What a runner does with a message whose handling failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    /// Deliver it again later.
+    Retry,
+    /// No later delivery can do better: its video is failed ([`give_up`]).
+    GiveUp,
+}
+
+/// The rule for a message that failed with `error` on `delivery`: retried while asking again
+/// may help and the queue will deliver it again, given up on otherwise.
+pub fn next_step(error: &PortError, delivery: Delivery) -> NextStep {
+    if error.retry_may_help() && !delivery.is_last() {
+        NextStep::Retry
+    } else {
+        NextStep::GiveUp
+    }
+}
+
+/// A message about `video_id` failed for good (see [`next_step`]), `attempts` being its
 /// deliveries: the video is failed with the last error rather than left `processing` for
 /// ever. Conditional like every final state, so a video already `done` (or `failed`) is
 /// never changed. `Err` when even this write fails: the message is then only in the queue's
@@ -77,8 +98,9 @@ pub fn give_up(
     video_id: &str,
     attempts: u32,
     last_error: &str,
-) -> Result<GaveUp, Unavailable> {
-    let reason = format!("processing gave up after {attempts} attempts: {last_error}");
+) -> Result<GaveUp, PortError> {
+    let plural = if attempts == 1 { "" } else { "s" };
+    let reason = format!("processing gave up after {attempts} attempt{plural}: {last_error}");
     if repository.finish(video_id, &Outcome::failed(reason.clone()))? {
         return Ok(GaveUp::Failed(reason));
     }
@@ -94,7 +116,7 @@ pub fn job_id(video_id: &str) -> String {
 }
 
 impl Pipeline<'_> {
-    pub fn on_upload(&self, key: &str) -> Result<UploadOutcome, Unavailable> {
+    pub fn on_upload(&self, key: &str) -> Result<UploadOutcome, PortError> {
         let Some(meta) = self.store.head(key)? else {
             return Ok(UploadOutcome::NoSuchObject);
         };
@@ -110,8 +132,10 @@ impl Pipeline<'_> {
             _ => {
                 let probe = match self.store.probe(key) {
                     Ok(probe) => probe,
-                    Err(ProbeError::NotAVideo(why)) => return self.refuse(key, why),
-                    Err(ProbeError::Unavailable(why)) => return Err(Unavailable(why)),
+                    Err(PortError::Rejected(why)) => return self.refuse(key, why),
+                    // Deleted since the head (its video was deleted by its owner).
+                    Err(PortError::NotFound(_)) => return Ok(UploadOutcome::NoSuchObject),
+                    Err(e) => return Err(e),
                 };
                 match self.policy.plan(&probe) {
                     Ok(plan) => plan,
@@ -138,12 +162,12 @@ impl Pipeline<'_> {
         match self.transcoder.submit(&job_id, key, &job) {
             Ok(()) => Ok(UploadOutcome::Submitted { job_id }),
             // Resubmitting the same job would be refused the same way.
-            Err(ServiceError::Rejected(why)) => self.fail(key, format!("the transcoder refused the job: {why}")),
-            Err(ServiceError::Unavailable(why)) => Err(Unavailable(why)),
+            Err(PortError::Rejected(why)) => self.fail(key, format!("the transcoder refused the job: {why}")),
+            Err(e) => Err(e),
         }
     }
 
-    pub fn on_job_state(&self, change: &JobStateChange) -> Result<JobStateOutcome, Unavailable> {
+    pub fn on_job_state(&self, change: &JobStateChange) -> Result<JobStateOutcome, PortError> {
         let Some(record) = self.repository.get(&change.video_id)? else {
             // Every submitted job has a record, so the video was deleted while it was
             // transcoding: whatever the job published is removed too.
@@ -181,7 +205,7 @@ impl Pipeline<'_> {
         Ok(JobStateOutcome::Finished(outcome.status()))
     }
 
-    fn fail(&self, key: &str, reason: String) -> Result<UploadOutcome, Unavailable> {
+    fn fail(&self, key: &str, reason: String) -> Result<UploadOutcome, PortError> {
         self.repository.finish(key, &Outcome::failed(reason.clone()))?;
         Ok(UploadOutcome::Failed(reason))
     }
@@ -189,7 +213,7 @@ impl Pipeline<'_> {
     /// An upload that is not a video (audio only, a photo, noise, a cut-off file) can never
     /// become one, so it is not kept: the video is failed and the upload deleted. The status
     /// is stored first: a failed delete leaves a stray upload, never a video without a reason.
-    fn refuse(&self, key: &str, reason: String) -> Result<UploadOutcome, Unavailable> {
+    fn refuse(&self, key: &str, reason: String) -> Result<UploadOutcome, PortError> {
         let outcome = self.fail(key, reason)?;
         self.store.delete_source(key)?;
         Ok(outcome)
@@ -212,4 +236,36 @@ fn outcome(actions: &[Action]) -> (Outcome, bool) {
         }
     }
     (outcome, delete)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(receive_count: u32) -> Delivery {
+        Delivery {
+            receive_count,
+            max_receives: 3,
+        }
+    }
+
+    #[test]
+    fn only_a_refusal_or_the_last_delivery_gives_up() {
+        let unavailable = PortError::Unavailable("throttled".into());
+        let missing = PortError::NotFound("no such key".into());
+        let rejected = PortError::Rejected("bad request".into());
+        for error in [&unavailable, &missing] {
+            assert_eq!(next_step(error, delivery(1)), NextStep::Retry, "{error:?}");
+            assert_eq!(next_step(error, delivery(2)), NextStep::Retry, "{error:?}");
+            assert_eq!(next_step(error, delivery(3)), NextStep::GiveUp, "{error:?}");
+        }
+        assert_eq!(next_step(&rejected, delivery(1)), NextStep::GiveUp);
+    }
+
+    #[test]
+    fn context_keeps_the_kind() {
+        let error = PortError::Rejected("too large".into()).context("storing v1");
+        assert_eq!(error, PortError::Rejected("storing v1: too large".into()));
+        assert!(!error.retry_may_help());
+    }
 }

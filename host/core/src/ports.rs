@@ -6,17 +6,11 @@ use std::path::Path;
 use crate::video::{Cursor, Described, Details, Outcome, Page, VideoRecord};
 use crate::{Action, JobContext, JobDocument, JobResult, LadderPreset, Plan, PluginError, Probe, Video};
 
-/// Learns a source's size, duration, rotation and streams.
+/// Learns a source's size, duration, rotation and streams. `Rejected` when the source is not
+/// a video vodpipe can use (the reason says why, for its uploader); `NotFound` when there is
+/// no such source.
 pub trait Prober {
-    fn probe(&self, source: &Path) -> Result<Probe, ProbeError>;
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ProbeError {
-    #[error("{0}")]
-    NotAVideo(String),
-    #[error("the prober could not run: {0}")]
-    Unavailable(String),
+    fn probe(&self, source: &Path) -> Result<Probe, PortError>;
 }
 
 /// The active policy: the three plugin stages and the ladder preset they run with.
@@ -28,26 +22,39 @@ pub trait Policy: Send + Sync {
     fn post_process(&self, video: &Video, result: &JobResult) -> Result<Vec<Action>, PluginError>;
 }
 
-/// A storage or messaging adapter that could not do its job; the work is retried.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Unavailable(pub String);
-
-/// A service an adapter called refused or failed, and whether asking again can help.
+/// Why a port's call did not succeed, which decides what its caller does next: every adapter
+/// (storage, records, queue, transcoder, accounts, prober) answers with one of these three, and
+/// [`crate::pipeline::next_step`] is the one rule the runners apply to them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ServiceError {
-    /// Asking again later may work: throttling, a server error, a timeout, no connection.
+pub enum PortError {
+    /// Asking again later may work: throttling, a server error, a timeout, no connection, a
+    /// busy database, expired credentials, or a resource of the deployment that is missing
+    /// (a table, a bucket) until an operator restores it.
     #[error("{0}")]
     Unavailable(String),
-    /// The service refused this request and will refuse it again as it stands (a 4xx other
-    /// than throttling): retrying is pointless.
+    /// The request was refused as it stands and will be refused again (a 4xx other than
+    /// throttling, a source that is not a video): retrying is pointless.
     #[error("{0}")]
     Rejected(String),
+    /// The thing the call named (an object, a record) does not exist.
+    #[error("{0}")]
+    NotFound(String),
 }
 
-impl From<Unavailable> for ServiceError {
-    fn from(e: Unavailable) -> Self {
-        Self::Unavailable(e.0)
+impl PortError {
+    /// Whether asking again, unchanged, may succeed. A missing thing may appear (an upload
+    /// whose event overtook its write), so only a refusal is final.
+    pub fn retry_may_help(&self) -> bool {
+        !matches!(self, Self::Rejected(_))
+    }
+
+    /// The same error with `context` in front of its message, kind kept.
+    pub fn context(self, context: impl std::fmt::Display) -> Self {
+        match self {
+            Self::Unavailable(why) => Self::Unavailable(format!("{context}: {why}")),
+            Self::Rejected(why) => Self::Rejected(format!("{context}: {why}")),
+            Self::NotFound(why) => Self::NotFound(format!("{context}: {why}")),
+        }
     }
 }
 
@@ -61,44 +68,38 @@ pub struct ObjectMeta {
 
 /// Raw uploads and published media.
 pub trait ObjectStore: Send + Sync {
-    fn head(&self, key: &str) -> Result<Option<ObjectMeta>, Unavailable>;
+    fn head(&self, key: &str) -> Result<Option<ObjectMeta>, PortError>;
     /// How a job document names the upload `key` (`s3://…`, `file://…`).
     fn source_uri(&self, key: &str) -> String;
     /// Where a job writes a video's media, ending in '/'.
     fn output_prefix(&self, video_id: &str) -> String;
     /// Probes the upload `key`.
-    fn probe(&self, key: &str) -> Result<Probe, ProbeError>;
-    fn delete_source(&self, key: &str) -> Result<(), Unavailable>;
+    fn probe(&self, key: &str) -> Result<Probe, PortError>;
+    fn delete_source(&self, key: &str) -> Result<(), PortError>;
     /// Removes everything published for a video (its output prefix).
-    fn delete_media(&self, video_id: &str) -> Result<(), Unavailable>;
+    fn delete_media(&self, video_id: &str) -> Result<(), PortError>;
 }
 
 /// Video records. Every change is conditional, so repeated or out-of-order events cannot
 /// undo a final state.
 pub trait VideoRepository: Send + Sync {
-    fn get(&self, id: &str) -> Result<Option<VideoRecord>, Unavailable>;
+    fn get(&self, id: &str) -> Result<Option<VideoRecord>, PortError>;
     /// Stores `record` unless one with its id exists; returns what is stored.
-    fn create_if_absent(&self, record: &VideoRecord) -> Result<VideoRecord, Unavailable>;
+    fn create_if_absent(&self, record: &VideoRecord) -> Result<VideoRecord, PortError>;
     /// Records the job and plan of a processing video that has no job yet; false otherwise.
-    fn claim_job(&self, id: &str, job_id: &str, plan: &Plan) -> Result<bool, Unavailable>;
+    fn claim_job(&self, id: &str, job_id: &str, plan: &Plan) -> Result<bool, PortError>;
     /// Applies the final state of a processing video; false if it was no longer processing.
-    fn finish(&self, id: &str, outcome: &Outcome) -> Result<bool, Unavailable>;
+    fn finish(&self, id: &str, outcome: &Outcome) -> Result<bool, PortError>;
     /// Adds the uploader's details: creates the record (`processing`) if the upload event
     /// has not, completes it if it has. Never changes another user's record or details
     /// already given.
-    fn describe(
-        &self,
-        id: &str,
-        user_id: &str,
-        details: &Details,
-        created_at_ms: u64,
-    ) -> Result<Described, Unavailable>;
+    fn describe(&self, id: &str, user_id: &str, details: &Details, created_at_ms: u64) -> Result<Described, PortError>;
     /// `done` videos with details, newest first.
-    fn list_done(&self, after: Option<&Cursor>, limit: usize) -> Result<Page, Unavailable>;
+    fn list_done(&self, after: Option<&Cursor>, limit: usize) -> Result<Page, PortError>;
     /// A user's videos in every status, newest first.
-    fn list_owned(&self, user_id: &str, after: Option<&Cursor>, limit: usize) -> Result<Page, Unavailable>;
+    fn list_owned(&self, user_id: &str, after: Option<&Cursor>, limit: usize) -> Result<Page, PortError>;
     /// Removes a record; false if there was none.
-    fn delete_video(&self, id: &str) -> Result<bool, Unavailable>;
+    fn delete_video(&self, id: &str) -> Result<bool, PortError>;
 }
 
 /// A local account (embedded mode; AWS mode keeps accounts in Cognito).
@@ -114,20 +115,20 @@ pub struct Account {
 /// Local accounts and their refresh tokens. Tokens are stored as hashes only.
 pub trait AccountStore: Send + Sync {
     /// Stores a new account; false if the username is taken (compared case-insensitively).
-    fn create_account(&self, account: &Account) -> Result<bool, Unavailable>;
-    fn find_account(&self, username: &str) -> Result<Option<Account>, Unavailable>;
-    fn find_account_by_id(&self, user_id: &str) -> Result<Option<Account>, Unavailable>;
-    fn store_refresh_token(&self, token_hash: &str, user_id: &str, expires_at_ms: u64) -> Result<(), Unavailable>;
+    fn create_account(&self, account: &Account) -> Result<bool, PortError>;
+    fn find_account(&self, username: &str) -> Result<Option<Account>, PortError>;
+    fn find_account_by_id(&self, user_id: &str) -> Result<Option<Account>, PortError>;
+    fn store_refresh_token(&self, token_hash: &str, user_id: &str, expires_at_ms: u64) -> Result<(), PortError>;
     /// Removes a refresh token and returns its user if it had not expired at `now_ms`:
     /// each token is used once (the caller gets a new one).
-    fn take_refresh_token(&self, token_hash: &str, now_ms: u64) -> Result<Option<String>, Unavailable>;
+    fn take_refresh_token(&self, token_hash: &str, now_ms: u64) -> Result<Option<String>, PortError>;
 }
 
 /// Starts transcode jobs. Submitting the same `job_id` twice starts one job.
 pub trait Transcoder: Send + Sync {
     /// `Rejected` when the transcoder refuses this job as it stands (the video then fails at
     /// once); `Unavailable` when asking again later may work.
-    fn submit(&self, job_id: &str, video_id: &str, job: &JobDocument) -> Result<(), ServiceError>;
+    fn submit(&self, job_id: &str, video_id: &str, job: &JobDocument) -> Result<(), PortError>;
 }
 
 /// Wall-clock time, replaceable in tests.
@@ -179,14 +180,14 @@ pub struct QueuedMessage {
 /// dead-letter store instead. Sends with a deduplication id happen once.
 pub trait MessageQueue: Send + Sync {
     /// Queues `body`; `false` when `dedupe_id` was sent before.
-    fn send(&self, body: &str, dedupe_id: Option<&str>) -> Result<bool, Unavailable>;
-    fn receive(&self, visibility_ms: u64, max_receives: u32) -> Result<Option<QueuedMessage>, Unavailable>;
+    fn send(&self, body: &str, dedupe_id: Option<&str>) -> Result<bool, PortError>;
+    fn receive(&self, visibility_ms: u64, max_receives: u32) -> Result<Option<QueuedMessage>, PortError>;
     /// Done with a message; `false` if the receipt is stale.
-    fn delete(&self, message: &QueuedMessage) -> Result<bool, Unavailable>;
+    fn delete(&self, message: &QueuedMessage) -> Result<bool, PortError>;
     /// Keeps a message hidden for another `visibility_ms` while long work goes on.
-    fn extend(&self, message: &QueuedMessage, visibility_ms: u64) -> Result<(), Unavailable>;
+    fn extend(&self, message: &QueuedMessage, visibility_ms: u64) -> Result<(), PortError>;
     /// The message failed: it comes back after `delay_ms`, carrying `error`.
-    fn retry(&self, message: &QueuedMessage, delay_ms: u64, error: &str) -> Result<(), Unavailable>;
+    fn retry(&self, message: &QueuedMessage, delay_ms: u64, error: &str) -> Result<(), PortError>;
 }
 
 /// New video ids (ULIDs in both modes: sortable by creation time).

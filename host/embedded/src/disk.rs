@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use vodpipe_core::Probe;
-use vodpipe_core::ports::{ObjectMeta, ObjectStore, ProbeError, Prober, Unavailable};
+use vodpipe_core::ports::{ObjectMeta, ObjectStore, PortError, Prober};
 
 use crate::ffprobe::FfprobeProber;
 use crate::job_lock::JobLock;
@@ -133,12 +133,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-fn unavailable(e: io::Error) -> Unavailable {
-    Unavailable(e.to_string())
+fn unavailable(e: io::Error) -> PortError {
+    PortError::Unavailable(e.to_string())
 }
 
 impl ObjectStore for DiskStore {
-    fn head(&self, key: &str) -> Result<Option<ObjectMeta>, Unavailable> {
+    fn head(&self, key: &str) -> Result<Option<ObjectMeta>, PortError> {
         let Ok(path) = self.upload_path(key) else {
             return Ok(None);
         };
@@ -165,14 +165,12 @@ impl ObjectStore for DiskStore {
         format!("file://{}/", self.media_dir(video_id).display())
     }
 
-    fn probe(&self, key: &str) -> Result<Probe, ProbeError> {
-        let path = self
-            .upload_path(key)
-            .map_err(|e| ProbeError::NotAVideo(e.to_string()))?;
+    fn probe(&self, key: &str) -> Result<Probe, PortError> {
+        let path = self.upload_path(key).map_err(|e| PortError::Rejected(e.to_string()))?;
         self.prober.probe(&path)
     }
 
-    fn delete_source(&self, key: &str) -> Result<(), Unavailable> {
+    fn delete_source(&self, key: &str) -> Result<(), PortError> {
         let path = self.upload_path(key).map_err(unavailable)?;
         for file in [path.with_extension("meta.json"), path] {
             match std::fs::remove_file(&file) {
@@ -183,7 +181,7 @@ impl ObjectStore for DiskStore {
         Ok(())
     }
 
-    fn delete_media(&self, video_id: &str) -> Result<(), Unavailable> {
+    fn delete_media(&self, video_id: &str) -> Result<(), PortError> {
         if !valid_key(video_id) {
             return Ok(());
         }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use vodpipe_core::Probe;
-use vodpipe_core::ports::{ProbeError, Prober};
+use vodpipe_core::ports::{PortError, Prober};
 
 /// Runs `ffprobe` (from PATH, or the given binary).
 pub struct FfprobeProber {
@@ -20,12 +20,15 @@ impl Default for FfprobeProber {
 }
 
 impl Prober for FfprobeProber {
-    fn probe(&self, source: &Path) -> Result<Probe, ProbeError> {
+    fn probe(&self, source: &Path) -> Result<Probe, PortError> {
+        if let Ok(false) = source.try_exists() {
+            return Err(PortError::NotFound(format!("{} does not exist", source.display())));
+        }
         let output = crate::child::command(&self.binary)
             .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
             .arg(source)
             .output()
-            .map_err(|e| ProbeError::Unavailable(format!("cannot run `{}`: {e}", self.binary)))?;
+            .map_err(|e| PortError::Unavailable(format!("cannot run `{}`: {e}", self.binary)))?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let why = stderr.lines().last().unwrap_or("").trim();
@@ -34,29 +37,29 @@ impl Prober for FfprobeProber {
             // the file's content may say so. ffprobe killed, or stopped by the machine (no
             // memory, no file handles, a failing disk), says nothing about the file: try again.
             if output.status.code().is_none() {
-                return Err(ProbeError::Unavailable(format!(
+                return Err(PortError::Unavailable(format!(
                     "`{}` was stopped by a signal ({})",
                     self.binary, output.status
                 )));
             }
             if let Some(error) = crate::child::machine_error(&stderr) {
-                return Err(ProbeError::Unavailable(format!(
+                return Err(PortError::Unavailable(format!(
                     "`{}` could not read the file: {error}",
                     self.binary
                 )));
             }
-            return Err(ProbeError::NotAVideo(format!(
+            return Err(PortError::Rejected(format!(
                 "the file could not be read as a video ({why})"
             )));
         }
         let json: Value = serde_json::from_slice(&output.stdout)
-            .map_err(|e| ProbeError::Unavailable(format!("ffprobe printed something that is not JSON: {e}")))?;
+            .map_err(|e| PortError::Unavailable(format!("ffprobe printed something that is not JSON: {e}")))?;
         parse(&json)
     }
 }
 
 /// Reads ffprobe's `-show_format -show_streams` JSON.
-pub fn parse(json: &Value) -> Result<Probe, ProbeError> {
+pub fn parse(json: &Value) -> Result<Probe, PortError> {
     let streams = json["streams"].as_array().map(Vec::as_slice).unwrap_or_default();
     let has_audio = streams.iter().any(|s| s["codec_type"] == "audio");
     let format = &json["format"];
@@ -66,14 +69,14 @@ pub fn parse(json: &Value) -> Result<Probe, ProbeError> {
         .find(|s| s["codec_type"] == "video" && s["disposition"]["attached_pic"] != 1)
         .ok_or_else(|| {
             let cover = streams.iter().any(|s| s["disposition"]["attached_pic"] == 1);
-            ProbeError::NotAVideo(match (has_audio, cover) {
+            PortError::Rejected(match (has_audio, cover) {
                 (true, true) => "the file has no video stream (it holds only audio and a cover picture)".into(),
                 (true, false) => "the file has no video stream (it holds only audio)".into(),
                 (false, _) => "the file has no video stream".into(),
             })
         })?;
     if let Some(image) = still_image(format) {
-        return Err(ProbeError::NotAVideo(format!(
+        return Err(PortError::Rejected(format!(
             "the file is not a video: it is a still image ({image})"
         )));
     }
@@ -82,7 +85,7 @@ pub fn parse(json: &Value) -> Result<Probe, ProbeError> {
         video["height"].as_u64().unwrap_or(0) as u32,
     );
     if coded_width == 0 || coded_height == 0 {
-        return Err(ProbeError::NotAVideo("the video stream has no picture size".into()));
+        return Err(PortError::Rejected("the video stream has no picture size".into()));
     }
     let (width, height) = square_pixels(coded_width, coded_height, video["sample_aspect_ratio"].as_str());
     let duration = number(&format["duration"])
@@ -189,7 +192,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let missing = FfprobeProber::default().probe(&dir.path().join("gone.mp4"));
         assert!(
-            matches!(&missing, Err(ProbeError::Unavailable(why)) if why.contains("No such file or directory")),
+            matches!(&missing, Err(PortError::NotFound(why)) if why.contains("gone.mp4")),
             "{missing:?}"
         );
 
@@ -204,13 +207,13 @@ mod tests {
         };
         let result = prober.probe(&noise);
         assert!(
-            matches!(&result, Err(ProbeError::Unavailable(why)) if why.contains("signal")),
+            matches!(&result, Err(PortError::Unavailable(why)) if why.contains("signal")),
             "{result:?}"
         );
 
         // The same bytes read by a working ffprobe: a verdict on the file.
         let verdict = FfprobeProber::default().probe(&noise);
-        assert!(matches!(verdict, Err(ProbeError::NotAVideo(_))), "{verdict:?}");
+        assert!(matches!(verdict, Err(PortError::Rejected(_))), "{verdict:?}");
     }
 
     #[test]

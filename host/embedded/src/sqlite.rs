@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
-use vodpipe_core::ports::{Account, AccountStore, Clock, MessageQueue, QueuedMessage, Unavailable, VideoRepository};
+use vodpipe_core::ports::{Account, AccountStore, Clock, MessageQueue, PortError, QueuedMessage, VideoRepository};
 use vodpipe_core::{Cursor, Described, Details, Outcome, Page, Plan, VideoRecord, VideoStatus};
 
 use crate::message::{self, KeptFailed, MessageKind, Subject};
@@ -71,11 +71,11 @@ pub enum RedriveError {
     #[error("no dead letter has the id {0}")]
     NoSuchDeadLetter(i64),
     #[error(transparent)]
-    Unavailable(#[from] Unavailable),
+    Port(#[from] PortError),
 }
 
-fn db(e: rusqlite::Error) -> Unavailable {
-    Unavailable(format!("database: {e}"))
+fn db(e: rusqlite::Error) -> PortError {
+    PortError::Unavailable(format!("database: {e}"))
 }
 
 /// Enough for the API's worker threads on a small machine.
@@ -86,10 +86,10 @@ const READERS: usize = 4;
 const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;";
 
 impl Database {
-    pub fn open(path: &Path, clock: Box<dyn Clock>) -> Result<Self, Unavailable> {
+    pub fn open(path: &Path, clock: Box<dyn Clock>) -> Result<Self, PortError> {
         let mut conn = Connection::open(path).map_err(db)?;
         conn.execute_batch(PRAGMAS).map_err(db)?;
-        crate::schema::migrate(&mut conn).map_err(|e| Unavailable(format!("{}: {e}", path.display())))?;
+        crate::schema::migrate(&mut conn).map_err(|e| PortError::Unavailable(format!("{}: {e}", path.display())))?;
         let readers = (0..READERS)
             .map(|_| {
                 let reader = Connection::open_with_flags(
@@ -112,7 +112,7 @@ impl Database {
     }
 
     /// Runs a read on a free reader connection (or waits for the next one in turn).
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, Unavailable> {
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, PortError> {
         let reader = self.readers.iter().find_map(|r| r.try_lock().ok()).unwrap_or_else(|| {
             let turn = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
             self.readers[turn].lock().unwrap_or_else(|e| e.into_inner())
@@ -125,7 +125,7 @@ impl Database {
     }
 
     /// Every dead letter, oldest first.
-    pub fn dead_letters(&self) -> Result<Vec<DeadLetter>, Unavailable> {
+    pub fn dead_letters(&self) -> Result<Vec<DeadLetter>, PortError> {
         let conn = self.conn.lock().unwrap();
         let mut statement = conn
             .prepare("SELECT id, body, receive_count, last_error, moved_at_ms FROM dead_letters ORDER BY id")
@@ -259,7 +259,7 @@ impl Database {
     }
 
     /// Messages still queued (visible or not).
-    pub fn queued(&self) -> Result<u64, Unavailable> {
+    pub fn queued(&self) -> Result<u64, PortError> {
         let conn = self.conn.lock().unwrap();
         conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get::<_, i64>(0))
             .map(|n| n as u64)
@@ -268,7 +268,7 @@ impl Database {
 
     /// Whether a message was ever queued with `dedupe_id`. The record is written in the same
     /// transaction as the message, so a `true` means the message is (or was) in the queue.
-    pub fn was_sent(&self, dedupe_id: &str) -> Result<bool, Unavailable> {
+    pub fn was_sent(&self, dedupe_id: &str) -> Result<bool, PortError> {
         let conn = self.conn.lock().unwrap();
         conn.query_row("SELECT 1 FROM sent WHERE dedupe_id = ?1", [dedupe_id], |_| Ok(()))
             .optional()
@@ -276,11 +276,42 @@ impl Database {
             .map_err(db)
     }
 
+    /// Moves a received message to the dead letters now, with `error`: it failed in a way no
+    /// later delivery can change (SQS has no such call; there it waits for its last receive).
+    /// A stale receipt moves nothing.
+    pub fn dead_letter(&self, message: &QueuedMessage, error: &str) -> Result<bool, PortError> {
+        let mut conn = self.conn.lock().unwrap();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let moved = tx
+            .execute(
+                "INSERT INTO dead_letters (body, receive_count, last_error, moved_at_ms)
+                 SELECT body, receive_count, ?3, ?4 FROM queue WHERE id = ?1 AND receipt = ?2",
+                params![row_id(message), message.receipt, error, self.now()],
+            )
+            .map_err(db)?;
+        tx.execute(
+            "DELETE FROM queue WHERE id = ?1 AND receipt = ?2",
+            params![row_id(message), message.receipt],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        if moved == 1 {
+            tracing::warn!(
+                message = message.id,
+                receives = message.receive_count,
+                "message moved to the dead-letter table: {error}"
+            );
+        }
+        Ok(moved == 1)
+    }
+
     /// Hands a received message back unhandled: it comes back after `delay_ms`, and the receive
     /// that took it does not count against `max_receives`, since nothing was tried, so nothing
     /// failed (the worker releases a transcode whose job another process is writing). SQS has
     /// no such call: there every receive counts. A stale receipt changes nothing.
-    pub fn release(&self, message: &QueuedMessage, delay_ms: u64) -> Result<(), Unavailable> {
+    pub fn release(&self, message: &QueuedMessage, delay_ms: u64) -> Result<(), PortError> {
         let conn = self.conn.lock().unwrap();
         conn.execute(
             "UPDATE queue SET visible_at_ms = ?3, receive_count = MAX(receive_count - 1, 0)
@@ -294,7 +325,7 @@ impl Database {
 
 impl MessageQueue for Database {
     /// Queues `body`; with a `dedupe_id`, only the first send of that id is queued.
-    fn send(&self, body: &str, dedupe_id: Option<&str>) -> Result<bool, Unavailable> {
+    fn send(&self, body: &str, dedupe_id: Option<&str>) -> Result<bool, PortError> {
         let mut conn = self.conn.lock().unwrap();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -318,7 +349,7 @@ impl MessageQueue for Database {
 
     /// The oldest visible message, hidden for `visibility_ms`. Messages already received
     /// `max_receives` times go to the dead-letter table instead.
-    fn receive(&self, visibility_ms: u64, max_receives: u32) -> Result<Option<QueuedMessage>, Unavailable> {
+    fn receive(&self, visibility_ms: u64, max_receives: u32) -> Result<Option<QueuedMessage>, PortError> {
         let mut conn = self.conn.lock().unwrap();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -364,7 +395,7 @@ impl MessageQueue for Database {
     }
 
     /// Done with a message. A stale receipt (the message was redelivered) deletes nothing.
-    fn delete(&self, message: &QueuedMessage) -> Result<bool, Unavailable> {
+    fn delete(&self, message: &QueuedMessage) -> Result<bool, PortError> {
         let conn = self.conn.lock().unwrap();
         let n = conn
             .execute(
@@ -376,7 +407,7 @@ impl MessageQueue for Database {
     }
 
     /// Keeps a message hidden for another `visibility_ms` (long work in progress).
-    fn extend(&self, message: &QueuedMessage, visibility_ms: u64) -> Result<(), Unavailable> {
+    fn extend(&self, message: &QueuedMessage, visibility_ms: u64) -> Result<(), PortError> {
         let conn = self.conn.lock().unwrap();
         conn.execute(
             "UPDATE queue SET visible_at_ms = ?3 WHERE id = ?1 AND receipt = ?2",
@@ -387,7 +418,7 @@ impl MessageQueue for Database {
     }
 
     /// The message failed: it comes back after `delay_ms`, carrying `error`.
-    fn retry(&self, message: &QueuedMessage, delay_ms: u64, error: &str) -> Result<(), Unavailable> {
+    fn retry(&self, message: &QueuedMessage, delay_ms: u64, error: &str) -> Result<(), PortError> {
         let conn = self.conn.lock().unwrap();
         conn.execute(
             "UPDATE queue SET visible_at_ms = ?3, last_error = ?4 WHERE id = ?1 AND receipt = ?2",
@@ -454,7 +485,7 @@ fn read_record(r: &rusqlite::Row) -> rusqlite::Result<VideoRecord> {
 }
 
 impl VideoRepository for Database {
-    fn get(&self, id: &str) -> Result<Option<VideoRecord>, Unavailable> {
+    fn get(&self, id: &str) -> Result<Option<VideoRecord>, PortError> {
         let conn = self.conn.lock().unwrap();
         conn.query_row(
             concat!("SELECT ", record_columns!(), " FROM videos WHERE id = ?1"),
@@ -465,7 +496,7 @@ impl VideoRepository for Database {
         .map_err(db)
     }
 
-    fn create_if_absent(&self, record: &VideoRecord) -> Result<VideoRecord, Unavailable> {
+    fn create_if_absent(&self, record: &VideoRecord) -> Result<VideoRecord, PortError> {
         {
             let conn = self.conn.lock().unwrap();
             conn.execute(
@@ -482,12 +513,12 @@ impl VideoRepository for Database {
             .map_err(db)?;
         }
         self.get(&record.id)?
-            .ok_or_else(|| Unavailable("the record vanished after it was written".into()))
+            .ok_or_else(|| PortError::Unavailable("the record vanished after it was written".into()))
     }
 
-    fn claim_job(&self, id: &str, job_id: &str, plan: &Plan) -> Result<bool, Unavailable> {
+    fn claim_job(&self, id: &str, job_id: &str, plan: &Plan) -> Result<bool, PortError> {
         let conn = self.conn.lock().unwrap();
-        let plan = serde_json::to_string(plan).map_err(|e| Unavailable(e.to_string()))?;
+        let plan = serde_json::to_string(plan).map_err(|e| PortError::Unavailable(e.to_string()))?;
         let n = conn
             .execute(
                 "UPDATE videos SET job_id = ?2, plan = ?3 WHERE id = ?1 AND status = 'processing' AND job_id IS NULL",
@@ -497,9 +528,10 @@ impl VideoRepository for Database {
         Ok(n == 1)
     }
 
-    fn finish(&self, id: &str, outcome: &Outcome) -> Result<bool, Unavailable> {
+    fn finish(&self, id: &str, outcome: &Outcome) -> Result<bool, PortError> {
         let conn = self.conn.lock().unwrap();
-        let renditions = serde_json::to_string(&outcome.renditions).map_err(|e| Unavailable(e.to_string()))?;
+        let renditions =
+            serde_json::to_string(&outcome.renditions).map_err(|e| PortError::Unavailable(e.to_string()))?;
         let n = conn
             .execute(
                 "UPDATE videos SET status = ?2, failure_reason = ?3, renditions = ?4, playback_path = ?5,
@@ -518,13 +550,7 @@ impl VideoRepository for Database {
         Ok(n == 1)
     }
 
-    fn describe(
-        &self,
-        id: &str,
-        user_id: &str,
-        details: &Details,
-        created_at_ms: u64,
-    ) -> Result<Described, Unavailable> {
+    fn describe(&self, id: &str, user_id: &str, details: &Details, created_at_ms: u64) -> Result<Described, PortError> {
         let mut conn = self.conn.lock().unwrap();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -570,7 +596,7 @@ impl VideoRepository for Database {
         })
     }
 
-    fn list_done(&self, after: Option<&Cursor>, limit: usize) -> Result<Page, Unavailable> {
+    fn list_done(&self, after: Option<&Cursor>, limit: usize) -> Result<Page, PortError> {
         self.read(|conn| {
             let (ms, id) = cursor_bounds(after);
             // The limit is part of the text: SQLite re-plans a statement whose bound LIMIT
@@ -590,7 +616,7 @@ impl VideoRepository for Database {
         })
     }
 
-    fn list_owned(&self, user_id: &str, after: Option<&Cursor>, limit: usize) -> Result<Page, Unavailable> {
+    fn list_owned(&self, user_id: &str, after: Option<&Cursor>, limit: usize) -> Result<Page, PortError> {
         self.read(|conn| {
             let (ms, id) = cursor_bounds(after);
             let sql = format!(
@@ -608,7 +634,7 @@ impl VideoRepository for Database {
         })
     }
 
-    fn delete_video(&self, id: &str) -> Result<bool, Unavailable> {
+    fn delete_video(&self, id: &str) -> Result<bool, PortError> {
         let conn = self.conn.lock().unwrap();
         Ok(conn.execute("DELETE FROM videos WHERE id = ?1", [id]).map_err(db)? == 1)
     }
@@ -644,7 +670,7 @@ fn read_account(r: &rusqlite::Row) -> rusqlite::Result<Account> {
 }
 
 impl AccountStore for Database {
-    fn create_account(&self, account: &Account) -> Result<bool, Unavailable> {
+    fn create_account(&self, account: &Account) -> Result<bool, PortError> {
         let conn = self.conn.lock().unwrap();
         let n = conn
             .execute(
@@ -661,21 +687,21 @@ impl AccountStore for Database {
         Ok(n == 1)
     }
 
-    fn find_account(&self, username: &str) -> Result<Option<Account>, Unavailable> {
+    fn find_account(&self, username: &str) -> Result<Option<Account>, PortError> {
         self.read(|conn| {
             conn.query_row("SELECT * FROM accounts WHERE username = ?1", [username], read_account)
                 .optional()
         })
     }
 
-    fn find_account_by_id(&self, user_id: &str) -> Result<Option<Account>, Unavailable> {
+    fn find_account_by_id(&self, user_id: &str) -> Result<Option<Account>, PortError> {
         self.read(|conn| {
             conn.query_row("SELECT * FROM accounts WHERE user_id = ?1", [user_id], read_account)
                 .optional()
         })
     }
 
-    fn store_refresh_token(&self, token_hash: &str, user_id: &str, expires_at_ms: u64) -> Result<(), Unavailable> {
+    fn store_refresh_token(&self, token_hash: &str, user_id: &str, expires_at_ms: u64) -> Result<(), PortError> {
         let conn = self.conn.lock().unwrap();
         conn.execute(
             "INSERT INTO refresh_tokens (token_hash, user_id, expires_at_ms) VALUES (?1, ?2, ?3)",
@@ -688,7 +714,7 @@ impl AccountStore for Database {
         Ok(())
     }
 
-    fn take_refresh_token(&self, token_hash: &str, now_ms: u64) -> Result<Option<String>, Unavailable> {
+    fn take_refresh_token(&self, token_hash: &str, now_ms: u64) -> Result<Option<String>, PortError> {
         let conn = self.conn.lock().unwrap();
         conn.query_row(
             "DELETE FROM refresh_tokens WHERE token_hash = ?1 RETURNING user_id, expires_at_ms",

@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use vodpipe_core::pipeline::{GaveUp, Pipeline, give_up};
-use vodpipe_core::ports::{Delivery, MessageQueue, QueuedMessage, ServiceError, Transcoder, Unavailable};
+use vodpipe_core::pipeline::{GaveUp, NextStep, Pipeline, give_up, next_step};
+use vodpipe_core::ports::{Delivery, MessageQueue, PortError, QueuedMessage, Transcoder};
 use vodpipe_core::{JobDocument, JobResult, JobStateChange};
 
 use crate::ffmpeg;
@@ -21,9 +21,9 @@ pub struct QueueTranscoder<'a> {
 }
 
 impl Transcoder for QueueTranscoder<'_> {
-    fn submit(&self, job_id: &str, video_id: &str, job: &JobDocument) -> Result<(), ServiceError> {
+    fn submit(&self, job_id: &str, video_id: &str, job: &JobDocument) -> Result<(), PortError> {
         let job = serde_json::from_str(job.create_job.get())
-            .map_err(|e| ServiceError::Rejected(format!("the job document is not JSON: {e}")))?;
+            .map_err(|e| PortError::Rejected(format!("the job document is not JSON: {e}")))?;
         let message = WorkMessage::Transcode {
             video_id: video_id.to_owned(),
             job_id: job_id.to_owned(),
@@ -35,12 +35,12 @@ impl Transcoder for QueueTranscoder<'_> {
 }
 
 /// Queues a message once: `false` when it was sent before.
-pub fn send(queue: &dyn MessageQueue, message: &WorkMessage) -> Result<bool, Unavailable> {
+pub fn send(queue: &dyn MessageQueue, message: &WorkMessage) -> Result<bool, PortError> {
     queue.send(&message.to_body(), Some(&message.dedupe_id()))
 }
 
 /// Queues the message for a stored upload (what S3's notification is in AWS mode).
-pub fn upload_event(queue: &dyn MessageQueue, key: &str) -> Result<(), Unavailable> {
+pub fn upload_event(queue: &dyn MessageQueue, key: &str) -> Result<(), PortError> {
     send(queue, &WorkMessage::Upload { key: key.to_owned() }).map(|_| ())
 }
 
@@ -92,7 +92,7 @@ pub struct Worker<'a> {
 
 impl Worker<'_> {
     /// Handles one message, if one is visible. `progress` hears transcode progress (0..=1).
-    pub fn run_once(&self, progress: &mut dyn FnMut(f64)) -> Result<bool, Unavailable> {
+    pub fn run_once(&self, progress: &mut dyn FnMut(f64)) -> Result<bool, PortError> {
         let Some(message) = self
             .queue
             .receive(self.config.visibility.as_millis() as u64, self.config.max_receives)?
@@ -111,20 +111,26 @@ impl Worker<'_> {
                 self.queue
                     .release(&message, self.config.locked_retry.as_millis() as u64)?;
             }
-            Err(why) if delivery.is_last() => {
-                // The last try: the message goes to the dead-letter table on its next receive.
-                // Its video must not stay `processing` for ever.
-                self.give_up(&message, &why);
-                self.queue.retry(&message, 0, &why)?;
-            }
-            Err(why) => {
-                let delay = self.config.backoff.as_millis() as u64 * 2u64.saturating_pow(message.receive_count - 1);
-                tracing::warn!(
-                    message = message.id,
-                    receives = message.receive_count,
-                    "message failed, retrying in {delay} ms: {why}"
-                );
-                self.queue.retry(&message, delay, &why)?;
+            Err(error) => {
+                let why = error.to_string();
+                match next_step(&error, delivery) {
+                    NextStep::Retry => {
+                        let delay =
+                            self.config.backoff.as_millis() as u64 * 2u64.saturating_pow(message.receive_count - 1);
+                        tracing::warn!(
+                            message = message.id,
+                            receives = message.receive_count,
+                            "message failed, retrying in {delay} ms: {why}"
+                        );
+                        self.queue.retry(&message, delay, &why)?;
+                    }
+                    NextStep::GiveUp => {
+                        // Its video must not stay `processing` for ever; the message is kept
+                        // in the dead letters, from where it can be redriven.
+                        self.give_up(&message, &why);
+                        self.queue.dead_letter(&message, &why)?;
+                    }
+                }
             }
         }
         Ok(true)
@@ -141,10 +147,12 @@ impl Worker<'_> {
         }
     }
 
-    fn handle(&self, message: &QueuedMessage, progress: &mut dyn FnMut(f64)) -> Result<Handled, String> {
-        match WorkMessage::parse(&message.body)? {
+    fn handle(&self, message: &QueuedMessage, progress: &mut dyn FnMut(f64)) -> Result<Handled, PortError> {
+        // Unreadable now is unreadable on every delivery.
+        let work = WorkMessage::parse(&message.body).map_err(PortError::Rejected)?;
+        match work {
             WorkMessage::Upload { key } => {
-                let outcome = self.pipeline.on_upload(&key).map_err(|e| e.to_string())?;
+                let outcome = self.pipeline.on_upload(&key)?;
                 tracing::info!(key, ?outcome, "upload handled");
                 Ok(Handled::Finished)
             }
@@ -153,7 +161,7 @@ impl Worker<'_> {
             }
             WorkMessage::JobResult { video_id, result } => {
                 let change = JobStateChange { video_id, result };
-                let outcome = self.pipeline.on_job_state(&change).map_err(|e| e.to_string())?;
+                let outcome = self.pipeline.on_job_state(&change)?;
                 tracing::info!(video = %change.video_id, ?outcome, "job result handled");
                 Ok(Handled::Finished)
             }
@@ -181,7 +189,7 @@ impl Worker<'_> {
         job_id: &str,
         job: &Value,
         progress: &mut dyn FnMut(f64),
-    ) -> Result<Handled, String> {
+    ) -> Result<Handled, PortError> {
         if self.already_done(video_id, job_id)? {
             return Ok(Handled::Finished);
         }
@@ -229,39 +237,36 @@ impl Worker<'_> {
         })
         // The machine failed, not the job (a full disk, say): the message comes back after
         // its backoff and the job runs again; only the last allowed delivery gives up.
-        .map_err(|failure| failure.to_string())?;
+        .map_err(|failure| PortError::Unavailable(failure.to_string()))?;
         self.queue_result(video_id, &result)?;
         Ok(Handled::Finished)
     }
 
     /// Whether a transcode has nothing left to do: its result is queued, or its video is no
     /// longer `processing` (published, failed or deleted: a late delivery must not overwrite it).
-    fn already_done(&self, video_id: &str, job_id: &str) -> Result<bool, String> {
+    fn already_done(&self, video_id: &str, job_id: &str) -> Result<bool, PortError> {
         if !self.still_processing(video_id)? {
             return Ok(true);
         }
-        let sent = self
-            .queue
-            .was_sent(&result_dedupe_id(job_id))
-            .map_err(|e| e.to_string())?;
+        let sent = self.queue.was_sent(&result_dedupe_id(job_id))?;
         if sent {
             tracing::info!(job = job_id, "the job's result is already queued; nothing to run");
         }
         Ok(sent)
     }
 
-    fn still_processing(&self, video_id: &str) -> Result<bool, String> {
-        let record = self.pipeline.repository.get(video_id).map_err(|e| e.to_string())?;
+    fn still_processing(&self, video_id: &str) -> Result<bool, PortError> {
+        let record = self.pipeline.repository.get(video_id)?;
         Ok(record.is_some_and(|r| r.status == vodpipe_core::VideoStatus::Processing))
     }
 
     /// Queues a job's result, once per job.
-    fn queue_result(&self, video_id: &str, result: &JobResult) -> Result<(), String> {
+    fn queue_result(&self, video_id: &str, result: &JobResult) -> Result<(), PortError> {
         let message = WorkMessage::JobResult {
             video_id: video_id.to_owned(),
             result: result.clone(),
         };
-        send(self.queue, &message).map_err(|e| e.to_string())?;
+        send(self.queue, &message)?;
         Ok(())
     }
 
@@ -271,7 +276,7 @@ impl Worker<'_> {
         idle: Duration,
         progress: &mut dyn FnMut(f64),
         mut done: impl FnMut() -> bool,
-    ) -> Result<(), Unavailable> {
+    ) -> Result<(), PortError> {
         let mut idle_since = Instant::now();
         while !done() {
             if self.run_once(progress)? {

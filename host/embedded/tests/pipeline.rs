@@ -226,23 +226,37 @@ fn a_file_that_is_not_a_video_fails_with_a_reason_and_its_upload_is_deleted() {
 }
 
 #[test]
-fn poison_messages_reach_the_dead_letter_table_and_the_worker_goes_on() {
+fn poison_messages_reach_the_dead_letter_table_at_once_and_the_worker_goes_on() {
     let s = setup();
     let transcoder = QueueTranscoder { queue: &s.database };
     let worker = worker!(s, transcoder);
     s.database.send("{ not json", None).unwrap();
     s.database.send(r#"{"kind": "upload"}"#, None).unwrap();
-    for _ in 0..20 {
+    // Unreadable, but it names its video: that video must not stay `processing` for ever.
+    s.database
+        .create_if_absent(&vodpipe_core::VideoRecord::new("01POISON", None, 1))
+        .unwrap();
+    s.database
+        .send(r#"{"kind": "transcode", "video_id": "01POISON"}"#, None)
+        .unwrap();
+    for _ in 0..3 {
         worker.run_once(&mut |_| {}).unwrap();
-        s.clock.advance(Duration::from_secs(1)); // past every backoff
     }
+    // Unreadable now is unreadable on every delivery: no retries, no backoff.
     let dead = s.database.dead_letters().unwrap();
-    assert_eq!(dead.len(), 2, "{dead:?}");
-    assert!(dead.iter().all(|d| d.receive_count == 3));
+    assert_eq!(dead.len(), 3, "{dead:?}");
+    assert!(dead.iter().all(|d| d.receive_count == 1), "{dead:?}");
     let error = dead[0].last_error.as_deref().unwrap();
     assert!(
         error.starts_with("not a work message: ") && error.contains("at line 1 column"),
         "{error}"
+    );
+    let poisoned = s.database.get("01POISON").unwrap().unwrap();
+    assert_eq!(poisoned.status, VideoStatus::Failed);
+    let reason = poisoned.failure_reason.unwrap();
+    assert!(
+        reason.starts_with("processing gave up after 1 attempt: not a work message: "),
+        "{reason}"
     );
     assert_eq!(s.database.queued().unwrap(), 0);
 

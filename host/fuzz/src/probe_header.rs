@@ -2,7 +2,7 @@
 //! same entry point as production, each with its own corpus). Also replayed by
 //! `host/probe-header/tests/fuzz_corpus.rs`.
 
-use vodpipe_probe_header::{Counted, MATROSKA_CONTAINER, MAX_BYTES_READ, MAX_READS, MP4_CONTAINER, ProbeError, probe};
+use vodpipe_probe_header::{Counted, MATROSKA_CONTAINER, MAX_BYTES_READ, MAX_READS, MP4_CONTAINER, PortError, probe};
 
 /// Probes `data` as an uploaded file and checks what the prober promises for any input: no
 /// panic, reads within the budget, a result that names a picture size and a known container,
@@ -36,7 +36,7 @@ pub fn check(data: &[u8]) {
                 "frame rate in {probe:?}"
             );
         }
-        Err(ProbeError::NotAVideo(why)) => assert!(!why.is_empty(), "NotAVideo without a reason"),
+        Err(PortError::Rejected(why)) => assert!(!why.is_empty(), "NotAVideo without a reason"),
         Err(other) => panic!("in-memory bytes can only be NotAVideo, got {other:?}"),
     }
     assert_eq!(

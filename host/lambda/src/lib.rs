@@ -7,12 +7,14 @@
 //!
 //! Each message is handled on its own; the ones that fail are returned as
 //! `batchItemFailures`, so SQS redelivers only those. Both pipeline steps are safe to repeat,
-//! so redelivery never starts a second job or undoes a final state. On a message's last
-//! allowed delivery (its `ApproximateReceiveCount` reaching the queue's `maxReceiveCount`,
-//! [`Handlers::max_receives`]) a failure gives up ([`vodpipe_core::pipeline::give_up`]): the
-//! videos it is about end `failed` with the last error and the message counts as handled.
-//! A message that names no video, or whose give-up could not be recorded, is reported as
-//! failed and SQS moves it to the queue's dead-letter queue (its redrive policy).
+//! so redelivery never starts a second job or undoes a final state. A failure is given up on
+//! by core's one rule ([`vodpipe_core::pipeline::next_step`]): when a service refused the
+//! request (asking again cannot help), or on a message's last allowed delivery (its
+//! `ApproximateReceiveCount` reaching the queue's `maxReceiveCount`, [`Handlers::max_receives`]),
+//! the video ends `failed` with the error ([`vodpipe_core::pipeline::give_up`]); once every
+//! video a message is about is settled so, the message counts as handled. A message that names
+//! no video, or whose give-up could not be recorded, is reported as failed and SQS moves it to
+//! the queue's dead-letter queue (its redrive policy).
 
 pub mod api;
 pub mod config;
@@ -24,8 +26,8 @@ use std::sync::Arc;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use vodpipe_aws::{DynamoRepository, MediaConvertTranscoder, S3Store};
-use vodpipe_core::pipeline::{GaveUp, JobStateOutcome, Pipeline, UploadOutcome, give_up};
-use vodpipe_core::ports::{Clock, Delivery, ObjectStore, Policy};
+use vodpipe_core::pipeline::{GaveUp, JobStateOutcome, NextStep, Pipeline, UploadOutcome, give_up, next_step};
+use vodpipe_core::ports::{Clock, Delivery, ObjectStore, Policy, PortError};
 
 pub use policy::{FixedPolicy, PolicySource, S3Policy};
 
@@ -61,7 +63,7 @@ pub enum MessageFailure {
     /// Not an event vodpipe can read, so it names no video to give up on.
     Unreadable(String),
     /// The videos whose processing failed, each with its error.
-    Videos(Vec<(String, String)>),
+    Videos(Vec<(String, PortError)>),
 }
 
 impl fmt::Display for MessageFailure {
@@ -109,14 +111,14 @@ impl Handlers {
         let policy = self
             .policy
             .current()
-            .map_err(|e| MessageFailure::Videos(keys.iter().map(|key| (key.clone(), e.to_string())).collect()))?;
+            .map_err(|e| MessageFailure::Videos(keys.iter().map(|key| (key.clone(), e.clone())).collect()))?;
         let mut failed = Vec::new();
         for key in keys {
             match self.pipeline(&*policy).on_upload(&key) {
                 Ok(UploadOutcome::Submitted { job_id }) => tracing::info!(key, job_id, "job submitted"),
                 Ok(UploadOutcome::Failed(why)) => tracing::info!(key, "video failed: {why}"),
                 Ok(other) => tracing::info!(key, "nothing to do: {other:?}"),
-                Err(e) => failed.push((key, e.to_string())),
+                Err(e) => failed.push((key, e)),
             }
         }
         if failed.is_empty() {
@@ -130,40 +132,42 @@ impl Handlers {
     pub fn job_state_message(&self, body: &str) -> Result<(), MessageFailure> {
         let change = events::job_state_change(body, |video_id| self.store.output_prefix(video_id))
             .map_err(MessageFailure::Unreadable)?;
-        let failed = |why: String| MessageFailure::Videos(vec![(change.video_id.clone(), why)]);
-        let policy = self.policy.current().map_err(|e| failed(e.to_string()))?;
-        match self
-            .pipeline(&*policy)
-            .on_job_state(&change)
-            .map_err(|e| failed(e.to_string()))?
-        {
+        let failed = |e: PortError| MessageFailure::Videos(vec![(change.video_id.clone(), e)]);
+        let policy = self.policy.current().map_err(failed)?;
+        match self.pipeline(&*policy).on_job_state(&change).map_err(failed)? {
             JobStateOutcome::Finished(status) => tracing::info!(video_id = change.video_id, ?status, "video finished"),
             JobStateOutcome::Ignored(why) => tracing::info!(video_id = change.video_id, "event ignored: {why}"),
         }
         Ok(())
     }
 
-    /// What becomes of a failed message: redelivered (`Err`), unless this was its last allowed
-    /// delivery and every video it is about is now `failed` with the error (`Ok`: handled).
-    /// Otherwise (no video named, a video already final or without a record, the give-up
-    /// write failing) it stays failed and SQS moves it to the dead-letter queue.
+    /// What becomes of a failed message. Each video it is about is given up on or not by
+    /// [`next_step`]; given up, it is now `failed` with its error. The message counts as
+    /// handled (`Ok`) when every video is settled so; otherwise (a video to retry, no video
+    /// named, a video already final or without a record, the give-up write failing) it stays
+    /// failed (`Err`): SQS redelivers it, or after its last delivery moves it to the
+    /// dead-letter queue. A redelivery finds the failed videos final and leaves them.
     fn settle(&self, failure: MessageFailure, delivery: Delivery) -> Result<(), String> {
         let failed = match failure {
-            MessageFailure::Videos(failed) if delivery.is_last() => failed,
+            MessageFailure::Videos(failed) => failed,
             other => return Err(other.to_string()),
         };
-        let mut unrecorded = Vec::new();
-        for (video, why) in &failed {
-            match give_up(&self.repository, video, delivery.receive_count, why) {
+        let mut unsettled = Vec::new();
+        for (video, error) in &failed {
+            if next_step(error, delivery) == NextStep::Retry {
+                unsettled.push(format!("{video}: {error}"));
+                continue;
+            }
+            match give_up(&self.repository, video, delivery.receive_count, &error.to_string()) {
                 Ok(GaveUp::Failed(reason)) => tracing::error!(video, "gave up: {reason}"),
-                Ok(other) => unrecorded.push(format!("{video}: {why} (nothing to record: {other:?})")),
-                Err(e) => unrecorded.push(format!("{video}: {why} (and recording the failure failed: {e})")),
+                Ok(other) => unsettled.push(format!("{video}: {error} (nothing to record: {other:?})")),
+                Err(e) => unsettled.push(format!("{video}: {error} (and recording the failure failed: {e})")),
             }
         }
-        if unrecorded.is_empty() {
+        if unsettled.is_empty() {
             Ok(())
         } else {
-            Err(unrecorded.join("; "))
+            Err(unsettled.join("; "))
         }
     }
 }

@@ -5,21 +5,21 @@ use std::sync::{Arc, Mutex};
 
 use vodpipe_aws::policy::{PolicyStoreError, Poll};
 use vodpipe_aws::{Blocking, S3PolicyStore};
-use vodpipe_core::ports::{Policy, Unavailable};
+use vodpipe_core::ports::{Policy, PortError};
 use vodpipe_runtime::PluginRuntime;
 use vodpipe_runtime::policy::LoadedPolicy;
 use vodpipe_runtime::reload::LoadError;
 
 /// The policy to run the next message with.
 pub trait PolicySource: Send + Sync {
-    fn current(&self) -> Result<Arc<dyn Policy>, Unavailable>;
+    fn current(&self) -> Result<Arc<dyn Policy>, PortError>;
 }
 
 /// One policy for the instance's life.
 pub struct FixedPolicy(pub Arc<dyn Policy>);
 
 impl PolicySource for FixedPolicy {
-    fn current(&self) -> Result<Arc<dyn Policy>, Unavailable> {
+    fn current(&self) -> Result<Arc<dyn Policy>, PortError> {
         Ok(self.0.clone())
     }
 }
@@ -62,7 +62,7 @@ impl S3Policy {
 }
 
 impl PolicySource for S3Policy {
-    fn current(&self) -> Result<Arc<dyn Policy>, Unavailable> {
+    fn current(&self) -> Result<Arc<dyn Policy>, PortError> {
         // One poll at a time: concurrent messages wait for one download, not start several.
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let known = state.as_ref().map(|a| a.etag.clone());
@@ -87,12 +87,16 @@ impl PolicySource for S3Policy {
                             // Not downloaded again until the pointer moves.
                             active.etag = etag;
                         }
-                        None => return Err(Unavailable(format!("the active policy bundle does not load: {why}"))),
+                        None => {
+                            return Err(PortError::Unavailable(format!(
+                                "the active policy bundle does not load: {why}"
+                            )));
+                        }
                     },
                 },
             },
             Ok(Poll::NothingActive) if state.is_none() => {
-                return Err(Unavailable(format!(
+                return Err(PortError::Unavailable(format!(
                     "no policy bundle is active at {} (publish one: vodpipe policy publish --activate)",
                     self.store.location()
                 )));
@@ -101,7 +105,7 @@ impl PolicySource for S3Policy {
             Err(PolicyStoreError::Unavailable(why)) if state.is_some() => {
                 tracing::warn!("policy pointer unreadable, the last bundle stays active: {why}")
             }
-            Err(e) => return Err(Unavailable(format!("policy: {e}"))),
+            Err(e) => return Err(PortError::Unavailable(format!("policy: {e}"))),
         }
         let active = state.as_ref().expect("set above or returned");
         Ok(active.policy.clone())

@@ -20,7 +20,7 @@
 //!
 //! Sources are untrusted uploads: every length is checked against the file and the read budget
 //! ([`MAX_READS`], [`MAX_BYTES_READ`]), all arithmetic is checked or saturating, and anything
-//! unreadable is a [`ProbeError::NotAVideo`] with a reason a user can act on.
+//! unreadable is a [`PortError::Rejected`] with a reason a user can act on.
 
 mod mkv;
 mod mp4;
@@ -29,7 +29,7 @@ mod source;
 
 pub use source::{Counted, FileSource, RangeSource};
 pub use vodpipe_core::Probe;
-pub use vodpipe_core::ports::ProbeError;
+pub use vodpipe_core::ports::PortError;
 
 /// Read up front: the signature, and for most files every header needed.
 pub const HEAD_BYTES: u64 = 64 * 1024;
@@ -47,20 +47,20 @@ pub const MP4_CONTAINER: &str = "mov,mp4,m4a,3gp,3g2,mj2";
 pub const MATROSKA_CONTAINER: &str = "matroska,webm";
 
 /// Probes `source`, reading only its headers.
-pub fn probe(source: &dyn RangeSource) -> Result<Probe, ProbeError> {
+pub fn probe(source: &dyn RangeSource) -> Result<Probe, PortError> {
     let mut reader = read::Reader::new(source)?;
     let probe = if mp4::sniff(reader.head()) {
         mp4::probe(&mut reader)?
     } else if mkv::sniff(reader.head()) {
         mkv::probe(&mut reader)?
     } else {
-        return Err(ProbeError::NotAVideo(format!(
+        return Err(PortError::Rejected(format!(
             "not an MP4/MOV or Matroska/WebM file: {}",
             describe(reader.head())
         )));
     };
     if probe.width == 0 || probe.height == 0 {
-        return Err(ProbeError::NotAVideo("the video track has no picture size".into()));
+        return Err(PortError::Rejected("the video track has no picture size".into()));
     }
     Ok(probe)
 }

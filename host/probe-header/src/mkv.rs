@@ -2,7 +2,7 @@
 //! first `Cluster` (and following the `SeekHead` when they come after it).
 
 use vodpipe_core::Probe;
-use vodpipe_core::ports::ProbeError;
+use vodpipe_core::ports::PortError;
 
 use crate::read::Reader;
 use crate::{MATROSKA_CONTAINER, MAX_METADATA_BYTES, quarter_turns};
@@ -46,7 +46,7 @@ pub(crate) fn sniff(head: &[u8]) -> bool {
     head.starts_with(&EBML.to_be_bytes())
 }
 
-pub(crate) fn probe(reader: &mut Reader) -> Result<Probe, ProbeError> {
+pub(crate) fn probe(reader: &mut Reader) -> Result<Probe, PortError> {
     let len = reader.len();
     let ebml = header_at(reader, 0, len)?.ok_or_else(|| malformed("EBML header", 0))?;
     let body = read_body(reader, 0, &ebml, MAX_SMALL_ELEMENT, "EBML header")?;
@@ -56,7 +56,7 @@ pub(crate) fn probe(reader: &mut Reader) -> Result<Probe, ProbeError> {
     match doc_type.as_deref() {
         Some("matroska" | "webm") => {}
         other => {
-            return Err(ProbeError::NotAVideo(format!(
+            return Err(PortError::Rejected(format!(
                 "an EBML file of type {:?}, not Matroska/WebM",
                 other.unwrap_or("(none)")
             )));
@@ -80,7 +80,7 @@ pub(crate) fn probe(reader: &mut Reader) -> Result<Probe, ProbeError> {
         pos = next;
     }
     let segment =
-        segment.ok_or_else(|| ProbeError::NotAVideo("the Matroska file has no Segment (truncated upload?)".into()))?;
+        segment.ok_or_else(|| PortError::Rejected("the Matroska file has no Segment (truncated upload?)".into()))?;
     let start = pos + segment.header_len;
     // An unknown size (live recordings) or one past the end (truncated upload) runs to the end.
     let end = segment
@@ -146,13 +146,13 @@ pub(crate) fn probe(reader: &mut Reader) -> Result<Probe, ProbeError> {
         )?));
     }
     let tracks = tracks
-        .ok_or_else(|| ProbeError::NotAVideo("the Matroska file has no Tracks element (truncated upload?)".into()))?;
+        .ok_or_else(|| PortError::Rejected("the Matroska file has no Tracks element (truncated upload?)".into()))?;
     let info = info.unwrap_or_default();
 
     let video = tracks
         .iter()
         .find(|t| t.kind == TRACK_TYPE_VIDEO)
-        .ok_or_else(|| ProbeError::NotAVideo("the file has no video track (an audio-only file?)".into()))?;
+        .ok_or_else(|| PortError::Rejected("the file has no video track (an audio-only file?)".into()))?;
     // Duration counts TimestampScale nanoseconds.
     let seconds = info
         .duration
@@ -190,8 +190,8 @@ fn snap_frame_rate(fps: f64) -> f64 {
     fps
 }
 
-fn malformed(what: &str, at: u64) -> ProbeError {
-    ProbeError::NotAVideo(format!("the Matroska {what} at byte {at} is malformed"))
+fn malformed(what: &str, at: u64) -> PortError {
+    PortError::Rejected(format!("the Matroska {what} at byte {at} is malformed"))
 }
 
 #[derive(Debug, PartialEq)]
@@ -203,7 +203,7 @@ struct Header {
 }
 
 /// The element header at `pos`, or None when there is no well-formed one before `end`.
-fn header_at(reader: &mut Reader, pos: u64, end: u64) -> Result<Option<Header>, ProbeError> {
+fn header_at(reader: &mut Reader, pos: u64, end: u64) -> Result<Option<Header>, PortError> {
     if pos >= end {
         return Ok(None);
     }
@@ -216,19 +216,19 @@ fn end_of(pos: u64, header: &Header) -> Option<u64> {
     pos.checked_add(header.header_len)?.checked_add(header.size?)
 }
 
-fn read_body(reader: &mut Reader, pos: u64, header: &Header, max: u64, what: &str) -> Result<Vec<u8>, ProbeError> {
+fn read_body(reader: &mut Reader, pos: u64, header: &Header, max: u64, what: &str) -> Result<Vec<u8>, PortError> {
     let size = header
         .size
-        .ok_or_else(|| ProbeError::NotAVideo(format!("the Matroska {what} element has no size")))?;
+        .ok_or_else(|| PortError::Rejected(format!("the Matroska {what} element has no size")))?;
     if size > max {
-        return Err(ProbeError::NotAVideo(format!(
+        return Err(PortError::Rejected(format!(
             "the Matroska {what} element is {size} bytes, more than the {} KiB this prober reads",
             max >> 10
         )));
     }
     let body_at = pos + header.header_len;
     if body_at.checked_add(size).is_none_or(|end| end > reader.len()) {
-        return Err(ProbeError::NotAVideo(format!(
+        return Err(PortError::Rejected(format!(
             "the Matroska {what} element is cut off (truncated upload?)"
         )));
     }

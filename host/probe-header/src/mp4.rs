@@ -1,7 +1,7 @@
 //! ISO BMFF (MP4, MOV, 3GP): top-level box walk, `moov` parsing and fragment accounting.
 
 use vodpipe_core::Probe;
-use vodpipe_core::ports::ProbeError;
+use vodpipe_core::ports::PortError;
 
 use crate::read::Reader;
 use crate::{HEAD_BYTES, MAX_METADATA_BYTES, MP4_CONTAINER, bitrate, ms, quarter_turns};
@@ -34,7 +34,7 @@ pub(crate) fn sniff(head: &[u8]) -> bool {
 
 /// Walks the top-level boxes, reading only their headers until `moov`, then `moov` itself and,
 /// in a fragmented file, the `moof`s.
-pub(crate) fn probe(reader: &mut Reader) -> Result<Probe, ProbeError> {
+pub(crate) fn probe(reader: &mut Reader) -> Result<Probe, PortError> {
     let len = reader.len();
     let mut brand: Option<[u8; 4]> = None;
     let mut movie: Option<Movie> = None;
@@ -72,7 +72,7 @@ pub(crate) fn probe(reader: &mut Reader) -> Result<Probe, ProbeError> {
         let size = header.size.unwrap_or(available);
         let Some(end) = offset.checked_add(size).filter(|&end| end <= len) else {
             if &header.kind == b"moov" {
-                return Err(ProbeError::NotAVideo(format!(
+                return Err(PortError::Rejected(format!(
                     "the moov box is cut off: it needs {size} bytes from offset {offset} but the file is {len} bytes \
                      (truncated upload?)"
                 )));
@@ -97,7 +97,7 @@ pub(crate) fn probe(reader: &mut Reader) -> Result<Probe, ProbeError> {
             }
             b"moov" if movie.is_none() => {
                 if body_len > MAX_METADATA_BYTES {
-                    return Err(ProbeError::NotAVideo(format!(
+                    return Err(PortError::Rejected(format!(
                         "the moov box is {body_len} bytes, more than the {} MiB this prober reads",
                         MAX_METADATA_BYTES >> 20
                     )));
@@ -137,24 +137,24 @@ pub(crate) fn probe(reader: &mut Reader) -> Result<Probe, ProbeError> {
     movie.into_probe(len)
 }
 
-fn no_moov(brand: Option<[u8; 4]>, detail: String) -> ProbeError {
+fn no_moov(brand: Option<[u8; 4]>, detail: String) -> PortError {
     if let Some(brand) = brand
         && IMAGE_BRANDS.iter().any(|image| **image == brand)
     {
-        return ProbeError::NotAVideo(format!(
+        return PortError::Rejected(format!(
             "a HEIF/AVIF image (brand '{}'), not a video",
             String::from_utf8_lossy(&brand)
         ));
     }
-    ProbeError::NotAVideo(format!("the MP4 has no moov box (truncated upload?): {detail}"))
+    PortError::Rejected(format!("the MP4 has no moov box (truncated upload?): {detail}"))
 }
 
 /// A fragmented file with too many fragments to walk and no `mehd`: its `mfra` index (at the end,
 /// located by the `mfro` box in the last 16 bytes) points at the last fragment of each track,
 /// whose decode time plus length is the track's end.
-fn last_fragment_from_index(reader: &mut Reader, movie: &mut Movie) -> Result<(), ProbeError> {
+fn last_fragment_from_index(reader: &mut Reader, movie: &mut Movie) -> Result<(), PortError> {
     let refuse = || {
-        ProbeError::NotAVideo(
+        PortError::Rejected(
             "a fragmented MP4 with too many fragments to walk and no duration in its header (no mehd box and \
              no mfra index)"
                 .into(),
@@ -443,12 +443,12 @@ impl Movie {
         Some(fragment)
     }
 
-    fn into_probe(self, file_len: u64) -> Result<Probe, ProbeError> {
+    fn into_probe(self, file_len: u64) -> Result<Probe, PortError> {
         let video = self
             .tracks
             .iter()
             .find(|t| &t.handler == b"vide")
-            .ok_or_else(|| ProbeError::NotAVideo("the file has no video track (an audio-only file?)".into()))?;
+            .ok_or_else(|| PortError::Rejected("the file has no video track (an audio-only file?)".into()))?;
         let has_audio = self.tracks.iter().any(|t| &t.handler == b"soun");
         let (duration, timescale) = self.duration();
         let duration_ms = ms(duration, timescale);
@@ -997,10 +997,10 @@ mod tests {
     }
 
     impl crate::RangeSource for Sparse {
-        fn len(&self) -> Result<u64, ProbeError> {
+        fn len(&self) -> Result<u64, PortError> {
             Ok(self.len)
         }
-        fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>, ProbeError> {
+        fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>, PortError> {
             assert!(offset + len <= self.len && len <= crate::MAX_BYTES_READ);
             let mut out = vec![0; len as usize];
             for (i, byte) in out.iter_mut().enumerate() {

@@ -1,6 +1,6 @@
 //! The budgeted, caching reader the parsers go through.
 
-use vodpipe_core::ports::ProbeError;
+use vodpipe_core::ports::PortError;
 
 use crate::{HEAD_BYTES, MAX_BYTES_READ, MAX_READS, RangeSource};
 
@@ -19,10 +19,10 @@ pub(crate) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(source: &'a dyn RangeSource) -> Result<Self, ProbeError> {
+    pub fn new(source: &'a dyn RangeSource) -> Result<Self, PortError> {
         let len = source.len()?;
         if len == 0 {
-            return Err(ProbeError::NotAVideo("the file is empty".into()));
+            return Err(PortError::Rejected("the file is empty".into()));
         }
         let mut reader = Self {
             source,
@@ -57,10 +57,11 @@ impl<'a> Reader<'a> {
     /// `len` bytes at `offset`, served from what was already read where possible. When the source
     /// must be asked, up to `ahead` more bytes are fetched in the same request and kept for the
     /// next call: one ranged GET costs far more in latency than a few extra bytes.
-    pub fn read(&mut self, offset: u64, len: u64, ahead: u64) -> Result<Vec<u8>, ProbeError> {
-        let end = offset.checked_add(len).filter(|&end| end <= self.len).ok_or_else(|| {
-            ProbeError::NotAVideo(format!("a header points past the end of the file (byte {offset})"))
-        })?;
+    pub fn read(&mut self, offset: u64, len: u64, ahead: u64) -> Result<Vec<u8>, PortError> {
+        let end = offset
+            .checked_add(len)
+            .filter(|&end| end <= self.len)
+            .ok_or_else(|| PortError::Rejected(format!("a header points past the end of the file (byte {offset})")))?;
         let mut out = Vec::new();
         let mut at = offset;
         for (base, buffer) in [(0, &self.head), (self.last_offset, &self.last)] {
@@ -85,9 +86,9 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
-    fn fetch(&mut self, offset: u64, len: u64) -> Result<Vec<u8>, ProbeError> {
+    fn fetch(&mut self, offset: u64, len: u64) -> Result<Vec<u8>, PortError> {
         if !self.affordable(len) {
-            return Err(ProbeError::NotAVideo(format!(
+            return Err(PortError::Rejected(format!(
                 "the file's headers are too large or too scattered to probe (more than {MAX_READS} reads or {} MiB)",
                 MAX_BYTES_READ >> 20
             )));
@@ -96,7 +97,7 @@ impl<'a> Reader<'a> {
         self.bytes += len;
         let data = self.source.read_at(offset, len)?;
         if data.len() as u64 != len {
-            return Err(ProbeError::Unavailable(format!(
+            return Err(PortError::Unavailable(format!(
                 "the source returned {} bytes for a read of {len} at offset {offset} (did it change while probing?)",
                 data.len()
             )));

@@ -6,37 +6,37 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use vodpipe_core::ports::ProbeError;
+use vodpipe_core::ports::PortError;
 
 /// Random access to the source: S3 ranged GETs in AWS mode, a file in tests.
 ///
 /// The prober asks only for ranges inside `0..len()`, and expects exactly `len` bytes back.
 pub trait RangeSource {
     /// Size of the source in bytes.
-    fn len(&self) -> Result<u64, ProbeError>;
+    fn len(&self) -> Result<u64, PortError>;
     /// Bytes `offset..offset + len`.
-    fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>, ProbeError>;
+    fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>, PortError>;
     /// Whether the source has no bytes at all.
-    fn is_empty(&self) -> Result<bool, ProbeError> {
+    fn is_empty(&self) -> Result<bool, PortError> {
         Ok(self.len()? == 0)
     }
 }
 
 impl<T: RangeSource + ?Sized> RangeSource for &T {
-    fn len(&self) -> Result<u64, ProbeError> {
+    fn len(&self) -> Result<u64, PortError> {
         (**self).len()
     }
-    fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>, ProbeError> {
+    fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>, PortError> {
         (**self).read_at(offset, len)
     }
 }
 
 /// Bytes in memory, for tests and for sources already downloaded.
 impl RangeSource for [u8] {
-    fn len(&self) -> Result<u64, ProbeError> {
+    fn len(&self) -> Result<u64, PortError> {
         Ok(<[u8]>::len(self) as u64)
     }
-    fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>, ProbeError> {
+    fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>, PortError> {
         let range = usize::try_from(offset)
             .ok()
             .and_then(|start| Some(start..start.checked_add(usize::try_from(len).ok()?)?));
@@ -48,10 +48,10 @@ impl RangeSource for [u8] {
 }
 
 impl RangeSource for Vec<u8> {
-    fn len(&self) -> Result<u64, ProbeError> {
+    fn len(&self) -> Result<u64, PortError> {
         RangeSource::len(self.as_slice())
     }
-    fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>, ProbeError> {
+    fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>, PortError> {
         self.as_slice().read_at(offset, len)
     }
 }
@@ -75,11 +75,11 @@ impl FileSource {
 }
 
 impl RangeSource for FileSource {
-    fn len(&self) -> Result<u64, ProbeError> {
+    fn len(&self) -> Result<u64, PortError> {
         Ok(self.len)
     }
 
-    fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>, ProbeError> {
+    fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>, PortError> {
         if offset.checked_add(len).is_none_or(|end| end > self.len) {
             return Err(past_the_end(offset, len, self.len));
         }
@@ -88,10 +88,10 @@ impl RangeSource for FileSource {
         let mut file = self
             .file
             .lock()
-            .map_err(|_| ProbeError::Unavailable("the source file lock is poisoned".into()))?;
+            .map_err(|_| PortError::Unavailable("the source file lock is poisoned".into()))?;
         file.seek(SeekFrom::Start(offset))
             .and_then(|_| file.read_exact(&mut buffer))
-            .map_err(|e| ProbeError::Unavailable(format!("cannot read {len} bytes at offset {offset}: {e}")))?;
+            .map_err(|e| PortError::Unavailable(format!("cannot read {len} bytes at offset {offset}: {e}")))?;
         Ok(buffer)
     }
 }
@@ -132,11 +132,11 @@ impl<S> Counted<S> {
 }
 
 impl<S: RangeSource> RangeSource for Counted<S> {
-    fn len(&self) -> Result<u64, ProbeError> {
+    fn len(&self) -> Result<u64, PortError> {
         self.inner.len()
     }
 
-    fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>, ProbeError> {
+    fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>, PortError> {
         let bytes = self.inner.read_at(offset, len)?;
         self.reads.fetch_add(1, Ordering::Relaxed);
         self.bytes_read.fetch_add(bytes.len() as u64, Ordering::Relaxed);
@@ -144,8 +144,8 @@ impl<S: RangeSource> RangeSource for Counted<S> {
     }
 }
 
-fn past_the_end(offset: u64, len: u64, size: u64) -> ProbeError {
-    ProbeError::Unavailable(format!(
+fn past_the_end(offset: u64, len: u64, size: u64) -> PortError {
+    PortError::Unavailable(format!(
         "read of {len} bytes at offset {offset} is past the end of the {size}-byte source"
     ))
 }

@@ -6,11 +6,11 @@ mod common;
 use std::path::Path;
 
 use common::{Fixtures, H264, XorShift, av_source, ffmpeg, small_mp4};
-use vodpipe_probe_header::{Counted, MAX_BYTES_READ, MAX_READS, ProbeError, probe};
+use vodpipe_probe_header::{Counted, MAX_BYTES_READ, MAX_READS, PortError, probe};
 
 fn not_a_video(bytes: &[u8]) -> String {
     match probe(&bytes) {
-        Err(ProbeError::NotAVideo(why)) => why,
+        Err(PortError::Rejected(why)) => why,
         other => panic!("expected NotAVideo, got {other:?}"),
     }
 }

@@ -53,7 +53,7 @@ impl Embedded {
             tracing::info!(abandoned, "removed uploads cut off by an earlier stop");
         }
         let database =
-            Database::open(&data.join("vodpipe.db"), Box::new(SystemClock)).map_err(|e| std::io::Error::other(e.0))?;
+            Database::open(&data.join("vodpipe.db"), Box::new(SystemClock)).map_err(std::io::Error::other)?;
         let secrets = Secrets::load_or_create(&data.join("secrets.json"))?;
         let database = Arc::new(database);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);

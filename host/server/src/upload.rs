@@ -170,7 +170,7 @@ async fn receive(endpoint: &UploadEndpoint, mut multipart: Multipart) -> Result<
             tokio::task::spawn_blocking(move || upload_event(&*queue, &key))
                 .await
                 .map_err(malformed)?
-                .map_err(|e| storage_error(std::io::Error::other(e.0)))?;
+                .map_err(|e| storage_error(std::io::Error::other(e)))?;
             let status = fields
                 .get("success_action_status")
                 .and_then(|s| s.parse().ok())
