@@ -8,11 +8,12 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 
-/// `host/fuzz/corpus/<target>`.
+/// `host/fuzz/corpus/<target>`, found from the crate under test (every fuzzed crate is a
+/// sibling of `host/fuzz`). Read when the test runs, not baked in when this crate is built: a
+/// build cache shared by two checkouts would otherwise point one at the other's corpus.
 pub fn corpus_dir(target: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/corpus")
-        .join(target)
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test, which sets CARGO_MANIFEST_DIR");
+    PathBuf::from(crate_dir).join("../fuzz/corpus").join(target)
 }
 
 /// Checks every input of `target`'s corpus; panics naming each input whose check panicked.
