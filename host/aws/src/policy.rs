@@ -8,6 +8,11 @@
 //!   it (newest first) for rollback. Written with S3's conditional writes, so two people
 //!   activating at once cannot lose each other's change.
 //!
+//! - `precompiled/<artifact name>`: plugins compiled for the Lambda functions' target by
+//!   `vodpipe policy publish`, named by the plugin's sha256 and the compiling engine (wasmtime
+//!   version, settings, target), so a cold function loads them instead of compiling. Shared by
+//!   every bundle with that plugin. A function checks each before use and recompiles a misfit.
+//!
 //! Hosts poll `active.json` with `If-None-Match` (a 304 costs one small request) and download
 //! a bundle only when the pointer moves; the download is checked against its hash.
 
@@ -192,6 +197,40 @@ impl S3PolicyStore {
             .await
             .map_err(|e| PolicyStoreError::Unavailable(format!("reading {key}: {e}")))?;
         Ok(bytes.into_bytes().to_vec())
+    }
+
+    /// Uploads a precompiled plugin under its artifact name, unless one is there.
+    pub async fn put_precompiled(&self, name: &str, artifact: Vec<u8>) -> Result<bool, PolicyStoreError> {
+        let key = format!("{}precompiled/{name}", self.prefix);
+        if self.exists(&key).await? {
+            return Ok(false);
+        }
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(ByteStream::from(artifact))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(true)
+    }
+
+    /// A precompiled plugin by artifact name; `None` when none was published.
+    pub async fn precompiled(&self, name: &str) -> Result<Option<Vec<u8>>, PolicyStoreError> {
+        let key = format!("{}precompiled/{name}", self.prefix);
+        match self.client.get_object().bucket(&self.bucket).key(&key).send().await {
+            Ok(object) => {
+                let bytes = object
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| PolicyStoreError::Unavailable(format!("reading {key}: {e}")))?;
+                Ok(Some(bytes.into_bytes().to_vec()))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 
     /// Downloads a published bundle, checked and hashing to `hash`.

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use vodpipe_aws::S3PolicyStore;
 use vodpipe_policy::{BundleFiles, DirFiles, check_ladder};
 use vodpipe_runtime::reload::{LoadError, load};
-use vodpipe_runtime::{Limits, PluginRuntime};
+use vodpipe_runtime::{LAMBDA_TARGET, Limits, PluginRuntime};
 
 #[derive(Subcommand)]
 pub enum PolicyCommand {
@@ -91,6 +91,7 @@ pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
             }
             let hash = store.publish(files(dir.as_deref()).as_ref()).await?;
             println!("published {hash} to {}", store.location());
+            publish_precompiled(&store, &store.download(&hash).await?).await?;
             if activate {
                 let pointer = store.activate(&hash).await?;
                 println!("active: {} ({}); the next job uses it", pointer.name, pointer.bundle);
@@ -264,4 +265,29 @@ fn init(dir: &Path, force: bool) -> anyhow::Result<ExitCode> {
         dir.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Compiles the bundle's plugins for the Lambda functions' target and uploads the artifacts
+/// beside it, so a cold function loads them instead of compiling. A machine that cannot
+/// compile for that target publishes none (the functions then compile, as before).
+async fn publish_precompiled(store: &S3PolicyStore, bundle: &vodpipe_policy::Bundle) -> anyhow::Result<()> {
+    let runtime = match PluginRuntime::for_target(None, Limits::default(), LAMBDA_TARGET) {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("warning: no precompiled plugins: this machine cannot compile for {LAMBDA_TARGET} ({e:#})");
+            return Ok(());
+        }
+    };
+    let (mut uploaded, mut present) = (0, 0);
+    for (name, artifact) in runtime.precompile_bundle(bundle) {
+        match artifact {
+            Ok(artifact) => match store.put_precompiled(&name, artifact).await? {
+                true => uploaded += 1,
+                false => present += 1,
+            },
+            Err(why) => eprintln!("warning: {name} not precompiled: {why}"),
+        }
+    }
+    println!("precompiled plugins for {LAMBDA_TARGET}: {uploaded} uploaded, {present} already there");
+    Ok(())
 }

@@ -35,6 +35,26 @@ impl Bucket {
             .unwrap()
     }
 
+    /// The keys under `prefix` in the policy bucket.
+    fn keys(&self, prefix: &str) -> Vec<String> {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let s3 = vodpipe_test_support::moto::s3_client(&self.moto.config().await);
+            let listed = s3
+                .list_objects_v2()
+                .bucket("policy")
+                .prefix(prefix)
+                .send()
+                .await
+                .unwrap();
+            listed
+                .contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_owned))
+                .collect()
+        })
+    }
+
     /// The built-in bundle written under `dir` by `vodpipe policy init`, with the default
     /// preset's 720p `video_kbps = 3000` replaced by `replacement`.
     fn edited_bundle(&self, dir: &Path, replacement: &str) -> PathBuf {
@@ -80,6 +100,13 @@ fn a_preset_is_published_activated_and_rolled_back() {
     let out = bucket.ok(&["policy", "publish", "--activate"]);
     let builtin = published_hash(&out);
     assert!(out.contains("active: builtin"), "{out}");
+    // Its plugins compiled for the Lambda functions, beside it (a cold function loads them:
+    // host/lambda/tests/policy.rs).
+    assert!(
+        out.contains("precompiled plugins for x86_64-unknown-linux-gnu: 3 uploaded, 0 already there"),
+        "{out}"
+    );
+    assert_eq!(bucket.keys("policy/precompiled/").len(), 3);
     assert!(active_line(&bucket.ok(&["policy", "list"])).contains(&builtin));
 
     // A product team edits the preset, publishes it, then activates it by a hash prefix.
@@ -88,6 +115,11 @@ fn a_preset_is_published_activated_and_rolled_back() {
     let out = bucket.ok(&["policy", "publish", bundle.to_str().unwrap()]);
     let edited = published_hash(&out);
     assert_ne!(edited, builtin);
+    assert!(
+        out.contains("3 already there"),
+        "a preset change reuses the plugins' artifacts: {out}"
+    );
+    assert_eq!(bucket.keys("policy/precompiled/").len(), 3);
     assert!(out.contains("activate it with"), "not active until asked: {out}");
     // What it changes against the active bundle, shown before it is published.
     assert!(out.contains("plan changes against the active bundle"), "{out}");

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use vodpipe_aws::{Blocking, DynamoRepository, MediaConvertTranscoder, S3PolicyStore, S3Store};
 use vodpipe_core::ports::SystemClock;
-use vodpipe_runtime::{Limits, PluginRuntime};
+use vodpipe_runtime::{LAMBDA_TARGET, Limits, PluginRuntime};
 
 use crate::Handlers;
 use crate::policy::S3Policy;
@@ -101,7 +101,8 @@ pub async fn handlers(needs_role: bool) -> Result<Arc<Handlers>, ConfigError> {
         &optional("VODPIPE_POLICY_PREFIX").unwrap_or_else(|| "policy".into()),
     );
     let cache = optional("VODPIPE_PLUGIN_CACHE").unwrap_or_else(|| "/tmp/vodpipe-plugins".into());
-    let plugins = PluginRuntime::new(Some(cache.into()), Limits::default())
+    // For the target `vodpipe policy publish` precompiles for, so its artifacts fit.
+    let plugins = PluginRuntime::for_target(Some(cache.into()), Limits::default(), LAMBDA_TARGET)
         .map_err(|e| ConfigError(format!("starting the plugin runtime: {e}")))?;
     Ok(Arc::new(Handlers {
         store,

@@ -177,6 +177,14 @@ impl Aws {
     /// Receives what is on `queue` as the SQS event source mapping does: one batch, as an
     /// SQS event, deleted after the invocation except the reported failures.
     async fn deliver(&self, queue: &str, function: &mut Function) -> (usize, Value) {
+        let (messages, event) = self.receive(queue).await;
+        let response = function.invoke(&event).await;
+        self.settle(queue, &messages, &response).await;
+        (messages.len(), response)
+    }
+
+    /// One batch from `queue`, and the SQS event that carries it.
+    async fn receive(&self, queue: &str) -> (Vec<aws_sdk_sqs::types::Message>, Value) {
         let mut messages = Vec::new();
         for _ in 0..20 {
             let received = self
@@ -215,14 +223,18 @@ impl Aws {
                 })
             })
             .collect();
-        let response = function.invoke(&json!({ "Records": records })).await;
+        (messages, json!({ "Records": records }))
+    }
+
+    /// Deletes the messages of a batch the function handled, as the event source mapping does.
+    async fn settle(&self, queue: &str, messages: &[aws_sdk_sqs::types::Message], response: &Value) {
         let failed: Vec<&str> = response["batchItemFailures"]
             .as_array()
             .unwrap()
             .iter()
             .filter_map(|f| f["itemIdentifier"].as_str())
             .collect();
-        for message in &messages {
+        for message in messages {
             if !failed.contains(&message.message_id().unwrap()) {
                 self.sqs
                     .delete_message()
@@ -233,7 +245,6 @@ impl Aws {
                     .unwrap();
             }
         }
-        (messages.len(), response)
     }
 
     /// What MediaConvert would announce when the job of `video_id` ends, sent to EventBridge.
@@ -414,5 +425,106 @@ async fn the_functions_take_an_upload_to_done_and_follow_a_new_policy() {
         names,
         ["720p", "540p", "360p", "240p", "144p"],
         "the mobile-first preset"
+    );
+}
+
+/// The cold start of `on-upload` for docs/performance.md, run by `bench/lambda-cold-start.sh`
+/// (not by the tests: it measures, it asserts only that each job was submitted). Each round
+/// starts a new process with an empty plugin cache, as a new Lambda instance with an empty
+/// /tmp: init is its start to its first poll of the Runtime API; `cold` its first message
+/// (policy pointer, bundle download, plugin load, the upload's pipeline to a submitted job);
+/// `warm` a second message on the same process, the same pipeline and network with the bundle
+/// loaded. Rounds alternate a bundle published without precompiled plugins and with them.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark: bench/lambda-cold-start.sh"]
+async fn on_upload_cold_start_figures() {
+    let rounds: usize = std::env::var("VODPIPE_BENCH_ROUNDS").map_or(7, |r| r.parse().unwrap());
+    let aws = aws().await;
+    let captured = Captured::default();
+    let mediaconvert = capture_endpoint(captured.clone()).await;
+    let env = aws.env(&mediaconvert);
+    let mut api = Function::start("api", env!("CARGO_BIN_EXE_api"), &env).await;
+    let sample = sample_mp4();
+
+    // Two bundles with the same plugins: one whose artifacts are withheld, by publishing the
+    // artifacts under another prefix. The functions read `policy/`.
+    let plain = vodpipe_plugin_artifacts::builtin_files();
+    let hash = aws.policy.publish(&plain).await.unwrap();
+    aws.policy.activate(&hash).await.unwrap();
+    let publisher = vodpipe_runtime::PluginRuntime::for_target(
+        None,
+        vodpipe_runtime::Limits::default(),
+        vodpipe_runtime::LAMBDA_TARGET,
+    )
+    .unwrap();
+    let artifacts = publisher.precompile_bundle(&aws.policy.download(&hash).await.unwrap());
+
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mut figures: Vec<(bool, f64, f64, f64)> = Vec::new();
+    for round in 0..rounds * 2 {
+        let precompiled = round % 2 == 1;
+        for (name, artifact) in &artifacts {
+            let key = format!("policy/precompiled/{name}");
+            if precompiled {
+                let body = aws_sdk_s3::primitives::ByteStream::from(artifact.clone().unwrap());
+                aws.s3
+                    .put_object()
+                    .bucket("policy")
+                    .key(key)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+            } else {
+                aws.s3.delete_object().bucket("policy").key(key).send().await.unwrap();
+            }
+        }
+        let cache = tempfile::tempdir().unwrap();
+        let mut env = env.clone();
+        env.push(("VODPIPE_PLUGIN_CACHE", cache.path().display().to_string()));
+        aws.upload(&mut api, sample.clone()).await;
+        let (first, first_event) = aws.receive(&aws.upload_queue).await;
+        let started = std::time::Instant::now();
+        let mut on_upload = Function::start("on-upload", env!("CARGO_BIN_EXE_on-upload"), &env).await;
+        while on_upload.api.polled.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+        let init = started.elapsed();
+        let invoked = std::time::Instant::now();
+        let response = on_upload.invoke(&first_event).await;
+        let cold = invoked.elapsed();
+        assert_eq!(response["batchItemFailures"], json!([]), "{response}");
+        aws.settle(&aws.upload_queue, &first, &response).await;
+
+        aws.upload(&mut api, sample.clone()).await;
+        let (second, second_event) = aws.receive(&aws.upload_queue).await;
+        let invoked = std::time::Instant::now();
+        let response = on_upload.invoke(&second_event).await;
+        let warm = invoked.elapsed();
+        assert_eq!(response["batchItemFailures"], json!([]), "{response}");
+        aws.settle(&aws.upload_queue, &second, &response).await;
+        figures.push((precompiled, ms(init), ms(cold), ms(warm)));
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!("on-upload cold start, {rounds} rounds each, medians (ms):");
+    println!("artifacts   init   first message (cold)   second message (warm)   cold - warm");
+    for precompiled in [false, true] {
+        let of = |pick: fn(&(bool, f64, f64, f64)) -> f64| {
+            median(figures.iter().filter(|f| f.0 == precompiled).map(pick).collect())
+        };
+        let (init, cold, warm) = (of(|f| f.1), of(|f| f.2), of(|f| f.3));
+        let label = if precompiled { "published" } else { "none" };
+        println!(
+            "{label:<11} {init:>5.1}   {cold:>20.1}   {warm:>21.1}   {:>11.1}",
+            cold - warm
+        );
+    }
+    assert_eq!(
+        captured.0.lock().unwrap().len(),
+        rounds * 4,
+        "every upload's job submitted"
     );
 }

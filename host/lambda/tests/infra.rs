@@ -397,3 +397,14 @@ fn the_binaries_run_on_amazon_linux_2023() {
         assert!(newest <= vec![2, 34], "{name} needs glibc {newest:?}");
     }
 }
+
+/// The functions run on the machine `vodpipe policy publish` precompiles plugins for: were
+/// they moved to Graviton, every published artifact would be refused and compiled again.
+#[test]
+fn the_functions_run_on_the_target_plugins_are_precompiled_for() {
+    let tf = parse(&infra());
+    let function = block(&tf, "resource", "aws_lambda_function", "this");
+    let architectures: Vec<String> = each(&function["architectures"]).into_iter().map(text).collect();
+    let arch = vodpipe_runtime::LAMBDA_TARGET.split('-').next().unwrap();
+    assert_eq!(architectures, [arch]);
+}

@@ -8,7 +8,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use vodpipe_aws::{Blocking, S3PolicyStore};
 use vodpipe_core::ports::PortError;
 use vodpipe_lambda::{PolicySource, S3Policy};
-use vodpipe_runtime::{Limits, PluginRuntime};
+use vodpipe_runtime::{LAMBDA_TARGET, Limits, PluginRuntime};
 use vodpipe_test_support::moto::Moto;
 
 /// The built-in bundle with another active preset.
@@ -104,4 +104,74 @@ fn the_policy_follows_the_pointer_and_keeps_the_last_good_bundle() {
     // S3 stops answering: the last good policy still runs the jobs.
     drop(moto);
     assert_eq!(current().unwrap().preset().name, "mobile-first");
+}
+
+/// A cold instance (empty plugin cache) with a bundle published with precompiled plugins
+/// runs no Cranelift; an artifact that is not what it claims, or does not fit the engine, is
+/// never run: the plugin is compiled instead and the policy works.
+#[test]
+fn a_cold_instance_loads_published_artifacts_and_compiles_only_what_does_not_fit() {
+    let moto = Moto::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let config = runtime.block_on(moto.config());
+    let s3 = vodpipe_test_support::moto::s3_client(&config);
+    runtime.block_on(s3.create_bucket().bucket("policy").send()).unwrap();
+    let store = S3PolicyStore::new(s3.clone(), "policy", "policy");
+    let hash = runtime
+        .block_on(store.publish(&vodpipe_plugin_artifacts::builtin_files()))
+        .unwrap();
+    let bundle = runtime.block_on(store.download(&hash)).unwrap();
+    // What `vodpipe policy publish` uploads, compiled by another runtime (another machine).
+    let publisher = PluginRuntime::for_target(None, Limits::default(), LAMBDA_TARGET).unwrap();
+    let artifacts = publisher.precompile_bundle(&bundle);
+    assert_eq!(artifacts.len(), 3);
+    runtime.block_on(store.activate(&hash)).unwrap();
+
+    let cold = |cache: &std::path::Path| {
+        let plugins = PluginRuntime::for_target(Some(cache.to_owned()), Limits::default(), LAMBDA_TARGET).unwrap();
+        let source = S3Policy::new(store.clone(), plugins.clone(), Blocking::new(runtime.handle().clone()));
+        let policy = std::thread::scope(|s| s.spawn(|| source.current()).join().unwrap()).unwrap();
+        assert_eq!(policy.preset().name, "default");
+        plugins.cache_stats()
+    };
+
+    // Nothing published beside the bundle: every plugin is compiled, as before.
+    let stats = cold(tempfile::tempdir().unwrap().path());
+    assert_eq!((stats.from_disk, stats.compiled), (0, 3), "{stats:?}");
+
+    // One artifact lies about its plugin (another plugin's artifact under its name), one is
+    // cut short; the third is good.
+    let [(good_name, good), (liar_name, _), (short_name, short)] = artifacts.try_into().unwrap();
+    let liar = publisher
+        .precompile(&bundle.stages()[0].wasm, &bundle.stages()[0].sha256)
+        .unwrap();
+    let short = short.unwrap();
+    for (name, bytes) in [
+        (&good_name, good.unwrap()),
+        (&liar_name, liar),
+        (&short_name, short[..short.len() / 2].to_vec()),
+    ] {
+        assert!(runtime.block_on(store.put_precompiled(name, bytes)).unwrap());
+    }
+    let stats = cold(tempfile::tempdir().unwrap().path());
+    assert_eq!((stats.from_disk, stats.compiled), (1, 2), "{stats:?}");
+
+    // All three good (what the publisher uploads): a cold instance compiles nothing.
+    let store_all = |artifacts: Vec<(String, Result<Vec<u8>, String>)>| {
+        for (name, bytes) in artifacts {
+            let key = format!("policy/precompiled/{name}");
+            runtime
+                .block_on(
+                    s3.put_object()
+                        .bucket("policy")
+                        .key(key)
+                        .body(ByteStream::from(bytes.unwrap()))
+                        .send(),
+                )
+                .unwrap();
+        }
+    };
+    store_all(publisher.precompile_bundle(&bundle));
+    let stats = cold(tempfile::tempdir().unwrap().path());
+    assert_eq!((stats.from_disk, stats.compiled), (3, 0), "{stats:?}");
 }

@@ -47,11 +47,27 @@ impl ArtifactCache {
         }
     }
 
+    /// The file name of the artifact of a plugin with this sha256 for this engine: the same
+    /// for every engine with the same version, settings and target.
+    pub fn artifact_name(&self, sha256: &str) -> String {
+        format!("{sha256}-{}.cwasm", self.engine_key)
+    }
+
     /// Path of the artifact for a plugin with this sha256.
     pub fn artifact_path(&self, sha256: &str) -> Option<PathBuf> {
-        self.dir
-            .as_ref()
-            .map(|d| d.join(format!("{sha256}-{}.cwasm", self.engine_key)))
+        self.dir.as_ref().map(|d| d.join(self.artifact_name(sha256)))
+    }
+
+    /// Puts an artifact made elsewhere (by [`precompile`] on another machine) into the disk
+    /// cache, after checking it is one and is of this plugin. Whether this engine can run it
+    /// is wasmtime's to say when it is loaded; a refusal there recompiles.
+    pub fn install(&self, sha256: &str, artifact: &[u8]) -> Result<PathBuf, String> {
+        let path = self
+            .artifact_path(sha256)
+            .ok_or("this plugin runtime has no disk cache")?;
+        verify(artifact, sha256)?;
+        write_atomically(&path, artifact).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        Ok(path)
     }
 
     pub fn stats(&self) -> CacheStats {
@@ -117,21 +133,28 @@ impl ArtifactCache {
     }
 
     fn compile_to_disk(&self, engine: &Engine, wasm: &[u8], sha256: &str, path: &Path) -> Result<Component, String> {
-        let body = engine
-            .precompile_component(wasm)
-            .map_err(|e| format!("not a valid plugin component: {e:#}"))?;
-        let mut file = Vec::with_capacity(HEADER_LEN + body.len());
-        file.extend_from_slice(MAGIC);
-        file.extend_from_slice(sha256.as_bytes());
-        file.extend_from_slice(sha256_hex(&body).as_bytes());
-        file.extend_from_slice(&body);
+        let file = precompile(engine, wasm, sha256)?;
         if let Err(e) = write_atomically(path, &file) {
             // A read-only or full cache costs a recompile next time, nothing more.
             tracing::warn!(path = %path.display(), "cannot write precompiled plugin: {e}");
         }
         // SAFETY: produced just above by this engine.
-        unsafe { Component::deserialize(engine, &body) }.map_err(|e| format!("{e:#}"))
+        unsafe { Component::deserialize(engine, &file[HEADER_LEN..]) }.map_err(|e| format!("{e:#}"))
     }
+}
+
+/// Compiles a plugin with `engine` into an artifact: a header naming the plugin's sha256 and
+/// the body's own sha256, then what wasmtime wrote.
+pub fn precompile(engine: &Engine, wasm: &[u8], sha256: &str) -> Result<Vec<u8>, String> {
+    let body = engine
+        .precompile_component(wasm)
+        .map_err(|e| format!("not a valid plugin component: {e:#}"))?;
+    let mut file = Vec::with_capacity(HEADER_LEN + body.len());
+    file.extend_from_slice(MAGIC);
+    file.extend_from_slice(sha256.as_bytes());
+    file.extend_from_slice(sha256_hex(&body).as_bytes());
+    file.extend_from_slice(&body);
+    Ok(file)
 }
 
 /// The artifact body when the header matches the plugin and the body's own hash.

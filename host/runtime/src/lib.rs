@@ -21,4 +21,4 @@ mod runtime;
 pub use cache::CacheStats;
 pub use policy::LoadedPolicy;
 pub use reload::PolicyHandle;
-pub use runtime::{Limits, PluginRuntime};
+pub use runtime::{LAMBDA_TARGET, Limits, PluginRuntime};

@@ -42,6 +42,11 @@ const MAX_CONCURRENT_CALLS: u32 = 64;
 /// How often the epoch ticks; deadlines are whole ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
 
+/// The machine the Lambda functions run on (`architectures` in infra/lambda.tf). Their plugin
+/// runtime compiles for it without the host's optional CPU features, so an artifact compiled by
+/// `vodpipe policy publish` on any x86-64 machine is one a function can load.
+pub const LAMBDA_TARGET: &str = "x86_64-unknown-linux-gnu";
+
 /// Compiles, caches and calls plugins. Cheap to share: clone the `Arc`.
 pub struct PluginRuntime {
     engine: Engine,
@@ -54,8 +59,23 @@ pub struct PluginRuntime {
 impl PluginRuntime {
     /// `cache_dir` holds precompiled artifacts across processes; `None` keeps them in memory only.
     pub fn new(cache_dir: Option<PathBuf>, limits: Limits) -> wasmtime::Result<Arc<Self>> {
+        Self::build(cache_dir, limits, None)
+    }
+
+    /// A runtime that compiles for `target` (a target triple) with that target's baseline
+    /// features only, rather than for this machine with every feature it has: two such
+    /// runtimes on different machines make the same artifacts. Running them needs a machine
+    /// of that target.
+    pub fn for_target(cache_dir: Option<PathBuf>, limits: Limits, target: &str) -> wasmtime::Result<Arc<Self>> {
+        Self::build(cache_dir, limits, Some(target))
+    }
+
+    fn build(cache_dir: Option<PathBuf>, limits: Limits, target: Option<&str>) -> wasmtime::Result<Arc<Self>> {
         let mut config = Config::new();
         config.wasm_component_model(true).epoch_interruption(true);
+        if let Some(target) = target {
+            config.target(target)?;
+        }
         // Every call instantiates afresh; a pool of pre-reserved slots makes that cheap. Memory
         // up to a plugin's usual size stays resident and, where the kernel can say which pages
         // a call dirtied (PAGEMAP_SCAN), only those are reset: no page faults or TLB
@@ -112,6 +132,39 @@ impl PluginRuntime {
     /// Where the precompiled artifact of the plugin with this sha256 lives, if on disk.
     pub fn artifact_path(&self, sha256: &str) -> Option<PathBuf> {
         self.cache.artifact_path(sha256)
+    }
+
+    /// The name a precompiled artifact of the plugin with this sha256 has for this runtime:
+    /// equal for runtimes of the same wasmtime version, settings and target.
+    pub fn artifact_name(&self, sha256: &str) -> String {
+        self.cache.artifact_name(sha256)
+    }
+
+    /// Compiles a plugin into an artifact for this runtime's target, without caching it.
+    pub fn precompile(&self, wasm: &[u8], sha256: &str) -> Result<Vec<u8>, String> {
+        crate::cache::precompile(&self.engine, wasm, sha256)
+    }
+
+    /// Artifacts of a bundle's three plugins for this runtime's target, each with its name,
+    /// or why it could not be compiled.
+    pub fn precompile_bundle(&self, bundle: &vodpipe_policy::Bundle) -> Vec<(String, Result<Vec<u8>, String>)> {
+        bundle
+            .stages()
+            .iter()
+            .map(|plugin| {
+                (
+                    self.artifact_name(&plugin.sha256),
+                    self.precompile(&plugin.wasm, &plugin.sha256),
+                )
+            })
+            .collect()
+    }
+
+    /// Puts an artifact compiled elsewhere into the disk cache once it proves to be one of this
+    /// plugin; wasmtime checks it fits this engine when it is loaded, and a misfit is
+    /// recompiled (never run).
+    pub fn install_artifact(&self, sha256: &str, artifact: &[u8]) -> Result<PathBuf, String> {
+        self.cache.install(sha256, artifact)
     }
 
     /// Forgets compiled plugins held in memory (the disk cache stays), as a new process would.
