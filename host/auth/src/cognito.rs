@@ -29,9 +29,14 @@
 //!   no sooner than the cooldown.
 //! - With no keys at all (never fetched, or every fetch failed) each request may try again, still
 //!   one fetch at a time; while that fails requests get [`AuthError::Unavailable`].
-//! - Entries that are not usable RSA signing keys (other `kty`, `use` not `sig`, `alg` not `RS256`,
-//!   bad base64, modulus outside 2048..=8192 bits, exponent even or below 3) are skipped with a warning. A
-//!   response with no usable key at all counts as a failed fetch and does not replace a good set.
+//! - Entries are read as `jsonwebtoken::jwk::Jwk` one at a time (a `jwk::JwkSet` is refused whole
+//!   for one entry it cannot read) and made keys with `DecodingKey::from_jwk`. Entries that are not
+//!   usable RSA signing keys (other `kty`, `use` not `sig`, `alg` not `RS256`, bad base64, modulus
+//!   outside 2048..=8192 bits, exponent even or below 3) are skipped with a warning. aws-lc-rs
+//!   refuses such keys too, but only when a signature is checked, as a bad signature; checked on
+//!   load, a response with no usable key at all counts as a failed fetch and does not replace a
+//!   good set. Leading zero octets of `n` and `e`, which some encoders write (RFC 7518 6.3.1.1) and
+//!   aws-lc-rs refuses, are dropped.
 //!
 //! Default leeway on `exp` is 30 s: enough for ordinary clock skew between hosts, small against
 //! Cognito's shortest token lifetime (5 min). Nothing here panics on any input.
@@ -46,7 +51,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use vodpipe_core::auth::{AuthError, AuthFuture, Authenticator, Caller};
@@ -540,21 +546,10 @@ struct RawHeader {
     kid: Option<String>,
 }
 
+/// A JWKS document; its entries are read one by one, so one unreadable entry is skipped alone.
 #[derive(Deserialize)]
-struct RawJwks {
+struct JwksDocument {
     keys: Vec<Value>,
-}
-
-/// The fields of a JWK that matter here; anything else in it is ignored.
-#[derive(Deserialize)]
-struct RawJwk {
-    kty: Option<String>,
-    kid: Option<String>,
-    alg: Option<String>,
-    #[serde(rename = "use")]
-    use_: Option<String>,
-    n: Option<String>,
-    e: Option<String>,
 }
 
 /// A token's `kid` and claims, read before its signature is checked.
@@ -582,7 +577,8 @@ impl JwkSet {
     /// entries are skipped with a warning (see the module documentation), and of two entries
     /// with one `kid` the first is kept. A document with no usable key at all is an error.
     pub fn parse(body: &[u8]) -> Result<JwkSet, String> {
-        let jwks: RawJwks = serde_json::from_slice(body).map_err(|_| "JWKS response is not a key set".to_string())?;
+        let jwks: JwksDocument =
+            serde_json::from_slice(body).map_err(|_| "JWKS response is not a key set".to_string())?;
         let mut keys = HashMap::new();
         for (index, entry) in jwks.keys.into_iter().enumerate() {
             let shown_kid = entry
@@ -622,27 +618,30 @@ impl JwkSet {
 }
 
 fn usable_key(entry: Value) -> Result<(String, DecodingKey), &'static str> {
-    let jwk: RawJwk = serde_json::from_value(entry).map_err(|_| "not a JWK object")?;
-    if jwk.kty.as_deref() != Some("RSA") {
-        return Err("kty is not RSA");
+    let jwk = Jwk::deserialize(entry).map_err(|_| "not a JWK object")?;
+    if !matches!(jwk.algorithm, AlgorithmParameters::RSA(_)) {
+        return Err("not an RSA key with n and e");
     }
-    let kid = jwk.kid.filter(|kid| !kid.is_empty()).ok_or("no kid")?;
-    if jwk.use_.as_deref().is_some_and(|u| u != "sig") {
+    let kid = match &jwk.common.key_id {
+        Some(kid) if !kid.is_empty() => kid.clone(),
+        _ => return Err("no kid"),
+    };
+    if jwk
+        .common
+        .public_key_use
+        .as_ref()
+        .is_some_and(|u| *u != PublicKeyUse::Signature)
+    {
         return Err("use is not sig");
     }
-    if jwk.alg.as_deref().is_some_and(|alg| alg != "RS256") {
+    if jwk.common.key_algorithm.is_some_and(|alg| alg != KeyAlgorithm::RS256) {
         return Err("alg is not RS256");
     }
-    let n = jwk
-        .n
-        .and_then(|n| URL_SAFE_NO_PAD.decode(n).ok())
-        .ok_or("n is missing or not base64url")?;
-    let e = jwk
-        .e
-        .and_then(|e| URL_SAFE_NO_PAD.decode(e).ok())
-        .ok_or("e is missing or not base64url")?;
-    let n = strip_leading_zeros(&n);
-    let e = strip_leading_zeros(&e);
+    let key = DecodingKey::from_jwk(&jwk).map_err(|_| "n or e is not base64url")?;
+    let DecodingKeyKind::RsaModulusExponent { n: raw_n, e: raw_e } = key.kind() else {
+        return Err("not an RSA key with n and e");
+    };
+    let (n, e) = (strip_leading_zeros(raw_n), strip_leading_zeros(raw_e));
     let bits = match n.first() {
         Some(first) => (n.len() - 1) * 8 + (8 - first.leading_zeros() as usize),
         None => 0,
@@ -656,6 +655,9 @@ fn usable_key(entry: Value) -> Result<(String, DecodingKey), &'static str> {
     let exponent = e.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
     if exponent < 3 || exponent % 2 == 0 {
         return Err("unusual public exponent");
+    }
+    if n.len() == raw_n.len() && e.len() == raw_e.len() {
+        return Ok((kid, key));
     }
     Ok((kid, DecodingKey::from_rsa_raw_components(n, e)))
 }

@@ -839,6 +839,25 @@ async fn unusable_jwks_entries_are_skipped() {
     assert_invalid(auth.authenticate(&skipped).await, "unknown signing key");
 }
 
+#[tokio::test]
+async fn leading_zero_octets_in_a_jwk_are_dropped() {
+    let k = keys();
+    // Some encoders write n (and e) with a leading zero octet (RFC 7518 6.3.1.1); aws-lc-rs
+    // refuses such components, so they are stripped when the key is loaded.
+    let padded = |b64: &str| {
+        let mut bytes = vec![0u8];
+        bytes.extend(URL_SAFE_NO_PAD.decode(b64).unwrap());
+        URL_SAFE_NO_PAD.encode(bytes)
+    };
+    let mut jwk = k.a.jwk();
+    jwk["n"] = json!(padded(&k.a.n));
+    jwk["e"] = json!(padded(&k.a.e));
+    let server = JwksServer::start(json!({ "keys": [jwk] })).await;
+    let auth = verifier(config(&server.url, TokenUse::Access));
+
+    assert_eq!(auth.authenticate(&k.a.sign(&access_claims())).await, Ok(alice()));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Configuration
 
