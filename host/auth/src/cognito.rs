@@ -61,6 +61,9 @@ use vodpipe_core::auth::{AuthError, AuthFuture, Authenticator, Caller};
 pub const MAX_TOKEN_LEN: usize = 32 * 1024;
 /// Largest JWKS response read, in bytes (Cognito's is well under 2 KiB).
 const MAX_JWKS_LEN: usize = 256 * 1024;
+/// Longest [`CognitoConfig::leeway`] accepted: Cognito tokens live at most a day, so more would
+/// make `exp` meaningless.
+pub const MAX_LEEWAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Which Cognito token the API expects in `Authorization: Bearer`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -121,7 +124,7 @@ pub struct CognitoConfig {
     pub refetch_cooldown: Duration,
     /// How long a fetched key set is used before it is refreshed. Default 1 h.
     pub cache_ttl: Duration,
-    /// Clock skew allowed on `exp`. Default 30 s.
+    /// Clock skew allowed on `exp`, whole seconds, at most [`MAX_LEEWAY`]. Default 30 s.
     pub leeway: Duration,
     /// Timeout of one JWKS request (connecting included). Default 5 s.
     pub fetch_timeout: Duration,
@@ -233,6 +236,12 @@ impl CognitoAuthenticator {
         }
         if config.client_id.is_empty() {
             return Err(CognitoSetupError::Config("client_id is empty".into()));
+        }
+        if config.leeway > MAX_LEEWAY {
+            return Err(CognitoSetupError::Config(format!(
+                "leeway must be at most {} s",
+                MAX_LEEWAY.as_secs()
+            )));
         }
         let jwks_url = config.effective_jwks_url();
         let parsed = reqwest::Url::parse(&jwks_url)

@@ -14,7 +14,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use vodpipe_auth::cognito::{CognitoAuthenticator, CognitoConfig, CognitoSetupError, JwkSet, TokenUse};
+use vodpipe_auth::cognito::{CognitoAuthenticator, CognitoConfig, CognitoSetupError, JwkSet, MAX_LEEWAY, TokenUse};
 use vodpipe_core::auth::{AuthError, Authenticator, Caller};
 
 const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool1";
@@ -910,6 +910,31 @@ fn config_defaults_and_validation() {
     assert_eq!("id".parse::<TokenUse>(), Ok(TokenUse::Id));
     assert!("ID".parse::<TokenUse>().is_err());
     assert_eq!(TokenUse::Id.to_string(), "id");
+}
+
+#[tokio::test]
+async fn leeway_is_at_most_a_day() {
+    let k = keys();
+    let server = JwksServer::start(jwks(&[&k.a])).await;
+    let lenient = CognitoConfig {
+        leeway: MAX_LEEWAY,
+        ..config(&server.url, TokenUse::Access)
+    };
+    let auth = verifier(lenient.clone());
+    let yesterday = k.a.sign(&with(access_claims(), "exp", json!(now() - 23 * 3600)));
+    assert_eq!(auth.authenticate(&yesterday).await, Ok(alice()));
+    let earlier = k.a.sign(&with(access_claims(), "exp", json!(now() - 25 * 3600)));
+    assert_eq!(auth.authenticate(&earlier).await, Err(AuthError::Expired));
+
+    for leeway in [MAX_LEEWAY + Duration::from_secs(1), Duration::MAX] {
+        match CognitoAuthenticator::new(CognitoConfig {
+            leeway,
+            ..lenient.clone()
+        }) {
+            Err(CognitoSetupError::Config(reason)) => assert!(reason.contains("leeway"), "{reason}"),
+            other => panic!("leeway {leeway:?} gave {other:?}"),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
