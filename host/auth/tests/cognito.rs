@@ -339,7 +339,7 @@ async fn exp_must_be_a_number() {
         "missing exp",
     );
     let text = with(access_claims(), "exp", json!("tomorrow"));
-    assert_invalid(auth.authenticate(&k.a.sign(&text)).await, "exp is not a number");
+    assert_invalid(auth.authenticate(&k.a.sign(&text)).await, "exp is not a valid time");
     let negative = with(access_claims(), "exp", json!(-1));
     assert_invalid(auth.authenticate(&k.a.sign(&negative)).await, "exp is not a valid time");
 }
@@ -387,6 +387,24 @@ async fn wrong_client_is_refused() {
     let token =
         k.a.sign(&with(without(id_claims(), "aud"), "client_id", json!(CLIENT_ID)));
     assert_invalid(id.authenticate(&token).await, "missing aud");
+}
+
+#[tokio::test]
+async fn id_token_aud_may_be_a_list_that_names_the_client() {
+    let k = keys();
+    let server = JwksServer::start(jwks(&[&k.a])).await;
+    let id = verifier(config(&server.url, TokenUse::Id));
+
+    // RFC 7519 allows a list; Cognito writes a string, but a list naming the client is as good.
+    let token =
+        k.a.sign(&with(id_claims(), "aud", json!(["someotherclient", CLIENT_ID])));
+    assert_eq!(id.authenticate(&token).await, Ok(alice()));
+    for aud in [json!(["someotherclient"]), json!([])] {
+        let token = k.a.sign(&with(id_claims(), "aud", aud));
+        assert_invalid(id.authenticate(&token).await, "wrong aud");
+    }
+    let token = k.a.sign(&with(id_claims(), "aud", json!(7)));
+    assert_invalid(id.authenticate(&token).await, "aud");
 }
 
 #[tokio::test]
