@@ -1,21 +1,28 @@
 //! Verifies Amazon Cognito user-pool JWTs (AWS mode), following "Verifying a JSON Web Token" in the
-//! Cognito developer guide.
+//! Cognito developer guide. `jsonwebtoken` parses header, claims and key set and checks the
+//! signature and the registered claims; what Cognito needs beyond that is checked here.
 //!
 //! What a token must be, in the order it is checked:
-//! 1. Three dot-separated base64url parts, at most [`MAX_TOKEN_LEN`] bytes in all.
-//! 2. Header: `alg` exactly `RS256` (Cognito signs nothing else, so `none`, `HS256` and the rest are
-//!    refused before any key is looked at) and a `kid`.
-//! 3. `iss` equal to the configured issuer, byte for byte. This is checked on the still unverified
-//!    payload first, so tokens from another pool or provider never cause JWKS traffic.
-//! 4. Signature, with the JWK whose `kid` the header names.
-//! 5. On the verified payload: `iss` again, `token_use` (`access` or `id`) as configured, `client_id`
-//!    (access tokens) or `aud` (ID tokens) equal to the app client id, `exp` not passed (allowing
-//!    [`CognitoConfig::leeway`]; a passed `exp` is [`AuthError::Expired`], everything else
-//!    [`AuthError::Invalid`]), and a non-empty `sub`, which becomes [`Caller::user_id`]. The username
-//!    comes from `username` (access) or `cognito:username` (ID) and is optional.
+//! 1. At most [`MAX_TOKEN_LEN`] bytes, three dot-separated parts.
+//! 2. Header (`decode_header`): `alg` exactly `RS256` (Cognito signs nothing else, so `none`,
+//!    `HS256` and the rest are refused before any key is looked at) and a `kid`.
+//! 3. On the unverified payload (`dangerous::insecure_decode_claims`): `iss` a string equal to the
+//!    configured issuer, `token_use` (`access` or `id`) as configured. Tokens from another pool or
+//!    of the other kind thus cause no JWKS traffic; the signature covers these very bytes, so the
+//!    checks hold for the verified token. (This also keeps `iss` exact: `jsonwebtoken` would take
+//!    an array containing the issuer.)
+//! 4. `decode` with the JWK the header's `kid` names: RS256 signature; `iss` and `sub` present;
+//!    `exp` a number and not passed (allowing [`CognitoConfig::leeway`]; passed is
+//!    [`AuthError::Expired`], every other refusal [`AuthError::Invalid`]); `iss` again; for ID
+//!    tokens `aud` present and naming the app client (a string, or a list containing it).
+//! 5. Here: `exp` present (as a required claim `jsonwebtoken` would call a non-numeric `exp`
+//!    missing), an access token's `client_id` (access tokens carry no `aud`) equal to the app
+//!    client id, and a non-empty `sub`, which becomes [`Caller::user_id`]. The username comes from
+//!    `username` (access) or `cognito:username` (ID) and is optional.
 //!
-//! Claims are checked here rather than by `jsonwebtoken`'s `Validation` (which only checks the
-//! signature and algorithm) so each failure has its own short reason and `iss` is compared exactly.
+//! Each `jsonwebtoken` error kind maps to its own short reason, naming no key material.
+//! `decode_header` fails on an `alg` it has no variant for (`none`), so then the header is read
+//! once more, only to name that `alg` in the reason.
 //!
 //! The key set is fetched with reqwest (no redirects, a timeout, a size cap) and kept in memory:
 //! - Readers take a snapshot behind a short, never-awaited lock; fetches go through an async mutex,
@@ -29,9 +36,14 @@
 //!   no sooner than the cooldown.
 //! - With no keys at all (never fetched, or every fetch failed) each request may try again, still
 //!   one fetch at a time; while that fails requests get [`AuthError::Unavailable`].
-//! - Entries that are not usable RSA signing keys (other `kty`, `use` not `sig`, `alg` not `RS256`,
-//!   bad base64, modulus outside 2048..=8192 bits, exponent even or below 3) are skipped with a warning. A
-//!   response with no usable key at all counts as a failed fetch and does not replace a good set.
+//! - Entries are read as `jsonwebtoken::jwk::Jwk` one at a time (a `jwk::JwkSet` is refused whole
+//!   for one entry it cannot read) and made keys with `DecodingKey::from_jwk`. Entries that are not
+//!   usable RSA signing keys (other `kty`, `use` not `sig`, `alg` not `RS256`, bad base64, modulus
+//!   outside 2048..=8192 bits, exponent even or below 3) are skipped with a warning. aws-lc-rs
+//!   refuses such keys too, but only when a signature is checked, as a bad signature; checked on
+//!   load, a response with no usable key at all counts as a failed fetch and does not replace a
+//!   good set. Leading zero octets of `n` and `e`, which some encoders write (RFC 7518 6.3.1.1) and
+//!   aws-lc-rs refuses, are dropped.
 //!
 //! Default leeway on `exp` is 30 s: enough for ordinary clock skew between hosts, small against
 //! Cognito's shortest token lifetime (5 min). Nothing here panics on any input.
@@ -41,12 +53,14 @@ use std::collections::hash_map::Entry;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex as StdMutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::dangerous::insecure_decode_claims;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use vodpipe_core::auth::{AuthError, AuthFuture, Authenticator, Caller};
@@ -55,6 +69,9 @@ use vodpipe_core::auth::{AuthError, AuthFuture, Authenticator, Caller};
 pub const MAX_TOKEN_LEN: usize = 32 * 1024;
 /// Largest JWKS response read, in bytes (Cognito's is well under 2 KiB).
 const MAX_JWKS_LEN: usize = 256 * 1024;
+/// Longest [`CognitoConfig::leeway`] accepted: Cognito tokens live at most a day, so more would
+/// make `exp` meaningless (and `jsonwebtoken` subtracts the leeway from the time unchecked).
+pub const MAX_LEEWAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Which Cognito token the API expects in `Authorization: Bearer`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -115,7 +132,7 @@ pub struct CognitoConfig {
     pub refetch_cooldown: Duration,
     /// How long a fetched key set is used before it is refreshed. Default 1 h.
     pub cache_ttl: Duration,
-    /// Clock skew allowed on `exp`. Default 30 s.
+    /// Clock skew allowed on `exp`, whole seconds, at most [`MAX_LEEWAY`]. Default 30 s.
     pub leeway: Duration,
     /// Timeout of one JWKS request (connecting included). Default 5 s.
     pub fetch_timeout: Duration,
@@ -228,6 +245,12 @@ impl CognitoAuthenticator {
         if config.client_id.is_empty() {
             return Err(CognitoSetupError::Config("client_id is empty".into()));
         }
+        if config.leeway > MAX_LEEWAY {
+            return Err(CognitoSetupError::Config(format!(
+                "leeway must be at most {} s",
+                MAX_LEEWAY.as_secs()
+            )));
+        }
         let jwks_url = config.effective_jwks_url();
         let parsed = reqwest::Url::parse(&jwks_url)
             .map_err(|e| CognitoSetupError::Config(format!("JWKS URL {jwks_url:?} is not a URL: {e}")))?;
@@ -245,11 +268,21 @@ impl CognitoAuthenticator {
             .map_err(|e| CognitoSetupError::HttpClient(e.to_string()))?;
 
         let mut validation = Validation::new(Algorithm::RS256);
-        // Claims are checked by `check_claims`; jsonwebtoken only verifies alg and signature.
-        validation.required_spec_claims.clear();
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
+        validation.leeway = config.leeway.as_secs();
+        validation.set_issuer(&[&config.issuer]);
+        // Not `exp`: a required claim that is not a number counts as missing there, whereas
+        // `validate_exp` alone refuses it as malformed. Its presence is checked in `check_signed`.
+        match config.token_use {
+            TokenUse::Access => {
+                // Access tokens carry no `aud`; their app client is in `client_id` (`check_signed`).
+                validation.validate_aud = false;
+                validation.set_required_spec_claims(&["iss", "sub"]);
+            }
+            TokenUse::Id => {
+                validation.set_audience(&[&config.client_id]);
+                validation.set_required_spec_claims(&["iss", "sub", "aud"]);
+            }
+        }
 
         Ok(CognitoAuthenticator {
             config,
@@ -279,9 +312,9 @@ impl CognitoAuthenticator {
 
     /// The whole check; see the module documentation.
     async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
-        let unverified = self.read_unverified(token)?;
-        let keys = self.keys_for(&unverified.kid).await?;
-        self.check_signed(token, &unverified, &keys)
+        let kid = self.read_unverified(token)?;
+        let keys = self.keys_for(&kid).await?;
+        self.check_signed(token, &kid, &keys)
     }
 
     /// The same checks as [`Authenticator::authenticate`], against a key set the caller already
@@ -289,12 +322,13 @@ impl CognitoAuthenticator {
     /// callers that load the JWKS themselves (and the fuzz target, which checks tokens against
     /// key sets it parsed).
     pub fn verify_with_keys(&self, token: &str, keys: &JwkSet) -> Result<Caller, AuthError> {
-        let unverified = self.read_unverified(token)?;
-        self.check_signed(token, &unverified, keys)
+        let kid = self.read_unverified(token)?;
+        self.check_signed(token, &kid, keys)
     }
 
-    /// Steps 1–3: the token's shape, its header and the unverified issuer.
-    fn read_unverified(&self, token: &str) -> Result<Unverified, AuthError> {
+    /// Steps 1–3: the token's shape, its header, and `iss` and `token_use` of the unverified
+    /// payload. Returns the header's `kid`.
+    fn read_unverified(&self, token: &str) -> Result<String, AuthError> {
         if token.is_empty() {
             return Err(invalid("empty token"));
         }
@@ -311,56 +345,21 @@ impl CognitoAuthenticator {
             return Err(invalid("not a JWT (empty header or payload)"));
         }
 
-        let header: RawHeader = decode_json_part(header_b64).ok_or_else(|| invalid("malformed header"))?;
-        match header.alg.as_deref() {
-            Some("RS256") => {}
-            Some(other) => {
-                return Err(invalid(format!(
-                    "alg {} is not accepted, expected RS256",
-                    printable(other)
-                )));
-            }
-            None => return Err(invalid("missing alg")),
+        let header = jsonwebtoken::decode_header(token).map_err(|_| explain_bad_header(header_b64))?;
+        if header.alg != Algorithm::RS256 {
+            return Err(invalid(format!("alg {:?} is not accepted, expected RS256", header.alg)));
         }
         let kid = match header.kid {
             Some(kid) if !kid.is_empty() => kid,
             _ => return Err(invalid("missing kid")),
         };
 
-        // Not yet verified: only the issuer is looked at before the signature is checked, so
-        // foreign tokens never cause JWKS traffic. The signature covers these very bytes, so once
-        // it is checked this map is the verified payload.
-        let claims: Map<String, Value> = decode_json_part(payload_b64).ok_or_else(|| invalid("malformed payload"))?;
-        self.check_issuer(&claims)?;
-        Ok(Unverified { kid, claims })
-    }
-
-    /// Steps 4–5: the signature with the header's key, then the claims.
-    fn check_signed(&self, token: &str, unverified: &Unverified, keys: &JwkSet) -> Result<Caller, AuthError> {
-        let Some(key) = keys.keys.get(&unverified.kid) else {
-            return Err(invalid("unknown signing key"));
-        };
-        jsonwebtoken::decode::<serde::de::IgnoredAny>(token, key, &self.validation).map_err(|e| match e.kind() {
-            ErrorKind::InvalidSignature => invalid("bad signature"),
-            ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => invalid("alg is not accepted, expected RS256"),
-            ErrorKind::InvalidRsaKey(_) | ErrorKind::InvalidKeyFormat => invalid("signing key is unusable"),
-            _ => invalid("malformed token"),
-        })?;
-
-        self.check_claims(&unverified.claims)
-    }
-
-    fn check_issuer(&self, claims: &Map<String, Value>) -> Result<(), AuthError> {
+        let claims: Map<String, Value> = insecure_decode_claims(token).map_err(|_| invalid("malformed payload"))?;
         match claims.get("iss") {
-            Some(Value::String(iss)) if *iss == self.config.issuer => Ok(()),
-            Some(_) => Err(invalid("wrong issuer")),
-            None => Err(invalid("missing iss")),
+            Some(Value::String(iss)) if *iss == self.config.issuer => {}
+            Some(_) => return Err(invalid("wrong issuer")),
+            None => return Err(invalid("missing iss")),
         }
-    }
-
-    fn check_claims(&self, claims: &Map<String, Value>) -> Result<Caller, AuthError> {
-        self.check_issuer(claims)?;
-
         let expected_use = self.config.token_use.as_str();
         match claims.get("token_use") {
             Some(Value::String(token_use)) if token_use == expected_use => {}
@@ -373,43 +372,41 @@ impl CognitoAuthenticator {
             Some(_) => return Err(invalid("token_use is not a string")),
             None => return Err(invalid("missing token_use")),
         }
+        Ok(kid)
+    }
 
-        let client_claim = match self.config.token_use {
-            TokenUse::Access => "client_id",
-            TokenUse::Id => "aud",
+    /// Steps 4–5: signature and registered claims with the header's key, then Cognito's own.
+    fn check_signed(&self, token: &str, kid: &str, keys: &JwkSet) -> Result<Caller, AuthError> {
+        let Some(key) = keys.keys.get(kid) else {
+            return Err(invalid("unknown signing key"));
         };
-        match claims.get(client_claim) {
-            Some(Value::String(client)) if *client == self.config.client_id => {}
-            Some(_) => return Err(invalid(format!("wrong {client_claim}"))),
-            None => return Err(invalid(format!("missing {client_claim}"))),
-        }
+        let claims = jsonwebtoken::decode::<CognitoClaims>(token, key, &self.validation)
+            .map_err(|e| refusal(e.kind()))?
+            .claims;
 
-        let exp = match claims.get("exp") {
-            Some(Value::Number(n)) => match (n.as_u64(), n.as_f64()) {
-                (Some(secs), _) => secs,
-                (None, Some(secs)) if secs.is_finite() && secs >= 0.0 => secs as u64,
-                _ => return Err(invalid("exp is not a valid time")),
-            },
-            Some(_) => return Err(invalid("exp is not a number")),
-            None => return Err(invalid("missing exp")),
-        };
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        if now >= exp.saturating_add(self.config.leeway.as_secs()) {
-            return Err(AuthError::Expired);
+        if claims.exp.is_none() {
+            return Err(invalid("missing exp"));
         }
-
-        let user_id = match claims.get("sub") {
-            Some(Value::String(sub)) if !sub.is_empty() => sub.clone(),
+        if self.config.token_use == TokenUse::Access {
+            match claims.client_id {
+                Some(Value::String(client)) if client == self.config.client_id => {}
+                Some(_) => return Err(invalid("wrong client_id")),
+                None => return Err(invalid("missing client_id")),
+            }
+        }
+        // `jsonwebtoken` has checked that `sub` is a string; Cognito's are never empty.
+        let user_id = match claims.sub {
+            Some(Value::String(sub)) if !sub.is_empty() => sub,
             _ => return Err(invalid("missing sub")),
         };
-        let username_claim = match self.config.token_use {
-            TokenUse::Access => "username",
-            TokenUse::Id => "cognito:username",
+        let username = match self.config.token_use {
+            TokenUse::Access => claims.username,
+            TokenUse::Id => claims.cognito_username,
         };
-        let username = claims.get(username_claim).and_then(Value::as_str).map(str::to_owned);
+        let username = match username {
+            Some(Value::String(name)) => Some(name),
+            _ => None,
+        };
         Ok(Caller { user_id, username })
     }
 
@@ -534,33 +531,22 @@ impl Authenticator for CognitoAuthenticator {
     }
 }
 
+/// The claims read from a verified token beyond those `jsonwebtoken` checks. Untyped, so that a
+/// claim of the wrong type is refused with its own reason rather than as a malformed payload.
 #[derive(Deserialize)]
-struct RawHeader {
-    alg: Option<String>,
-    kid: Option<String>,
+struct CognitoClaims {
+    exp: Option<serde::de::IgnoredAny>,
+    sub: Option<Value>,
+    client_id: Option<Value>,
+    username: Option<Value>,
+    #[serde(rename = "cognito:username")]
+    cognito_username: Option<Value>,
 }
 
+/// A JWKS document; its entries are read one by one, so one unreadable entry is skipped alone.
 #[derive(Deserialize)]
-struct RawJwks {
+struct JwksDocument {
     keys: Vec<Value>,
-}
-
-/// The fields of a JWK that matter here; anything else in it is ignored.
-#[derive(Deserialize)]
-struct RawJwk {
-    kty: Option<String>,
-    kid: Option<String>,
-    alg: Option<String>,
-    #[serde(rename = "use")]
-    use_: Option<String>,
-    n: Option<String>,
-    e: Option<String>,
-}
-
-/// A token's `kid` and claims, read before its signature is checked.
-struct Unverified {
-    kid: String,
-    claims: Map<String, Value>,
 }
 
 /// The usable RS256 signing keys of a JWKS document, by `kid`.
@@ -582,7 +568,8 @@ impl JwkSet {
     /// entries are skipped with a warning (see the module documentation), and of two entries
     /// with one `kid` the first is kept. A document with no usable key at all is an error.
     pub fn parse(body: &[u8]) -> Result<JwkSet, String> {
-        let jwks: RawJwks = serde_json::from_slice(body).map_err(|_| "JWKS response is not a key set".to_string())?;
+        let jwks: JwksDocument =
+            serde_json::from_slice(body).map_err(|_| "JWKS response is not a key set".to_string())?;
         let mut keys = HashMap::new();
         for (index, entry) in jwks.keys.into_iter().enumerate() {
             let shown_kid = entry
@@ -622,27 +609,30 @@ impl JwkSet {
 }
 
 fn usable_key(entry: Value) -> Result<(String, DecodingKey), &'static str> {
-    let jwk: RawJwk = serde_json::from_value(entry).map_err(|_| "not a JWK object")?;
-    if jwk.kty.as_deref() != Some("RSA") {
-        return Err("kty is not RSA");
+    let jwk = Jwk::deserialize(entry).map_err(|_| "not a JWK object")?;
+    if !matches!(jwk.algorithm, AlgorithmParameters::RSA(_)) {
+        return Err("not an RSA key with n and e");
     }
-    let kid = jwk.kid.filter(|kid| !kid.is_empty()).ok_or("no kid")?;
-    if jwk.use_.as_deref().is_some_and(|u| u != "sig") {
+    let kid = match &jwk.common.key_id {
+        Some(kid) if !kid.is_empty() => kid.clone(),
+        _ => return Err("no kid"),
+    };
+    if jwk
+        .common
+        .public_key_use
+        .as_ref()
+        .is_some_and(|u| *u != PublicKeyUse::Signature)
+    {
         return Err("use is not sig");
     }
-    if jwk.alg.as_deref().is_some_and(|alg| alg != "RS256") {
+    if jwk.common.key_algorithm.is_some_and(|alg| alg != KeyAlgorithm::RS256) {
         return Err("alg is not RS256");
     }
-    let n = jwk
-        .n
-        .and_then(|n| URL_SAFE_NO_PAD.decode(n).ok())
-        .ok_or("n is missing or not base64url")?;
-    let e = jwk
-        .e
-        .and_then(|e| URL_SAFE_NO_PAD.decode(e).ok())
-        .ok_or("e is missing or not base64url")?;
-    let n = strip_leading_zeros(&n);
-    let e = strip_leading_zeros(&e);
+    let key = DecodingKey::from_jwk(&jwk).map_err(|_| "n or e is not base64url")?;
+    let DecodingKeyKind::RsaModulusExponent { n: raw_n, e: raw_e } = key.kind() else {
+        return Err("not an RSA key with n and e");
+    };
+    let (n, e) = (strip_leading_zeros(raw_n), strip_leading_zeros(raw_e));
     let bits = match n.first() {
         Some(first) => (n.len() - 1) * 8 + (8 - first.leading_zeros() as usize),
         None => 0,
@@ -657,6 +647,9 @@ fn usable_key(entry: Value) -> Result<(String, DecodingKey), &'static str> {
     if exponent < 3 || exponent % 2 == 0 {
         return Err("unusual public exponent");
     }
+    if n.len() == raw_n.len() && e.len() == raw_e.len() {
+        return Ok((kid, key));
+    }
     Ok((kid, DecodingKey::from_rsa_raw_components(n, e)))
 }
 
@@ -665,10 +658,38 @@ fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     &bytes[first..]
 }
 
-/// Base64url (unpadded) JSON, or `None`.
-fn decode_json_part<T: serde::de::DeserializeOwned>(part: &str) -> Option<T> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
-    serde_json::from_slice(&bytes).ok()
+/// Why `jsonwebtoken::decode_header` refused a header. It refuses an `alg` it has no variant for
+/// (`none`, `None`) like any malformed header, so the header is read again to name that `alg`.
+fn explain_bad_header(header_b64: &str) -> AuthError {
+    let header: Option<Map<String, Value>> = URL_SAFE_NO_PAD
+        .decode(header_b64)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    match header.as_ref().map(|header| header.get("alg")) {
+        Some(None) => invalid("missing alg"),
+        Some(Some(Value::String(alg))) if alg != "RS256" => {
+            invalid(format!("alg {} is not accepted, expected RS256", printable(alg)))
+        }
+        _ => invalid("malformed header"),
+    }
+}
+
+/// A short reason for each of `jsonwebtoken`'s refusals (no key material, nothing from the token
+/// but the names of the claims configured).
+fn refusal(kind: &ErrorKind) -> AuthError {
+    match kind {
+        ErrorKind::ExpiredSignature => AuthError::Expired,
+        ErrorKind::InvalidSignature => invalid("bad signature"),
+        ErrorKind::MissingRequiredClaim(claim) => invalid(format!("missing {claim}")),
+        // Only raised for `exp` (and `nbf`, not checked): not a non-negative number.
+        ErrorKind::InvalidClaimFormat(claim) => invalid(format!("{claim} is not a valid time")),
+        ErrorKind::InvalidIssuer => invalid("wrong issuer"),
+        ErrorKind::InvalidAudience => invalid("wrong aud"),
+        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => invalid("alg is not accepted, expected RS256"),
+        ErrorKind::InvalidRsaKey(_) | ErrorKind::InvalidKeyFormat => invalid("signing key is unusable"),
+        ErrorKind::Json(_) => invalid("malformed payload"),
+        _ => invalid("malformed token"),
+    }
 }
 
 /// Untrusted text made safe to put in a reason or a log line: short, printable ASCII.

@@ -14,7 +14,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use vodpipe_auth::cognito::{CognitoAuthenticator, CognitoConfig, CognitoSetupError, JwkSet, TokenUse};
+use vodpipe_auth::cognito::{CognitoAuthenticator, CognitoConfig, CognitoSetupError, JwkSet, MAX_LEEWAY, TokenUse};
 use vodpipe_core::auth::{AuthError, Authenticator, Caller};
 
 const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool1";
@@ -339,7 +339,7 @@ async fn exp_must_be_a_number() {
         "missing exp",
     );
     let text = with(access_claims(), "exp", json!("tomorrow"));
-    assert_invalid(auth.authenticate(&k.a.sign(&text)).await, "exp is not a number");
+    assert_invalid(auth.authenticate(&k.a.sign(&text)).await, "exp is not a valid time");
     let negative = with(access_claims(), "exp", json!(-1));
     assert_invalid(auth.authenticate(&k.a.sign(&negative)).await, "exp is not a valid time");
 }
@@ -387,6 +387,24 @@ async fn wrong_client_is_refused() {
     let token =
         k.a.sign(&with(without(id_claims(), "aud"), "client_id", json!(CLIENT_ID)));
     assert_invalid(id.authenticate(&token).await, "missing aud");
+}
+
+#[tokio::test]
+async fn id_token_aud_may_be_a_list_that_names_the_client() {
+    let k = keys();
+    let server = JwksServer::start(jwks(&[&k.a])).await;
+    let id = verifier(config(&server.url, TokenUse::Id));
+
+    // RFC 7519 allows a list; Cognito writes a string, but a list naming the client is as good.
+    let token =
+        k.a.sign(&with(id_claims(), "aud", json!(["someotherclient", CLIENT_ID])));
+    assert_eq!(id.authenticate(&token).await, Ok(alice()));
+    for aud in [json!(["someotherclient"]), json!([])] {
+        let token = k.a.sign(&with(id_claims(), "aud", aud));
+        assert_invalid(id.authenticate(&token).await, "wrong aud");
+    }
+    let token = k.a.sign(&with(id_claims(), "aud", json!(7)));
+    assert_invalid(id.authenticate(&token).await, "aud");
 }
 
 #[tokio::test]
@@ -839,6 +857,25 @@ async fn unusable_jwks_entries_are_skipped() {
     assert_invalid(auth.authenticate(&skipped).await, "unknown signing key");
 }
 
+#[tokio::test]
+async fn leading_zero_octets_in_a_jwk_are_dropped() {
+    let k = keys();
+    // Some encoders write n (and e) with a leading zero octet (RFC 7518 6.3.1.1); aws-lc-rs
+    // refuses such components, so they are stripped when the key is loaded.
+    let padded = |b64: &str| {
+        let mut bytes = vec![0u8];
+        bytes.extend(URL_SAFE_NO_PAD.decode(b64).unwrap());
+        URL_SAFE_NO_PAD.encode(bytes)
+    };
+    let mut jwk = k.a.jwk();
+    jwk["n"] = json!(padded(&k.a.n));
+    jwk["e"] = json!(padded(&k.a.e));
+    let server = JwksServer::start(json!({ "keys": [jwk] })).await;
+    let auth = verifier(config(&server.url, TokenUse::Access));
+
+    assert_eq!(auth.authenticate(&k.a.sign(&access_claims())).await, Ok(alice()));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Configuration
 
@@ -891,6 +928,31 @@ fn config_defaults_and_validation() {
     assert_eq!("id".parse::<TokenUse>(), Ok(TokenUse::Id));
     assert!("ID".parse::<TokenUse>().is_err());
     assert_eq!(TokenUse::Id.to_string(), "id");
+}
+
+#[tokio::test]
+async fn leeway_is_at_most_a_day() {
+    let k = keys();
+    let server = JwksServer::start(jwks(&[&k.a])).await;
+    let lenient = CognitoConfig {
+        leeway: MAX_LEEWAY,
+        ..config(&server.url, TokenUse::Access)
+    };
+    let auth = verifier(lenient.clone());
+    let yesterday = k.a.sign(&with(access_claims(), "exp", json!(now() - 23 * 3600)));
+    assert_eq!(auth.authenticate(&yesterday).await, Ok(alice()));
+    let earlier = k.a.sign(&with(access_claims(), "exp", json!(now() - 25 * 3600)));
+    assert_eq!(auth.authenticate(&earlier).await, Err(AuthError::Expired));
+
+    for leeway in [MAX_LEEWAY + Duration::from_secs(1), Duration::MAX] {
+        match CognitoAuthenticator::new(CognitoConfig {
+            leeway,
+            ..lenient.clone()
+        }) {
+            Err(CognitoSetupError::Config(reason)) => assert!(reason.contains("leeway"), "{reason}"),
+            other => panic!("leeway {leeway:?} gave {other:?}"),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
