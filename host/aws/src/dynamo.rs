@@ -7,6 +7,10 @@
 //!   (the public list);
 //! - `owner-newest`: hash `user_id` (a user's videos).
 //!
+//! An item is one serde type (`StoredVideo`) mapped by `serde_dynamo`, in the format the table
+//! has always had (plan and renditions as JSON text): items written by earlier versions read
+//! unchanged, and one that does not read is refused naming the video and the attribute.
+//!
 //! Every change is a conditional write, so no update is lost and no status goes backwards;
 //! a lost race is read again and decided on what is stored.
 
@@ -16,8 +20,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use serde::{Deserialize, Serialize};
 use vodpipe_core::ports::{PortError, VideoRepository};
-use vodpipe_core::{Cursor, Described, Details, Outcome, Page, Plan, VideoRecord, VideoStatus};
+use vodpipe_core::{Cursor, Described, Details, Outcome, Page, Plan, Rendered, VideoRecord, VideoStatus};
 
 use crate::Blocking;
 use crate::error::port_error;
@@ -64,71 +69,114 @@ fn sort_key(created_at_ms: u64, id: &str) -> String {
     format!("{created_at_ms:015}#{id}")
 }
 
+/// A video record as a table item: the attribute names and types the table has always had
+/// (numbers as `N`, plan and renditions as JSON text in `S`, absent attributes for absent
+/// values), so items written by earlier versions read as before. `created` is the listings'
+/// sort key; `listed` marks a done video with a title, the public listing's index key.
+#[derive(Serialize, Deserialize)]
+struct StoredVideo {
+    id: String,
+    status: VideoStatus,
+    created_at_ms: u64,
+    created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    failure_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    job_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "json_text")]
+    plan: Option<Plan>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "json_text")]
+    renditions: Vec<Rendered>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    playback_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    thumbnail_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    duration_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    listed: Option<String>,
+}
+
+/// A value stored as its JSON text (one string attribute rather than a nested map).
+mod json_text {
+    use serde::de::{DeserializeOwned, Error as _};
+    use serde::ser::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&serde_json::to_string(value).map_err(S::Error::custom)?)
+    }
+
+    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        serde_json::from_str(&text).map_err(D::Error::custom)
+    }
+}
+
+/// One attribute of JSON text, as [`StoredVideo`] keeps the plan and renditions, for the
+/// updates that set only those.
+fn json_attribute<T: Serialize>(value: &T) -> Result<AttributeValue, PortError> {
+    serde_json::to_string(value)
+        .map(AttributeValue::S)
+        .map_err(|e| PortError::Rejected(format!("dynamodb: encoding an attribute: {e}")))
+}
+
 fn to_item(record: &VideoRecord) -> Result<Item, PortError> {
-    let mut item = Item::new();
-    item.insert("id".into(), s(&record.id));
-    item.insert("status".into(), s(status_text(record.status)));
-    item.insert("created_at_ms".into(), n(record.created_at_ms));
-    item.insert("created".into(), s(sort_key(record.created_at_ms, &record.id)));
-    let mut optional = |name: &str, value: &Option<String>| {
-        if let Some(value) = value {
-            item.insert(name.into(), s(value));
-        }
+    let stored = StoredVideo {
+        id: record.id.clone(),
+        status: record.status,
+        created_at_ms: record.created_at_ms,
+        created: sort_key(record.created_at_ms, &record.id),
+        user_id: record.user_id.clone(),
+        title: record.title.clone(),
+        description: record.description.clone(),
+        failure_reason: record.failure_reason.clone(),
+        job_id: record.job_id.clone(),
+        plan: record.plan.clone(),
+        renditions: record.renditions.clone(),
+        playback_path: record.playback_path.clone(),
+        thumbnail_path: record.thumbnail_path.clone(),
+        duration_ms: record.duration_ms,
+        listed: (record.status == VideoStatus::Done && record.title.is_some()).then(|| "done".to_owned()),
     };
-    optional("user_id", &record.user_id);
-    optional("title", &record.title);
-    optional("description", &record.description);
-    optional("failure_reason", &record.failure_reason);
-    optional("job_id", &record.job_id);
-    optional("playback_path", &record.playback_path);
-    optional("thumbnail_path", &record.thumbnail_path);
-    if let Some(plan) = &record.plan {
-        item.insert("plan".into(), s(json(plan)?));
-    }
-    if !record.renditions.is_empty() {
-        item.insert("renditions".into(), s(json(&record.renditions)?));
-    }
-    if let Some(ms) = record.duration_ms {
-        item.insert("duration_ms".into(), n(ms));
-    }
-    if record.status == VideoStatus::Done && record.title.is_some() {
-        item.insert("listed".into(), s("done"));
-    }
-    Ok(item)
+    // Every field is a string, a number or text: nothing here can fail but a defect.
+    serde_dynamo::to_item(stored)
+        .map_err(|e| PortError::Rejected(format!("dynamodb: encoding video {}: {e}", record.id)))
 }
 
-fn json<T: serde::Serialize>(value: &T) -> Result<String, PortError> {
-    serde_json::to_string(value).map_err(|e| PortError::Unavailable(format!("encoding a record: {e}")))
-}
-
+/// An item read back; one that does not read (a corrupt attribute) is refused naming the
+/// video and the attribute, rather than read as something it is not.
 fn from_item(item: &Item) -> Result<VideoRecord, PortError> {
-    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-    let number = |name: &str| {
-        item.get(name)
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse::<u64>().ok())
-    };
-    let id = text("id").ok_or_else(|| PortError::Unavailable("dynamodb: an item without an id".into()))?;
+    let id = item.get("id").and_then(|v| v.as_s().ok()).map_or("?", String::as_str);
+    let item: serde_dynamo::Item = item.clone().into();
+    let attributes = serde_dynamo::Deserializer::from_attribute_value(serde_dynamo::AttributeValue::M(item.into()));
+    let stored: StoredVideo = serde_path_to_error::deserialize(attributes).map_err(|e| {
+        PortError::Rejected(format!(
+            "dynamodb: video {id} does not read: {}: {}",
+            e.path(),
+            e.inner()
+        ))
+    })?;
     Ok(VideoRecord {
-        status: match text("status").as_deref() {
-            Some("done") => VideoStatus::Done,
-            Some("failed") => VideoStatus::Failed,
-            _ => VideoStatus::Processing,
-        },
-        user_id: text("user_id"),
-        title: text("title"),
-        description: text("description"),
-        failure_reason: text("failure_reason"),
-        created_at_ms: number("created_at_ms").unwrap_or(0),
-        job_id: text("job_id"),
-        plan: text("plan").and_then(|p| serde_json::from_str::<Plan>(&p).ok()),
-        renditions: text("renditions")
-            .and_then(|r| serde_json::from_str(&r).ok())
-            .unwrap_or_default(),
-        playback_path: text("playback_path"),
-        thumbnail_path: text("thumbnail_path"),
-        duration_ms: number("duration_ms"),
-        id,
+        id: stored.id,
+        user_id: stored.user_id,
+        title: stored.title,
+        description: stored.description,
+        status: stored.status,
+        failure_reason: stored.failure_reason,
+        created_at_ms: stored.created_at_ms,
+        job_id: stored.job_id,
+        plan: stored.plan,
+        renditions: stored.renditions,
+        playback_path: stored.playback_path,
+        thumbnail_path: stored.thumbnail_path,
+        duration_ms: stored.duration_ms,
     })
 }
 
@@ -242,7 +290,7 @@ impl VideoRepository for DynamoRepository {
                 .expression_attribute_names("#status", "status")
                 .expression_attribute_names("#plan", "plan")
                 .expression_attribute_values(":job", s(job_id))
-                .expression_attribute_values(":plan", s(json(plan)?))
+                .expression_attribute_values(":plan", json_attribute(plan)?)
                 .expression_attribute_values(":processing", s("processing"))
                 .send(),
         );
@@ -282,7 +330,7 @@ impl VideoRepository for DynamoRepository {
         }
         if !outcome.renditions.is_empty() {
             sets.push("renditions = :renditions");
-            update = update.expression_attribute_values(":renditions", s(json(&outcome.renditions)?));
+            update = update.expression_attribute_values(":renditions", json_attribute(&outcome.renditions)?);
         }
         if let Some(ms) = outcome.duration_ms {
             sets.push("duration_ms = :duration");
