@@ -170,6 +170,9 @@ impl PluginRuntime {
                 PluginFailure::MemoryLimit(self.limits.memory_bytes as u64)
             } else if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
                 PluginFailure::Timeout(self.limits.deadline.as_millis() as u64)
+            } else if let Some(panic_line) = &state.panic_line {
+                // The panic is the cause; the `unreachable` trap it ends in says nothing more.
+                PluginFailure::Trap(panic_line.clone())
             } else {
                 PluginFailure::Trap(trap_message(&e))
             };

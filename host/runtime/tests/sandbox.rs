@@ -64,11 +64,39 @@ fn memory_bomb_is_stopped_at_the_memory_limit() {
     assert_eq!(error.failure, PluginFailure::MemoryLimit(64 << 20), "{error}");
 }
 
+/// `src/lib.rs:LINE:` of the hostile planner's line that holds `text`, as a panic there reports it.
+fn hostile_planner_line(text: &str) -> String {
+    let source = include_str!("../../../plugins/tests/hostile-planner/src/lib.rs");
+    let line = source
+        .lines()
+        .position(|l| l.contains(text))
+        .expect("the line is in the source")
+        + 1;
+    format!("src/lib.rs:{line}:")
+}
+
 #[test]
-fn trap_is_reported_as_a_trap() {
+fn a_panic_is_reported_with_its_message_and_line() {
     let error = plan_error("trap");
+    let PluginFailure::Trap(cause) = &error.failure else {
+        panic!("not a trap: {error}");
+    };
+    assert!(cause.starts_with("panicked at "), "{error}");
+    assert!(cause.contains(&hostile_planner_line("panics on purpose\")")), "{error}");
+    assert!(cause.ends_with(": the hostile planner panics on purpose"), "{error}");
+    // The panic is the cause; the trap it ends in is not repeated.
+    assert!(!error.to_string().contains("unreachable"), "{error}");
+}
+
+#[test]
+fn a_panic_after_the_log_limit_is_still_reported() {
+    let error = plan_error("log-flood-then-panic");
+    let PluginFailure::Trap(cause) = &error.failure else {
+        panic!("not a trap: {error}");
+    };
+    assert!(cause.contains(&hostile_planner_line("after 300 log lines")), "{error}");
     assert!(
-        matches!(&error.failure, PluginFailure::Trap(m) if m.contains("unreachable")),
+        cause.ends_with("the hostile planner panics after 300 log lines"),
         "{error}"
     );
 }

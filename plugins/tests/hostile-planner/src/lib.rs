@@ -64,6 +64,12 @@ impl Planner for Hostile {
             "huge-output" => (0..100_000).map(|i| rendition(640, 360 + (i % 2) * 2)).collect(),
             "duplicate-names" => vec![rendition(640, 360), rendition(640, 360)],
             "escape" => return Err(escape()),
+            "log-flood-then-panic" => {
+                for i in 0..300 {
+                    log::info(&format!("line {i}"));
+                }
+                panic!("the hostile planner panics after 300 log lines")
+            }
             "log-flood" => {
                 for i in 0..100_000 {
                     log::info(&format!("line {i}"));
