@@ -89,6 +89,16 @@ fn a_panic_is_reported_with_its_message_and_line() {
 }
 
 #[test]
+fn a_trap_that_is_not_a_panic_is_reported_once_with_its_frames() {
+    let error = plan_error("raw-trap");
+    let PluginFailure::Trap(cause) = &error.failure else {
+        panic!("not a trap: {error}");
+    };
+    assert_eq!(cause.matches("unreachable").count(), 1, "{error}");
+    assert!(cause.contains("wasm backtrace"), "{error}");
+}
+
+#[test]
 fn a_panic_after_the_log_limit_is_still_reported() {
     let error = plan_error("log-flood-then-panic");
     let PluginFailure::Trap(cause) = &error.failure else {

@@ -64,6 +64,8 @@ impl Planner for Hostile {
             "huge-output" => (0..100_000).map(|i| rendition(640, 360 + (i % 2) * 2)).collect(),
             "duplicate-names" => vec![rendition(640, 360), rendition(640, 360)],
             "escape" => return Err(escape()),
+            // A trap that is not a panic, so the SDK's panic hook has nothing to say.
+            "raw-trap" => core::arch::wasm32::unreachable(),
             "log-flood-then-panic" => {
                 for i in 0..300 {
                     log::info(&format!("line {i}"));
