@@ -293,10 +293,11 @@ fn plugins_that_disagree_are_refused_at_activation() {
     let Err(LoadError::Plugins(errors)) = load(&runtime, &files, None) else {
         panic!("activated")
     };
-    let message = errors[0].to_string();
-    assert!(
-        message.contains("`mediaconvert-hls` (job-builder)") && message.contains("not a multiple of the 2s GOP"),
-        "{message}"
+    assert_eq!(
+        errors[0].to_string(),
+        "plugin `mediaconvert-hls` (job-builder): in the activation dry run (reference video 1920x1080, 30 fps, \
+         60 s, 6 Mb/s, with audio): refused: segment length 5s is not a multiple of the 2s GOP: segments would \
+         not start on keyframes"
     );
 }
 

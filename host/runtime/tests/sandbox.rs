@@ -203,7 +203,11 @@ fn a_plugin_that_misbehaves_on_every_video_is_refused_at_activation() {
     let Err(LoadError::Plugins(errors)) = load(&runtime, &hostile_planner("always-loop").files(), None) else {
         panic!("activated a planner that hangs");
     };
-    assert_eq!(errors[0].failure, PluginFailure::Timeout(500), "{}", errors[0]);
+    let PluginFailure::DryRun { sample, failure } = &errors[0].failure else {
+        panic!("not said to be the dry run: {}", errors[0]);
+    };
+    assert!(sample.starts_with("reference video 1920x1080"), "{}", errors[0]);
+    assert_eq!(**failure, PluginFailure::Timeout(500), "{}", errors[0]);
 }
 
 #[test]
