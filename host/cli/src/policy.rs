@@ -19,6 +19,12 @@ pub enum PolicyCommand {
         /// Bundle directory; the built-in bundle when omitted.
         dir: Option<PathBuf>,
     },
+    /// Set each stage's `sha256` in DIR/bundle.toml to the hash of its plugin file as it is
+    /// now, keeping the file's comments and layout; prints each pin it changed.
+    Pin {
+        /// Bundle directory.
+        dir: PathBuf,
+    },
     /// Write the built-in bundle (manifest, presets, plugins) to DIR, to edit and use with --policy.
     Init {
         dir: PathBuf,
@@ -75,6 +81,7 @@ pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
     match command {
         PolicyCommand::Check { dir } => check(dir.as_deref()),
         PolicyCommand::Init { dir, force } => init(&dir, force),
+        PolicyCommand::Pin { dir } => pin(&dir),
         PolicyCommand::Diff(args) => crate::diff::run(args),
         PolicyCommand::Publish {
             dir,
@@ -247,6 +254,40 @@ fn check(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn pin(dir: &Path) -> anyhow::Result<ExitCode> {
+    let manifest = dir.join(vodpipe_policy::bundle::MANIFEST);
+    let pinned = match vodpipe_policy::pin::pin(&DirFiles(dir.to_owned())) {
+        Ok(pinned) => pinned,
+        Err(problems) => {
+            for p in &problems.0 {
+                println!("{p}");
+            }
+            eprintln!(
+                "policy pin failed: {} problem{}; {} is unchanged",
+                problems.0.len(),
+                if problems.0.len() == 1 { "" } else { "s" },
+                manifest.display()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if pinned.changes.is_empty() {
+        println!("every plugin is already pinned in {}", manifest.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    std::fs::write(&manifest, &pinned.manifest).with_context(|| format!("writing {}", manifest.display()))?;
+    for change in &pinned.changes {
+        let old = change.old.as_deref().unwrap_or("nothing");
+        println!("{} {}: {old} -> {}", change.stage, change.plugin, change.new);
+    }
+    println!(
+        "pinned in {}; now: vodpipe policy check {}",
+        manifest.display(),
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn init(dir: &Path, force: bool) -> anyhow::Result<ExitCode> {

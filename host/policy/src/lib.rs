@@ -12,6 +12,7 @@ pub mod bundle;
 pub mod cost;
 pub mod ladder;
 pub mod levels;
+pub mod pin;
 
 pub use bundle::{Bundle, BundleFiles, DirFiles, MemoryFiles, StagePlugin};
 pub use cost::parse_cost_model;
