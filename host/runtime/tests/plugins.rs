@@ -5,7 +5,7 @@ mod common;
 
 use common::{Spec, runtime, source};
 use vodpipe_core::ports::Policy;
-use vodpipe_core::{Action, JobContext, JobOutput, JobResult, JobStatus, Stage, Video, VideoStatus};
+use vodpipe_core::{Action, JobContext, JobOutput, JobResult, JobStatus, PluginFailure, Stage, Video, VideoStatus};
 use vodpipe_runtime::reload::{LoadError, load};
 
 fn sizes(policy: &dyn Policy, probe: &vodpipe_core::Probe) -> Vec<(u32, u32)> {
@@ -314,16 +314,22 @@ fn the_documented_example_plugin_caps_the_ladder() {
     assert_eq!(sizes(&largest, &source(1280, 720)), [(1280, 720), (854, 480)]);
     let smallest = keep("\n[plugin]\nmax_renditions = 2\nkeep = \"smallest\"\n").load(&runtime);
     assert_eq!(sizes(&smallest, &source(1280, 720)), [(640, 360), (426, 240)]);
-    let Err(LoadError::Plugins(errors)) = load(&runtime, &keep("\n[plugin]\nmax_renditions = 2.5\n").files(), None)
-    else {
+    // Every bad key is a problem of its own, from the SDK's typed config.
+    let bad = keep("\n[plugin]\nmax_renditions = 2.5\nkeep = \"middle\"\ncolour = 1\n");
+    let Err(LoadError::Plugins(errors)) = load(&runtime, &bad.files(), None) else {
         panic!("accepted a fractional cap")
     };
-    assert!(
-        errors[0]
-            .to_string()
-            .contains("max_renditions: 2.5 is not a whole number"),
-        "{}",
-        errors[0]
+    let PluginFailure::Config(problems) = &errors[0].failure else {
+        panic!("not a config problem: {}", errors[0]);
+    };
+    let found: Vec<(&str, &str)> = problems.iter().map(|p| (p.key.as_str(), p.message.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            ("max_renditions", "2.5 is not a whole number"),
+            ("keep", "`middle` is not one of largest, smallest"),
+            ("colour", "unknown key (expected one of: max_renditions, keep)"),
+        ]
     );
 }
 

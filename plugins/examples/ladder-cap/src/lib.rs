@@ -5,9 +5,8 @@
 //! - `keep` (default "largest"): which end of the ladder to keep, "largest" or "smallest".
 
 use vodpipe_ladder_math::{plan, sdk};
-use vodpipe_plugin_sdk::config::{Problem, Reader};
 use vodpipe_plugin_sdk::log;
-use vodpipe_plugin_sdk::planner::{ConfigProblem, Plan, Planner, Preset, Probe};
+use vodpipe_plugin_sdk::planner::{Config, Plan, Planner, Preset, Probe, Reader};
 
 struct LadderCap;
 
@@ -16,30 +15,19 @@ struct Settings {
     keep_largest: bool,
 }
 
-fn settings(config: &str) -> Result<Settings, Vec<Problem>> {
-    let mut reader = Reader::parse(config)?;
-    let max = reader.number("max_renditions", 3.0, 1.0, 12.0);
-    if max.fract() != 0.0 {
-        reader.problem("max_renditions", format!("{max} is not a whole number"));
+impl Config for Settings {
+    fn read(reader: &mut Reader) -> Self {
+        Settings {
+            max_renditions: reader.integer("max_renditions", 3, 1, 12) as usize,
+            keep_largest: reader.string("keep", "largest", &["largest", "smallest"]) == "largest",
+        }
     }
-    let keep = reader.string("keep", "largest", &["largest", "smallest"]);
-    reader.finish()?;
-    Ok(Settings {
-        max_renditions: max as usize,
-        keep_largest: keep == "largest",
-    })
 }
 
 impl Planner for LadderCap {
-    fn validate_config(config: &str) -> Result<(), Vec<ConfigProblem>> {
-        settings(config)
-            .map(|_| ())
-            .map_err(|p| p.into_iter().map(Into::into).collect())
-    }
+    type Config = Settings;
 
-    fn plan(source: Probe, preset: Preset) -> Result<Plan, String> {
-        let settings =
-            settings(&preset.config).map_err(|p| format!("invalid plugin config: {}: {}", p[0].key, p[0].message))?;
+    fn plan(source: Probe, preset: Preset, settings: Settings) -> Result<Plan, String> {
         let mut plan = plan(&sdk::source(&source), &sdk::ladder(preset), 1.0)?;
         // The rules list renditions largest first.
         let found = plan.renditions.len();
