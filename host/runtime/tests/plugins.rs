@@ -304,6 +304,16 @@ fn plugins_that_disagree_are_refused_at_activation() {
 #[test]
 fn the_documented_example_plugin_caps_the_ladder() {
     // plugins/examples/ladder-cap, shown whole in docs/plugins.md.
+    let guide = include_str!("../../../docs/plugins.md");
+    for file in [
+        include_str!("../../../plugins/examples/ladder-cap/src/lib.rs"),
+        include_str!("../../../plugins/examples/ladder-cap/Cargo.toml"),
+    ] {
+        assert!(
+            guide.contains(file),
+            "docs/plugins.md does not show this file as it is:\n{file}"
+        );
+    }
     let runtime = runtime();
     let keep = |extra: &'static str| Spec {
         planner: "ladder-cap",

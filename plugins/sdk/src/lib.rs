@@ -18,7 +18,7 @@
 //! [`config::Config`] and [`config::Reader`], the stage trait (its `type Config` is the
 //! plugin's typed settings, validated by the SDK with every problem reported), and, beside
 //! it, its export macro. Every exported call first installs the SDK's
-//! [panic hook](panic), so a panic reaches the host's report with its message and source line.
+//! [panic hook](mod@panic), so a panic reaches the host's report with its message and source line.
 //!
 //! Plugins never do I/O: they receive their inputs as arguments and return data that the
 //! host checks. Log lines go through [`log`] and reach the host's logs tagged with the
@@ -112,6 +112,35 @@ macro_rules! world_module {
 
 #[cfg(feature = "planner")]
 pub mod planner {
+    //! The planner stage: `plan(source, preset, config)` → [`Plan`].
+    //!
+    //! The types, as the host fills them in and checks them (bitrates in bits per second;
+    //! presets write kbps and the host multiplies by 1000):
+    //!
+    //! - [`Probe`], the source: `width` × `height` in square pixels before `rotation` (0, 90,
+    //!   180, 270 clockwise) is applied ([`Probe::display_size`] applies it); `frame_rate`
+    //!   `0.0` and `duration_ms` `0` when unknown; `video_bitrate`/`total_bitrate` `None`
+    //!   when the container does not say; `has_audio`, `container`, `video_codec`.
+    //! - [`Preset`], the active ladder preset (`ladders/NAME.toml`): `rungs`, sorted by short
+    //!   side, largest first; `segment_seconds`; `frame_rate_cap`; `allow_upscale`;
+    //!   `thumbnail_at_seconds` (`None`: no thumbnail) and `thumbnail_width`; `config`, the
+    //!   preset's `[plugin]` table as JSON (the trait's `config` argument is it, read).
+    //! - [`Rung`], one `[[rungs]]` entry: `name`, `short_side` (720 is 1280x720 landscape
+    //!   or 720x1280 portrait), `video_bitrate`, `max_bitrate`, `profile`, `level`,
+    //!   `audio_bitrate`.
+    //! - [`Plan`], the answer: `renditions` (1 to 12), `segment_seconds` (1..=30) and an
+    //!   optional [`Thumbnail`] (`at_seconds`, even `width` × `height`).
+    //! - [`Rendition`], one output: `name` (1–32 letters, digits or `-`, unique; it names
+    //!   the HLS playlist `index_NAME.m3u8`), even `width` × `height` in 2..=8192 and not
+    //!   above the source's short side unless the preset allows upscaling, `video_bitrate`
+    //!   in 50,000..=60,000,000, `max_bitrate` from `video_bitrate` to 60,000,000,
+    //!   `profile` (`baseline`, `main`, `high`), `level` (`auto` or an H.264 level such as
+    //!   `3.1`), `frame_rate_cap` in (0, 120], `audio_bitrate` (`None` without audio).
+    //!
+    //! The host refuses a plan that breaks any of these (all problems listed). To change
+    //! the ladder rather than build renditions by hand, edit `preset.rungs` and call
+    //! [`Preset::plan`]; [`Preset::keep_fitting_rungs`] first drops the rungs the source
+    //! cannot fill.
     world_module! {
         world: "vodpipe:plugin/planner@0.1.0",
         bindings: "vodpipe_plugin_sdk::planner",
@@ -136,6 +165,80 @@ pub mod planner {
                 (self.width, self.height)
             }
         }
+
+        /// The smaller of width and height: what a rung's `short_side` is compared with.
+        pub fn short_side(&self) -> u32 {
+            self.width.min(self.height)
+        }
+    }
+
+    impl Preset {
+        /// Whether `rung` can be made from `source`: its short side is not larger than the
+        /// source's, unless the preset has `allow_upscale`.
+        pub fn fits(&self, rung: &Rung, source: &Probe) -> bool {
+            self.allow_upscale || rung.short_side <= source.short_side()
+        }
+
+        /// Drops the rungs that do not [fit](Preset::fits) `source`, so what is left is what
+        /// [`Preset::plan`] makes renditions of.
+        pub fn keep_fitting_rungs(&mut self, source: &Probe) {
+            let allow_upscale = self.allow_upscale;
+            self.rungs
+                .retain(|rung| allow_upscale || rung.short_side <= source.short_side());
+        }
+
+        /// The plan of the simplest rules: one rendition per rung of `self.rungs` that
+        /// [fits](Preset::fits) the source, in the order of `self.rungs`, at the source's
+        /// displayed shape scaled to the rung's short side (sizes rounded to even numbers),
+        /// with the rung's name, bitrates, profile and level, the preset's frame-rate cap,
+        /// audio only when the source has audio; the preset's segment length and thumbnail.
+        ///
+        /// Edit `self.rungs` first to change the ladder. Unlike the shipped planners
+        /// (`plugins/ladder-math`), it does not raise levels the sizes need or cap the frame
+        /// rate at the source's; the host still checks the plan. A source smaller than every
+        /// rung is refused.
+        pub fn plan(&self, source: &Probe) -> Result<Plan, String> {
+            let (width, height) = source.display_size();
+            let short = source.short_side();
+            if short < 2 {
+                return Err(format!("the source has no usable picture size ({width}x{height})"));
+            }
+            let scale = |side: u32, x: u32| even(f64::from(x) * f64::from(side) / f64::from(short));
+            let renditions: Vec<Rendition> = self
+                .rungs
+                .iter()
+                .filter(|rung| self.fits(rung, source))
+                .map(|rung| Rendition {
+                    name: rung.name.clone(),
+                    width: scale(rung.short_side, width),
+                    height: scale(rung.short_side, height),
+                    video_bitrate: rung.video_bitrate,
+                    max_bitrate: rung.max_bitrate,
+                    profile: rung.profile.clone(),
+                    level: rung.level.clone(),
+                    frame_rate_cap: self.frame_rate_cap,
+                    audio_bitrate: source.has_audio.then_some(rung.audio_bitrate),
+                })
+                .collect();
+            if renditions.is_empty() {
+                return Err(format!("no rung fits a {width}x{height} source"));
+            }
+            let thumbnail = self.thumbnail_at_seconds.map(|at_seconds| Thumbnail {
+                at_seconds,
+                width: self.thumbnail_width,
+                height: even(f64::from(self.thumbnail_width) * f64::from(height) / f64::from(width)),
+            });
+            Ok(Plan {
+                renditions,
+                segment_seconds: self.segment_seconds,
+                thumbnail,
+            })
+        }
+    }
+
+    /// The nearest even number, at least 2: H.264 in 4:2:0 needs even sizes.
+    fn even(x: f64) -> u32 {
+        ((x / 2.0).round() as u32).max(1) * 2
     }
 
     /// Exports a [`Planner`] implementation as this component's planner world.
@@ -149,6 +252,16 @@ pub mod planner {
 
 #[cfg(feature = "job-builder")]
 pub mod job_builder {
+    //! The job-builder stage: `build(plan, context, config)` → [`JobDocument`].
+    //!
+    //! - [`Plan`] and [`Rendition`]: the planner's answer, already checked by the host (see
+    //!   the planner module of this SDK, built with the `planner` feature, or
+    //!   docs/plugins.md).
+    //! - [`JobContext`]: `video_id`, `input_uri` (`s3://...` or `file://...`),
+    //!   `output_prefix` (ends in `/`), `role` (empty in embedded mode), `queue`.
+    //! - [`JobDocument`], the answer: `create_job`, an AWS Elemental MediaConvert
+    //!   `CreateJob` request as JSON (at most 256 KiB, one input, at least one output
+    //!   group), and `metadata`, key/value pairs the host records with the job.
     world_module! {
         world: "vodpipe:plugin/job-builder@0.1.0",
         bindings: "vodpipe_plugin_sdk::job_builder",
@@ -174,6 +287,17 @@ pub mod job_builder {
 
 #[cfg(feature = "post-processor")]
 pub mod post_processor {
+    //! The post-processor stage: `process(video, result, config)` → a list of [`Action`]s.
+    //!
+    //! - [`Video`]: the record (`id`, `user_id`, `title`, `status`, `source_key`).
+    //! - [`JobResult`]: how the job ended: `status` ([`JobStatus::Complete`] or
+    //!   [`JobStatus::Error`] with `error_code`/`error_message`), `playlist_path` (the master
+    //!   playlist), `outputs` ([`JobOutput`]: path, size, duration), `thumbnail_path`; paths
+    //!   are relative to the job's output prefix.
+    //! - [`Action`], what the host should do: exactly one of `SetDone` (which needs a
+    //!   `RecordPlayback`) or `SetFailed(reason)`; `RecordThumbnail`, `RecordRenditions`
+    //!   ([`Rendered`]), `RecordDuration`, `DeleteSource` (not with `SetFailed`). Paths must
+    //!   stay inside the job's outputs. The host checks the whole list before doing any of it.
     world_module! {
         world: "vodpipe:plugin/post-processor@0.1.0",
         bindings: "vodpipe_plugin_sdk::post_processor",
@@ -195,5 +319,85 @@ pub mod post_processor {
         ($ty:ident) => {
             $crate::post_processor::__export_post_processor_world!($ty with_types_in $crate::post_processor);
         };
+    }
+}
+
+#[cfg(all(test, feature = "planner"))]
+mod planner_tests {
+    use crate::planner::{Preset, Probe, Rung};
+
+    fn source(width: u32, height: u32, rotation: u32) -> Probe {
+        Probe {
+            width,
+            height,
+            rotation,
+            duration_ms: 0,
+            frame_rate: 0.0,
+            video_bitrate: None,
+            total_bitrate: None,
+            has_audio: true,
+            container: String::new(),
+            video_codec: String::new(),
+        }
+    }
+
+    fn preset(short_sides: &[u32]) -> Preset {
+        Preset {
+            name: "test".into(),
+            segment_seconds: 6,
+            frame_rate_cap: 60.0,
+            allow_upscale: false,
+            thumbnail_at_seconds: Some(2.0),
+            thumbnail_width: 640,
+            rungs: short_sides
+                .iter()
+                .map(|&short_side| Rung {
+                    name: format!("{short_side}p"),
+                    short_side,
+                    video_bitrate: 1_000_000,
+                    max_bitrate: 1_500_000,
+                    profile: "main".into(),
+                    level: "auto".into(),
+                    audio_bitrate: 96_000,
+                })
+                .collect(),
+            config: "{}".into(),
+        }
+    }
+
+    fn sizes(preset: &Preset, source: &Probe) -> Vec<(u32, u32)> {
+        let plan = preset.plan(source).unwrap();
+        plan.renditions.iter().map(|r| (r.width, r.height)).collect()
+    }
+
+    #[test]
+    fn plans_the_rungs_that_fit_at_the_source_shape_in_even_sizes() {
+        let ladder = preset(&[1080, 720, 480, 240]);
+        assert_eq!(
+            sizes(&ladder, &source(1280, 720, 0)),
+            [(1280, 720), (854, 480), (426, 240)]
+        );
+        // A phone video stored landscape and shown portrait keeps its portrait shape.
+        assert_eq!(sizes(&ladder, &source(1280, 720, 90))[0], (720, 1280));
+        let plan = ladder.plan(&source(1280, 720, 0)).unwrap();
+        let thumbnail = plan.thumbnail.map(|t| (t.at_seconds, t.width, t.height));
+        assert_eq!(thumbnail, Some((2.0, 640, 360)));
+        assert_eq!(plan.renditions[0].audio_bitrate, Some(96_000));
+    }
+
+    #[test]
+    fn edited_rungs_are_what_is_planned_and_a_source_too_small_is_refused() {
+        let mut ladder = preset(&[1080, 720, 480, 240]);
+        ladder.keep_fitting_rungs(&source(1280, 720, 0));
+        assert_eq!(ladder.rungs.len(), 3);
+        ladder.rungs.truncate(1);
+        assert_eq!(sizes(&ladder, &source(1280, 720, 0)), [(1280, 720)]);
+        assert_eq!(
+            preset(&[720]).plan(&source(320, 180, 0)).unwrap_err(),
+            "no rung fits a 320x180 source"
+        );
+        let mut upscaling = preset(&[720]);
+        upscaling.allow_upscale = true;
+        assert_eq!(sizes(&upscaling, &source(320, 180, 0)), [(1280, 720)]);
     }
 }

@@ -1,14 +1,11 @@
-//! Planner: the shared ladder rules, then at most `max_renditions` renditions.
+//! Planner: the preset's rungs that fit the source, at most `max_renditions` of them.
 //!
 //! Config (`[plugin]` table of the preset):
 //! - `max_renditions` (default 3, 1..=12): how many renditions a plan may have;
 //! - `keep` (default "largest"): which end of the ladder to keep, "largest" or "smallest".
 
-use vodpipe_ladder_math::{plan, sdk};
 use vodpipe_plugin_sdk::log;
 use vodpipe_plugin_sdk::planner::{Config, Plan, Planner, Preset, Probe, Reader};
-
-struct LadderCap;
 
 struct Settings {
     max_renditions: usize,
@@ -24,22 +21,23 @@ impl Config for Settings {
     }
 }
 
+struct LadderCap;
+
 impl Planner for LadderCap {
     type Config = Settings;
 
-    fn plan(source: Probe, preset: Preset, settings: Settings) -> Result<Plan, String> {
-        let mut plan = plan(&sdk::source(&source), &sdk::ladder(preset), 1.0)?;
-        // The rules list renditions largest first.
-        let found = plan.renditions.len();
-        if found > settings.max_renditions {
-            plan.renditions = if settings.keep_largest {
-                plan.renditions[..settings.max_renditions].to_vec()
-            } else {
-                plan.renditions.split_off(found - settings.max_renditions)
-            };
-            log::info(&format!("kept {} of {found} renditions", settings.max_renditions));
+    fn plan(source: Probe, mut preset: Preset, settings: Settings) -> Result<Plan, String> {
+        // Edit the ladder, then plan it. Rungs arrive largest first.
+        preset.keep_fitting_rungs(&source);
+        let found = preset.rungs.len();
+        let kept = settings.max_renditions.min(found);
+        if settings.keep_largest {
+            preset.rungs.truncate(kept);
+        } else {
+            preset.rungs.drain(..found - kept);
         }
-        Ok(sdk::plan_out(plan))
+        log::info(&format!("kept {kept} of {found} rungs"));
+        preset.plan(&source)
     }
 }
 
