@@ -180,13 +180,24 @@ fn policy_check_reports_every_problem_with_its_position_and_fails() {
     let text = std::fs::read_to_string(&ladder).unwrap();
     std::fs::write(&ladder, text.replace("video_kbps = 1800", "video_kbps = 1800000")).unwrap();
 
+    let colour_line = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .lines()
+        .position(|l| l == "colour = \"red\"")
+        .unwrap()
+        + 1;
+
     let report = fails(&["policy", "check", bundle]);
     assert!(
         report.contains("ladders/mobile-first.toml:17:14: rungs[0].video_kbps: 1800000 kbps is out of range"),
         "{report}"
     );
+    // A problem the plugin finds in its config is placed where it was written.
     assert!(
-        report.contains("`mediaconvert-hls` (job-builder): found problems in its config: colour: unknown key"),
+        report.contains(&format!(
+            "bundle.toml:{colour_line}:10: job_builder.config.colour: unknown key (expected one of: gop_seconds, \
+             manifest_name, thumbnail_quality) (plugin `mediaconvert-hls`, job-builder)"
+        )),
         "{report}"
     );
     assert!(report.contains("policy check failed: 2 problems"), "{report}");

@@ -9,6 +9,7 @@ mod diag;
 mod fields;
 
 pub mod bundle;
+pub mod config_positions;
 pub mod cost;
 pub mod ladder;
 pub mod levels;
