@@ -35,6 +35,10 @@ pub mod config;
 pub mod log;
 pub mod panic;
 
+/// The SDK's JSON crate, for plugins that write JSON (a job builder's `CreateJob` document):
+/// `vodpipe_plugin_sdk::serde_json::json!`, without a dependency of their own.
+pub use serde_json;
+
 /// The body of a world module. The stage trait's function takes the world's arguments and
 /// the plugin's typed config; the world's own function gets the config as JSON from
 /// `$config_json` (an argument, or the planner's `preset.config`) and refuses, with every
