@@ -74,10 +74,15 @@ impl types::Host for HostState {}
 
 impl log::Host for HostState {
     fn write(&mut self, level: log::Level, message: String) {
-        // Kept even past the line limit: a plugin that floods its log and then panics
-        // still says why it stopped.
-        if matches!(level, log::Level::Error) && message.starts_with(PANIC_LINE_PREFIX) && self.panic_line.is_none() {
-            self.panic_line = Some(message.chars().take(MAX_LOG_LINE_CHARS).collect());
+        if matches!(level, log::Level::Error) && message.starts_with(PANIC_LINE_PREFIX) {
+            // Kept even past the line limit: a plugin that floods its log and then panics
+            // still says why it stopped. It is the cause of the trap that follows, which
+            // whoever gets the failure reports; an error line here would say it twice.
+            let line: String = message.chars().take(MAX_LOG_LINE_CHARS).collect();
+            let (plugin, stage) = (self.plugin.as_str(), self.stage.world());
+            tracing::debug!(plugin, stage, "{line}");
+            self.panic_line.get_or_insert(line);
+            return;
         }
         if self.log_lines >= MAX_LOG_LINES {
             self.dropped_log_lines += 1;
