@@ -240,4 +240,11 @@ mod tests {
             "/a/plugins/sdk"
         );
     }
+
+    #[test]
+    fn the_guide_shows_the_manifest_as_written() {
+        let guide = include_str!("../../../docs/plugins.md");
+        let written = manifest("ladder-cap", StageArg::Planner, "../vodpipe/plugins/sdk");
+        assert!(guide.contains(&written), "docs/plugins.md does not show:\n{written}");
+    }
 }

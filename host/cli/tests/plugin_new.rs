@@ -139,6 +139,22 @@ fn a_new_plugin_of_each_stage_builds_and_runs_a_video_through_the_host() {
 }
 
 #[test]
+fn the_guide_shows_what_plugin_new_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vodpipe"))
+        .current_dir(dir.path())
+        .args(["plugin", "new", "my-planner", "--stage", "planner"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let guide = include_str!("../../../docs/plugins.md");
+    let shown = format!("$ vodpipe plugin new my-planner --stage planner\n{printed}```");
+    assert!(guide.contains(&shown), "docs/plugins.md does not show:\n{shown}");
+    assert!(dir.path().join("my-planner/src/lib.rs").is_file());
+}
+
+#[test]
 fn plugin_new_refuses_a_bad_name_and_a_directory_in_use() {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("mine");
