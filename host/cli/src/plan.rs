@@ -79,14 +79,14 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
                 Some(Ok(Reload::Activated)) => show(&handle.current(), &source, &input_uri, args.json)?,
                 Some(Err(e)) => eprintln!(
                     "\nrefused, the last good bundle stays active:\n{}",
-                    crate::policy::load_error(&DirFiles(dir.to_owned()), None, &e)
+                    e.report(&DirFiles(dir.to_owned()), None)
                 ),
             }
         }
     }
     let files = crate::policy::files(args.policy.as_deref());
     let policy = load(&runtime, files.as_ref(), args.preset.as_deref())
-        .map_err(|e| crate::policy::load_error(files.as_ref(), args.preset.as_deref(), &e))?;
+        .map_err(|e| anyhow!(e.report(files.as_ref(), args.preset.as_deref())))?;
     show(&policy, &source, &input_uri, args.json)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,10 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use vodpipe_aws::S3PolicyStore;
-use vodpipe_core::PluginFailure;
-use vodpipe_policy::config_positions::locate_config_problems;
-use vodpipe_policy::{Bundle, BundleFiles, DirFiles, check_ladder};
-use vodpipe_runtime::reload::{LoadError, load};
+use vodpipe_policy::{BundleFiles, DirFiles, check_ladder};
+use vodpipe_runtime::reload::load;
 use vodpipe_runtime::{Limits, PluginRuntime};
 
 #[derive(Subcommand)]
@@ -210,7 +208,7 @@ fn check(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     }
     let loaded = load(&runtime, files.as_ref(), None);
     if let Err(e) = &loaded {
-        problems.extend(load_problems(files.as_ref(), None, e));
+        problems.extend(e.problems(files.as_ref(), None));
     }
     // The active preset is read twice (above and by the bundle): report each problem once.
     let mut seen = std::collections::HashSet::new();
@@ -254,37 +252,6 @@ fn check(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
-}
-
-/// Every problem of a bundle that was not loaded, one per line. The problems a plugin found in
-/// its config are placed at their keys in the preset or `bundle.toml`.
-pub fn load_problems(files: &dyn BundleFiles, preset: Option<&str>, error: &LoadError) -> Vec<String> {
-    let errors = match error {
-        LoadError::Bundle(d) => return d.0.iter().map(ToString::to_string).collect(),
-        LoadError::Plugins(errors) => errors,
-    };
-    // Plugins only run once the bundle's files are read and checked, so this loads again.
-    let bundle = Bundle::load(files, preset).ok();
-    let mut problems = Vec::new();
-    for e in errors {
-        match (&e.failure, &bundle) {
-            (PluginFailure::Config(found), Some(bundle)) => problems.extend(
-                locate_config_problems(files, bundle, e.stage, &e.plugin, found)
-                    .0
-                    .iter()
-                    .map(ToString::to_string),
-            ),
-            _ => problems.push(e.to_string()),
-        }
-    }
-    problems
-}
-
-/// [`load_problems`] as one error: the problems, then how many.
-pub fn load_error(files: &dyn BundleFiles, preset: Option<&str>, error: &LoadError) -> anyhow::Error {
-    let problems = load_problems(files, preset, error);
-    let n = problems.len();
-    anyhow::anyhow!("{}\n{n} problem{}", problems.join("\n"), if n == 1 { "" } else { "s" })
 }
 
 fn pin(dir: &Path) -> anyhow::Result<ExitCode> {

@@ -145,6 +145,22 @@ fn plugin_config_problems_name_their_keys() {
         "{all}"
     );
     assert!(errors.iter().map(|e| e.stage).eq(Stage::ALL));
+
+    // For people, each problem is placed at its key, in the file it was written in.
+    let report = LoadError::Plugins(errors).report(&files, None);
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(lines.len(), 5, "{report}");
+    assert!(
+        lines[0].starts_with("test-bundle/ladders/per-title.toml:")
+            && lines[0]
+                .ends_with(": plugin.min_factor: 5 is out of range (0.1..=1) (plugin `ladder-per-title`, planner)"),
+        "{report}"
+    );
+    assert!(
+        report.contains(": job_builder.config.colour: unknown key (expected one of: gop_seconds, manifest_name, thumbnail_quality) (plugin `mediaconvert-hls`, job-builder)"),
+        "{report}"
+    );
+    assert_eq!(lines[4], "4 problems", "{report}");
 }
 
 fn context() -> JobContext {
