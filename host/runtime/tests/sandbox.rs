@@ -211,6 +211,32 @@ fn a_plugin_that_misbehaves_on_every_video_is_refused_at_activation() {
 }
 
 #[test]
+fn a_config_the_plugin_cannot_read_is_refused_whole_at_the_call() {
+    // The hostile planner's own validate-config accepts anything, so only the SDK's reading
+    // of the config before `plan` stands between a bad config and the plugin: every problem
+    // is named, and the plugin never runs on half of it.
+    let runtime = runtime();
+    let spec = Spec {
+        planner: "hostile-planner",
+        preset_extra: "\n[plugin]\nmode = 5\nextra = 1\n",
+        ..Default::default()
+    };
+    let Err(LoadError::Plugins(errors)) = load(&runtime, &spec.files(), None) else {
+        panic!("loaded")
+    };
+    let PluginFailure::DryRun { failure, .. } = &errors[0].failure else {
+        panic!("not the dry run: {}", errors[0]);
+    };
+    assert_eq!(
+        **failure,
+        PluginFailure::Refused(
+            "invalid config: mode: expected a string, found a number; extra: unknown key (expected one of: mode)"
+                .into()
+        )
+    );
+}
+
+#[test]
 fn a_plugin_in_the_wrong_stage_is_not_loaded() {
     let runtime = runtime();
     let spec = Spec {
