@@ -8,6 +8,7 @@ mod policy;
 mod process;
 mod quality;
 mod queue;
+mod scaffold;
 mod serve;
 mod worker;
 
@@ -46,6 +47,9 @@ enum Command {
     /// Inspect a data directory's queue: list dead letters, redrive them.
     #[command(subcommand)]
     Queue(queue::QueueCommand),
+    /// Start a new plugin.
+    #[command(subcommand)]
+    Plugin(scaffold::PluginCommand),
 }
 
 /// Where compiled plugins are cached across runs.
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
         Command::Worker(args) => worker::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Queue(command) => queue::run(command),
+        Command::Plugin(command) => scaffold::run(command),
     };
     match result {
         Ok(code) => code,

@@ -10,6 +10,7 @@ use serde_json::json;
 use vodpipe_core::ports::{Policy, Prober};
 use vodpipe_core::{JobContext, Plan, Probe};
 use vodpipe_embedded::ffprobe::FfprobeProber;
+use vodpipe_policy::DirFiles;
 use vodpipe_runtime::reload::{Reload, load};
 use vodpipe_runtime::{Limits, LoadedPolicy, PluginRuntime, PolicyHandle};
 
@@ -76,12 +77,16 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
             match handle.poll() {
                 None | Some(Ok(Reload::Unchanged)) => {}
                 Some(Ok(Reload::Activated)) => show(&handle.current(), &source, &input_uri, args.json)?,
-                Some(Err(e)) => eprintln!("\nrefused, the last good bundle stays active:\n{e}"),
+                Some(Err(e)) => eprintln!(
+                    "\nrefused, the last good bundle stays active:\n{}",
+                    e.report(&DirFiles(dir.to_owned()), None)
+                ),
             }
         }
     }
     let files = crate::policy::files(args.policy.as_deref());
-    let policy = load(&runtime, files.as_ref(), args.preset.as_deref())?;
+    let policy = load(&runtime, files.as_ref(), args.preset.as_deref())
+        .map_err(|e| anyhow!(e.report(files.as_ref(), args.preset.as_deref())))?;
     show(&policy, &source, &input_uri, args.json)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use vodpipe_aws::S3PolicyStore;
 use vodpipe_policy::{BundleFiles, DirFiles, check_ladder};
-use vodpipe_runtime::reload::{LoadError, load};
+use vodpipe_runtime::reload::load;
 use vodpipe_runtime::{LAMBDA_TARGET, Limits, PluginRuntime};
 
 #[derive(Subcommand)]
@@ -18,6 +18,12 @@ pub enum PolicyCommand {
     Check {
         /// Bundle directory; the built-in bundle when omitted.
         dir: Option<PathBuf>,
+    },
+    /// Set each stage's `sha256` in DIR/bundle.toml to the hash of its plugin file as it is
+    /// now, keeping the file's comments and layout; prints each pin it changed.
+    Pin {
+        /// Bundle directory.
+        dir: PathBuf,
     },
     /// Write the built-in bundle (manifest, presets, plugins) to DIR, to edit and use with --policy.
     Init {
@@ -75,6 +81,7 @@ pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
     match command {
         PolicyCommand::Check { dir } => check(dir.as_deref()),
         PolicyCommand::Init { dir, force } => init(&dir, force),
+        PolicyCommand::Pin { dir } => pin(&dir),
         PolicyCommand::Diff(args) => crate::diff::run(args),
         PolicyCommand::Publish {
             dir,
@@ -201,10 +208,8 @@ fn check(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
         }
     }
     let loaded = load(&runtime, files.as_ref(), None);
-    match &loaded {
-        Ok(_) => {}
-        Err(LoadError::Bundle(d)) => problems.extend(d.0.iter().map(ToString::to_string)),
-        Err(LoadError::Plugins(errors)) => problems.extend(errors.iter().map(ToString::to_string)),
+    if let Err(e) = &loaded {
+        problems.extend(e.problems(files.as_ref(), None));
     }
     // The active preset is read twice (above and by the bundle): report each problem once.
     let mut seen = std::collections::HashSet::new();
@@ -248,6 +253,40 @@ fn check(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn pin(dir: &Path) -> anyhow::Result<ExitCode> {
+    let manifest = dir.join(vodpipe_policy::bundle::MANIFEST);
+    let pinned = match vodpipe_policy::pin::pin(&DirFiles(dir.to_owned())) {
+        Ok(pinned) => pinned,
+        Err(problems) => {
+            for p in &problems.0 {
+                println!("{p}");
+            }
+            eprintln!(
+                "policy pin failed: {} problem{}; {} is unchanged",
+                problems.0.len(),
+                if problems.0.len() == 1 { "" } else { "s" },
+                manifest.display()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if pinned.changes.is_empty() {
+        println!("every plugin is already pinned in {}", manifest.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    std::fs::write(&manifest, &pinned.manifest).with_context(|| format!("writing {}", manifest.display()))?;
+    for change in &pinned.changes {
+        let old = change.old.as_deref().unwrap_or("nothing");
+        println!("{} {}: {old} -> {}", change.stage, change.plugin, change.new);
+    }
+    println!(
+        "pinned in {}; now: vodpipe policy check {}",
+        manifest.display(),
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn init(dir: &Path, force: bool) -> anyhow::Result<ExitCode> {

@@ -180,13 +180,24 @@ fn policy_check_reports_every_problem_with_its_position_and_fails() {
     let text = std::fs::read_to_string(&ladder).unwrap();
     std::fs::write(&ladder, text.replace("video_kbps = 1800", "video_kbps = 1800000")).unwrap();
 
+    let colour_line = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .lines()
+        .position(|l| l == "colour = \"red\"")
+        .unwrap()
+        + 1;
+
     let report = fails(&["policy", "check", bundle]);
     assert!(
         report.contains("ladders/mobile-first.toml:17:14: rungs[0].video_kbps: 1800000 kbps is out of range"),
         "{report}"
     );
+    // A problem the plugin finds in its config is placed where it was written.
     assert!(
-        report.contains("`mediaconvert-hls` (job-builder): found problems in its config: colour: unknown key"),
+        report.contains(&format!(
+            "bundle.toml:{colour_line}:10: job_builder.config.colour: unknown key (expected one of: gop_seconds, \
+             manifest_name, thumbnail_quality) (plugin `mediaconvert-hls`, job-builder)"
+        )),
         "{report}"
     );
     assert!(report.contains("policy check failed: 2 problems"), "{report}");
@@ -248,6 +259,67 @@ fn swapping_the_planner_in_a_bundle_changes_the_plan() {
     let plan = plan_json(&[&sample("720p.mp4"), "--policy", bundle]);
     assert_eq!(plan["policy"]["plugins"][0]["plugin"], "ladder-per-title");
     assert_eq!(sizes(&plan), [(1280, 720), (854, 480), (640, 360), (426, 240)]);
+}
+
+#[test]
+fn policy_pin_pins_a_swapped_planner_and_refuses_a_missing_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().to_str().unwrap();
+    ok(&["policy", "init", bundle]);
+    let manifest = dir.path().join("bundle.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let sha = |name: &str| {
+        vodpipe_plugin_artifacts::sha256_hex(&std::fs::read(dir.path().join(format!("plugins/{name}.wasm"))).unwrap())
+    };
+    let (table, per_title, post) = (sha("ladder-table"), sha("ladder-per-title"), sha("post-default"));
+    // The author swaps the planner with a placeholder pin and drops the post-processor's.
+    let swapped = text
+        .replace("plugins/ladder-table.wasm", "plugins/ladder-per-title.wasm")
+        .replace(&table, &"0".repeat(64))
+        .replace(&format!("sha256 = \"{post}\"\n"), "")
+        .replace("preset = \"default\"", "preset = \"per-title\"");
+    std::fs::write(&manifest, &swapped).unwrap();
+    assert!(fails(&["policy", "check", bundle]).contains("sha256 mismatch"));
+
+    let report = ok(&["policy", "pin", bundle]);
+    let zeros = "0".repeat(64);
+    assert!(
+        report.contains(&format!(
+            "planner plugins/ladder-per-title.wasm: {zeros} -> {per_title}\n"
+        )),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!(
+            "post-processor plugins/post-default.wasm: nothing -> {post}\n"
+        )),
+        "{report}"
+    );
+    assert!(!report.contains("job-builder"), "{report}");
+    let pinned = std::fs::read_to_string(&manifest).unwrap();
+    assert_eq!(
+        pinned,
+        swapped.replace(&zeros, &per_title).replace(
+            "plugin = \"plugins/post-default.wasm\"\n",
+            &format!("plugin = \"plugins/post-default.wasm\"\nsha256 = \"{post}\"\n")
+        ),
+        "only the pins change, comments and layout stay"
+    );
+    assert!(ok(&["policy", "check", bundle]).starts_with("ok: bundle"));
+    assert!(ok(&["policy", "pin", bundle]).contains("every plugin is already pinned"));
+
+    std::fs::remove_file(dir.path().join("plugins/post-default.wasm")).unwrap();
+    let report = fails(&["policy", "pin", bundle]);
+    let missing = dir.path().join("plugins/post-default.wasm");
+    assert!(
+        report.contains(&format!(
+            "post_processor.plugin: missing plugin: `{}` does not exist",
+            missing.display()
+        )),
+        "{report}"
+    );
+    assert!(report.contains("policy pin failed: 1 problem;"), "{report}");
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), pinned);
 }
 
 /// A Python with botocore, in a venv this test makes (and reuses) under the target dir.

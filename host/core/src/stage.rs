@@ -73,4 +73,11 @@ pub enum PluginFailure {
     Refused(String),
     #[error("found problems in its config: {}", .0.iter().map(|p| format!("{}: {}", p.key, p.message)).collect::<Vec<_>>().join("; "))]
     Config(Vec<ConfigProblem>),
+    /// Failed on the reference video the host runs through every stage before it activates
+    /// a bundle, not on an upload; `sample` describes that video.
+    #[error("in the activation dry run ({sample}): {failure}")]
+    DryRun {
+        sample: String,
+        failure: Box<PluginFailure>,
+    },
 }

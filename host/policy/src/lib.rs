@@ -9,9 +9,11 @@ mod diag;
 mod fields;
 
 pub mod bundle;
+pub mod config_positions;
 pub mod cost;
 pub mod ladder;
 pub mod levels;
+pub mod pin;
 
 pub use bundle::{Bundle, BundleFiles, DirFiles, MemoryFiles, StagePlugin};
 pub use cost::parse_cost_model;

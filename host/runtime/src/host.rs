@@ -10,6 +10,9 @@ use crate::bindings::{log, types};
 /// Log lines a plugin may write per call; the rest are counted and dropped.
 const MAX_LOG_LINES: usize = 200;
 const MAX_LOG_LINE_CHARS: usize = 2_000;
+/// How the SDK's panic hook starts the error-level line it writes just before a panic
+/// aborts (`vodpipe_plugin_sdk::panic`): `panicked at FILE:LINE:COLUMN: MESSAGE`.
+const PANIC_LINE_PREFIX: &str = "panicked at ";
 
 pub struct HostState {
     pub plugin: String,
@@ -22,6 +25,9 @@ pub struct HostState {
     pub memory_exceeded: bool,
     log_lines: usize,
     pub dropped_log_lines: usize,
+    /// The SDK's panic line, if the plugin wrote one: the cause a trap that follows is
+    /// reported with.
+    pub panic_line: Option<String>,
 }
 
 impl HostState {
@@ -36,6 +42,7 @@ impl HostState {
             memory_exceeded: false,
             log_lines: 0,
             dropped_log_lines: 0,
+            panic_line: None,
         }
     }
 }
@@ -67,6 +74,16 @@ impl types::Host for HostState {}
 
 impl log::Host for HostState {
     fn write(&mut self, level: log::Level, message: String) {
+        if matches!(level, log::Level::Error) && message.starts_with(PANIC_LINE_PREFIX) {
+            // Kept even past the line limit: a plugin that floods its log and then panics
+            // still says why it stopped. It is the cause of the trap that follows, which
+            // whoever gets the failure reports; an error line here would say it twice.
+            let line: String = message.chars().take(MAX_LOG_LINE_CHARS).collect();
+            let (plugin, stage) = (self.plugin.as_str(), self.stage.world());
+            tracing::debug!(plugin, stage, "{line}");
+            self.panic_line.get_or_insert(line);
+            return;
+        }
         if self.log_lines >= MAX_LOG_LINES {
             self.dropped_log_lines += 1;
             return;

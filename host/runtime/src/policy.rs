@@ -21,6 +21,9 @@ struct Loaded<P> {
     config: String,
 }
 
+/// The reference video of the activation dry run, as failures name it.
+const DRY_RUN_SAMPLE: &str = "reference video 1920x1080, 30 fps, 60 s, 6 Mb/s, with audio";
+
 /// The active policy: what runs for every video until a new bundle replaces it.
 pub struct LoadedPolicy {
     runtime: Arc<PluginRuntime>,
@@ -76,6 +79,14 @@ impl LoadedPolicy {
     fn dry_run(&self) -> Result<(), PluginError> {
         let mut source = Probe::from_size(1920, 1080);
         (source.duration_ms, source.frame_rate, source.video_bitrate) = (60_000, 30.0, Some(6_000_000));
+        // Said with every failure, so an author does not look for the upload that failed.
+        let in_dry_run = |e: PluginError| PluginError {
+            failure: PluginFailure::DryRun {
+                sample: DRY_RUN_SAMPLE.to_owned(),
+                failure: Box::new(e.failure),
+            },
+            ..e
+        };
         let context = JobContext {
             video_id: "dry-run".into(),
             input_uri: "s3://dry-run/source".into(),
@@ -83,8 +94,8 @@ impl LoadedPolicy {
             role: String::new(),
             queue: None,
         };
-        let plan = self.plan(&source)?;
-        self.build_job(&plan, &context)?;
+        let plan = self.plan(&source).map_err(in_dry_run)?;
+        self.build_job(&plan, &context).map_err(in_dry_run)?;
         let video = Video {
             id: context.video_id.clone(),
             user_id: "dry-run".into(),
@@ -110,7 +121,7 @@ impl LoadedPolicy {
                 .collect(),
             thumbnail_path: None,
         };
-        self.post_process(&video, &result).map(|_| ())
+        self.post_process(&video, &result).map(|_| ()).map_err(in_dry_run)
     }
 
     /// The bundle's cost model, for cost estimates; `None` when its manifest names none.

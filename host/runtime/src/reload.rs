@@ -9,7 +9,8 @@ use std::thread;
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
-use vodpipe_core::PluginError;
+use vodpipe_core::{PluginError, PluginFailure};
+use vodpipe_policy::config_positions::locate_config_problems;
 use vodpipe_policy::{Bundle, BundleFiles, Diagnostics, DirFiles};
 
 use crate::policy::LoadedPolicy;
@@ -42,6 +43,41 @@ impl fmt::Display for LoadError {
 }
 
 impl std::error::Error for LoadError {}
+
+impl LoadError {
+    /// Every problem, one per line, for people: the bundle's own mistakes with their
+    /// positions, each problem a plugin found in its config at its key in the preset or
+    /// `bundle.toml` (read again from `files`, with `preset` previewed as when loading), and
+    /// other plugin errors as they are.
+    pub fn problems(&self, files: &dyn BundleFiles, preset: Option<&str>) -> Vec<String> {
+        let errors = match self {
+            LoadError::Bundle(d) => return d.0.iter().map(ToString::to_string).collect(),
+            LoadError::Plugins(errors) => errors,
+        };
+        // Plugins run only once the bundle's files are read and checked, so this loads again.
+        let bundle = Bundle::load(files, preset).ok();
+        let mut problems = Vec::new();
+        for e in errors {
+            match (&e.failure, &bundle) {
+                (PluginFailure::Config(found), Some(bundle)) => problems.extend(
+                    locate_config_problems(files, bundle, e.stage, &e.plugin, found)
+                        .0
+                        .iter()
+                        .map(ToString::to_string),
+                ),
+                _ => problems.push(e.to_string()),
+            }
+        }
+        problems
+    }
+
+    /// [`LoadError::problems`], then how many there are.
+    pub fn report(&self, files: &dyn BundleFiles, preset: Option<&str>) -> String {
+        let problems = self.problems(files, preset);
+        let n = problems.len();
+        format!("{}\n{n} problem{}", problems.join("\n"), if n == 1 { "" } else { "s" })
+    }
+}
 
 /// Loads a bundle and makes it runnable; `preset` previews another preset of the bundle.
 pub fn load(
@@ -133,8 +169,10 @@ impl PolicyHandle {
                     thread::sleep(interval);
                     let Some(handle) = handle.upgrade() else { break };
                     if let Some(Err(e)) = handle.poll() {
-                        let dir = handle.dir.as_deref().unwrap_or(Path::new("")).display();
-                        tracing::error!(%dir, "policy bundle refused, the last good one stays active:\n{e}");
+                        let dir = handle.dir.clone().unwrap_or_default();
+                        let report = e.report(&DirFiles(dir.clone()), None);
+                        let dir = dir.display();
+                        tracing::error!(%dir, "policy bundle refused, the last good one stays active:\n{report}");
                     }
                 }
             })

@@ -223,6 +223,9 @@ impl PluginRuntime {
                 PluginFailure::MemoryLimit(self.limits.memory_bytes as u64)
             } else if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
                 PluginFailure::Timeout(self.limits.deadline.as_millis() as u64)
+            } else if let Some(panic_line) = &state.panic_line {
+                // The panic is the cause; the `unreachable` trap it ends in says nothing more.
+                PluginFailure::Trap(panic_line.clone())
             } else {
                 PluginFailure::Trap(trap_message(&e))
             };
@@ -241,16 +244,25 @@ impl Drop for PluginRuntime {
     }
 }
 
-/// The trap code and the guest's backtrace head, without the whole chain.
+/// The trap code and the head of the guest's backtrace, each once. wasmtime attaches the
+/// backtrace as context around the trap, so the chain is [backtrace, trap]; `to_string` of
+/// both would print the trap twice and no frame.
 fn trap_message(e: &wasmtime::Error) -> String {
-    let mut message = match e.downcast_ref::<Trap>() {
+    let trap = match e.downcast_ref::<Trap>() {
         Some(trap) => trap.to_string(),
         None => e.to_string(),
     };
-    if let Some(cause) = e.chain().nth(1) {
-        let cause = cause.to_string();
-        let first_frames: Vec<&str> = cause.lines().take(4).collect();
-        message = format!("{message} ({})", first_frames.join("; "));
+    let frames: Vec<String> = e
+        .chain()
+        .map(|cause| cause.to_string())
+        .filter(|cause| *cause != trap)
+        .flat_map(|cause| cause.lines().map(str::trim).map(str::to_owned).collect::<Vec<_>>())
+        .filter(|line| !line.is_empty())
+        .take(4)
+        .collect();
+    if frames.is_empty() {
+        trap
+    } else {
+        format!("{trap} ({})", frames.join("; "))
     }
-    message
 }

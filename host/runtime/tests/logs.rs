@@ -53,7 +53,22 @@ fn plugin_logs_carry_plugin_and_stage_and_are_capped() {
     marked.video_codec = "trigger".into();
     flood.plan(&marked).unwrap();
 
+    // A panic is reported with the failure, not logged as an error as well.
+    let panics = Spec {
+        planner: "hostile-planner",
+        preset_extra: "\n[plugin]\nmode = \"trap\"\n",
+        ..Default::default()
+    }
+    .load(&runtime);
+    let failure = panics.plan(&marked).unwrap_err().to_string();
+    assert!(failure.contains("panics on purpose"), "{failure}");
+
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let panic_lines: Vec<&str> = text.lines().filter(|l| l.contains("panics on purpose")).collect();
+    assert!(
+        panic_lines.len() == 1 && panic_lines[0].contains("DEBUG"),
+        "the panic is logged once, at debug: {panic_lines:?}"
+    );
     let tagged = text
         .lines()
         .find(|l| l.contains("bitrate factor"))

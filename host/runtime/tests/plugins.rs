@@ -5,7 +5,7 @@ mod common;
 
 use common::{Spec, runtime, source};
 use vodpipe_core::ports::Policy;
-use vodpipe_core::{Action, JobContext, JobOutput, JobResult, JobStatus, Stage, Video, VideoStatus};
+use vodpipe_core::{Action, JobContext, JobOutput, JobResult, JobStatus, PluginFailure, Stage, Video, VideoStatus};
 use vodpipe_runtime::reload::{LoadError, load};
 
 fn sizes(policy: &dyn Policy, probe: &vodpipe_core::Probe) -> Vec<(u32, u32)> {
@@ -145,6 +145,22 @@ fn plugin_config_problems_name_their_keys() {
         "{all}"
     );
     assert!(errors.iter().map(|e| e.stage).eq(Stage::ALL));
+
+    // For people, each problem is placed at its key, in the file it was written in.
+    let report = LoadError::Plugins(errors).report(&files, None);
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(lines.len(), 5, "{report}");
+    assert!(
+        lines[0].starts_with("test-bundle/ladders/per-title.toml:")
+            && lines[0]
+                .ends_with(": plugin.min_factor: 5 is out of range (0.1..=1) (plugin `ladder-per-title`, planner)"),
+        "{report}"
+    );
+    assert!(
+        report.contains(": job_builder.config.colour: unknown key (expected one of: gop_seconds, manifest_name, thumbnail_quality) (plugin `mediaconvert-hls`, job-builder)"),
+        "{report}"
+    );
+    assert_eq!(lines[4], "4 problems", "{report}");
 }
 
 fn context() -> JobContext {
@@ -293,16 +309,27 @@ fn plugins_that_disagree_are_refused_at_activation() {
     let Err(LoadError::Plugins(errors)) = load(&runtime, &files, None) else {
         panic!("activated")
     };
-    let message = errors[0].to_string();
-    assert!(
-        message.contains("`mediaconvert-hls` (job-builder)") && message.contains("not a multiple of the 2s GOP"),
-        "{message}"
+    assert_eq!(
+        errors[0].to_string(),
+        "plugin `mediaconvert-hls` (job-builder): in the activation dry run (reference video 1920x1080, 30 fps, \
+         60 s, 6 Mb/s, with audio): refused: segment length 5s is not a multiple of the 2s GOP: segments would \
+         not start on keyframes"
     );
 }
 
 #[test]
 fn the_documented_example_plugin_caps_the_ladder() {
     // plugins/examples/ladder-cap, shown whole in docs/plugins.md.
+    let guide = include_str!("../../../docs/plugins.md");
+    for file in [
+        include_str!("../../../plugins/examples/ladder-cap/src/lib.rs"),
+        include_str!("../../../plugins/examples/ladder-cap/Cargo.toml"),
+    ] {
+        assert!(
+            guide.contains(file),
+            "docs/plugins.md does not show this file as it is:\n{file}"
+        );
+    }
     let runtime = runtime();
     let keep = |extra: &'static str| Spec {
         planner: "ladder-cap",
@@ -313,16 +340,22 @@ fn the_documented_example_plugin_caps_the_ladder() {
     assert_eq!(sizes(&largest, &source(1280, 720)), [(1280, 720), (854, 480)]);
     let smallest = keep("\n[plugin]\nmax_renditions = 2\nkeep = \"smallest\"\n").load(&runtime);
     assert_eq!(sizes(&smallest, &source(1280, 720)), [(640, 360), (426, 240)]);
-    let Err(LoadError::Plugins(errors)) = load(&runtime, &keep("\n[plugin]\nmax_renditions = 2.5\n").files(), None)
-    else {
+    // Every bad key is a problem of its own, from the SDK's typed config.
+    let bad = keep("\n[plugin]\nmax_renditions = 2.5\nkeep = \"middle\"\ncolour = 1\n");
+    let Err(LoadError::Plugins(errors)) = load(&runtime, &bad.files(), None) else {
         panic!("accepted a fractional cap")
     };
-    assert!(
-        errors[0]
-            .to_string()
-            .contains("max_renditions: 2.5 is not a whole number"),
-        "{}",
-        errors[0]
+    let PluginFailure::Config(problems) = &errors[0].failure else {
+        panic!("not a config problem: {}", errors[0]);
+    };
+    let found: Vec<(&str, &str)> = problems.iter().map(|p| (p.key.as_str(), p.message.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            ("max_renditions", "2.5 is not a whole number"),
+            ("keep", "`middle` is not one of largest, smallest"),
+            ("colour", "unknown key (expected one of: max_renditions, keep)"),
+        ]
     );
 }
 

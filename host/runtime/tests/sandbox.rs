@@ -64,11 +64,49 @@ fn memory_bomb_is_stopped_at_the_memory_limit() {
     assert_eq!(error.failure, PluginFailure::MemoryLimit(64 << 20), "{error}");
 }
 
+/// `src/lib.rs:LINE:` of the hostile planner's line that holds `text`, as a panic there reports it.
+fn hostile_planner_line(text: &str) -> String {
+    let source = include_str!("../../../plugins/tests/hostile-planner/src/lib.rs");
+    let line = source
+        .lines()
+        .position(|l| l.contains(text))
+        .expect("the line is in the source")
+        + 1;
+    format!("src/lib.rs:{line}:")
+}
+
 #[test]
-fn trap_is_reported_as_a_trap() {
+fn a_panic_is_reported_with_its_message_and_line() {
     let error = plan_error("trap");
+    let PluginFailure::Trap(cause) = &error.failure else {
+        panic!("not a trap: {error}");
+    };
+    assert!(cause.starts_with("panicked at "), "{error}");
+    assert!(cause.contains(&hostile_planner_line("panics on purpose\")")), "{error}");
+    assert!(cause.ends_with(": the hostile planner panics on purpose"), "{error}");
+    // The panic is the cause; the trap it ends in is not repeated.
+    assert!(!error.to_string().contains("unreachable"), "{error}");
+}
+
+#[test]
+fn a_trap_that_is_not_a_panic_is_reported_once_with_its_frames() {
+    let error = plan_error("raw-trap");
+    let PluginFailure::Trap(cause) = &error.failure else {
+        panic!("not a trap: {error}");
+    };
+    assert_eq!(cause.matches("unreachable").count(), 1, "{error}");
+    assert!(cause.contains("wasm backtrace"), "{error}");
+}
+
+#[test]
+fn a_panic_after_the_log_limit_is_still_reported() {
+    let error = plan_error("log-flood-then-panic");
+    let PluginFailure::Trap(cause) = &error.failure else {
+        panic!("not a trap: {error}");
+    };
+    assert!(cause.contains(&hostile_planner_line("after 300 log lines")), "{error}");
     assert!(
-        matches!(&error.failure, PluginFailure::Trap(m) if m.contains("unreachable")),
+        cause.ends_with("the hostile planner panics after 300 log lines"),
         "{error}"
     );
 }
@@ -165,7 +203,37 @@ fn a_plugin_that_misbehaves_on_every_video_is_refused_at_activation() {
     let Err(LoadError::Plugins(errors)) = load(&runtime, &hostile_planner("always-loop").files(), None) else {
         panic!("activated a planner that hangs");
     };
-    assert_eq!(errors[0].failure, PluginFailure::Timeout(500), "{}", errors[0]);
+    let PluginFailure::DryRun { sample, failure } = &errors[0].failure else {
+        panic!("not said to be the dry run: {}", errors[0]);
+    };
+    assert!(sample.starts_with("reference video 1920x1080"), "{}", errors[0]);
+    assert_eq!(**failure, PluginFailure::Timeout(500), "{}", errors[0]);
+}
+
+#[test]
+fn a_config_the_plugin_cannot_read_is_refused_whole_at_the_call() {
+    // The hostile planner's own validate-config accepts anything, so only the SDK's reading
+    // of the config before `plan` stands between a bad config and the plugin: every problem
+    // is named, and the plugin never runs on half of it.
+    let runtime = runtime();
+    let spec = Spec {
+        planner: "hostile-planner",
+        preset_extra: "\n[plugin]\nmode = 5\nextra = 1\n",
+        ..Default::default()
+    };
+    let Err(LoadError::Plugins(errors)) = load(&runtime, &spec.files(), None) else {
+        panic!("loaded")
+    };
+    let PluginFailure::DryRun { failure, .. } = &errors[0].failure else {
+        panic!("not the dry run: {}", errors[0]);
+    };
+    assert_eq!(
+        **failure,
+        PluginFailure::Refused(
+            "invalid config: mode: expected a string, found a number; extra: unknown key (expected one of: mode)"
+                .into()
+        )
+    );
 }
 
 #[test]

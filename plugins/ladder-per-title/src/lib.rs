@@ -7,9 +7,8 @@
 //! - `min_factor` (default 0.6), `max_factor` (default 1.4): clamp of the shift.
 
 use vodpipe_ladder_math::{plan, sdk};
-use vodpipe_plugin_sdk::config::Reader;
 use vodpipe_plugin_sdk::log;
-use vodpipe_plugin_sdk::planner::{ConfigProblem, Plan, Planner, Preset, Probe};
+use vodpipe_plugin_sdk::planner::{Config, Plan, Planner, Preset, Probe, Reader};
 
 struct LadderPerTitle;
 
@@ -19,28 +18,20 @@ struct Settings {
     max_factor: f64,
 }
 
-fn settings(config: &str) -> Result<Settings, Vec<ConfigProblem>> {
-    let into = |p: Vec<vodpipe_plugin_sdk::config::Problem>| p.into_iter().map(Into::into).collect::<Vec<_>>();
-    let mut reader = Reader::parse(config).map_err(into)?;
-    let settings = Settings {
-        reference_bpp: reader.number("reference_bpp", 0.1, 0.001, 10.0),
-        min_factor: reader.number("min_factor", 0.6, 0.1, 1.0),
-        max_factor: reader.number("max_factor", 1.4, 1.0, 4.0),
-    };
-    reader.finish().map_err(into)?;
-    Ok(settings)
+impl Config for Settings {
+    fn read(reader: &mut Reader) -> Self {
+        Settings {
+            reference_bpp: reader.number("reference_bpp", 0.1, 0.001, 10.0),
+            min_factor: reader.number("min_factor", 0.6, 0.1, 1.0),
+            max_factor: reader.number("max_factor", 1.4, 1.0, 4.0),
+        }
+    }
 }
 
 impl Planner for LadderPerTitle {
-    fn validate_config(config: &str) -> Result<(), Vec<ConfigProblem>> {
-        settings(config).map(|_| ())
-    }
+    type Config = Settings;
 
-    fn plan(source: Probe, preset: Preset) -> Result<Plan, String> {
-        let settings = settings(&preset.config).map_err(|problems| {
-            let first = &problems[0];
-            format!("invalid plugin config: {}: {}", first.key, first.message)
-        })?;
+    fn plan(source: Probe, preset: Preset, settings: Settings) -> Result<Plan, String> {
         let factor = match bits_per_pixel(&source) {
             Some(bpp) => (bpp / settings.reference_bpp).clamp(settings.min_factor, settings.max_factor),
             None => 1.0,

@@ -2,19 +2,14 @@
 //! even sizes that keep the aspect ratio. Takes no config.
 
 use vodpipe_ladder_math::{plan, sdk};
-use vodpipe_plugin_sdk::config::Reader;
-use vodpipe_plugin_sdk::planner::{ConfigProblem, Plan, Planner, Preset, Probe};
+use vodpipe_plugin_sdk::planner::{Plan, Planner, Preset, Probe};
 
 struct LadderTable;
 
 impl Planner for LadderTable {
-    fn validate_config(config: &str) -> Result<(), Vec<ConfigProblem>> {
-        Reader::parse(config)
-            .and_then(Reader::finish)
-            .map_err(|p| p.into_iter().map(Into::into).collect())
-    }
+    type Config = ();
 
-    fn plan(source: Probe, preset: Preset) -> Result<Plan, String> {
+    fn plan(source: Probe, preset: Preset, _config: ()) -> Result<Plan, String> {
         let plan = plan(&sdk::source(&source), &sdk::ladder(preset), 1.0)?;
         Ok(sdk::plan_out(plan))
     }

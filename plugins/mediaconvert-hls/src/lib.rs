@@ -10,8 +10,7 @@
 //! - `thumbnail_quality` (default 80): JPEG quality 1..=100.
 
 use serde::Serialize;
-use vodpipe_plugin_sdk::config::{Problem, Reader};
-use vodpipe_plugin_sdk::job_builder::{ConfigProblem, JobBuilder, JobContext, JobDocument, Plan, Rendition};
+use vodpipe_plugin_sdk::job_builder::{Config, JobBuilder, JobContext, JobDocument, Plan, Reader, Rendition};
 
 struct MediaConvertHls;
 
@@ -21,30 +20,25 @@ struct Settings {
     thumbnail_quality: f64,
 }
 
-fn settings(config: &str) -> Result<Settings, Vec<Problem>> {
-    let mut reader = Reader::parse(config)?;
-    let settings = Settings {
-        gop_seconds: reader.number("gop_seconds", 2.0, 0.5, 10.0),
-        manifest_name: reader.string("manifest_name", "index", &[]),
-        thumbnail_quality: reader.number("thumbnail_quality", 80.0, 1.0, 100.0),
-    };
-    let name = &settings.manifest_name;
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        reader.problem("manifest_name", format!("`{name}` must be letters, digits, '-' or '_'"));
+impl Config for Settings {
+    fn read(reader: &mut Reader) -> Self {
+        let settings = Settings {
+            gop_seconds: reader.number("gop_seconds", 2.0, 0.5, 10.0),
+            manifest_name: reader.string("manifest_name", "index", &[]),
+            thumbnail_quality: reader.number("thumbnail_quality", 80.0, 1.0, 100.0),
+        };
+        let name = &settings.manifest_name;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            reader.problem("manifest_name", format!("`{name}` must be letters, digits, '-' or '_'"));
+        }
+        settings
     }
-    reader.finish()?;
-    Ok(settings)
 }
 
 impl JobBuilder for MediaConvertHls {
-    fn validate_config(config: &str) -> Result<(), Vec<ConfigProblem>> {
-        settings(config)
-            .map(|_| ())
-            .map_err(|p| p.into_iter().map(Into::into).collect())
-    }
+    type Config = Settings;
 
-    fn build(plan: Plan, context: JobContext, config: &str) -> Result<JobDocument, String> {
-        let settings = settings(config).map_err(|p| format!("invalid config: {}: {}", p[0].key, p[0].message))?;
+    fn build(plan: Plan, context: JobContext, settings: Settings) -> Result<JobDocument, String> {
         if plan.renditions.is_empty() {
             return Err("the plan has no renditions".into());
         }

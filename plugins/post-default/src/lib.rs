@@ -5,26 +5,29 @@
 //! Config (`[post_processor.config]` of the bundle):
 //! - `delete_source` (default true): delete the raw upload after a successful job.
 
-use vodpipe_plugin_sdk::config::Reader;
-use vodpipe_plugin_sdk::post_processor::{Action, ConfigProblem, JobResult, JobStatus, PostProcessor, Rendered, Video};
+use vodpipe_plugin_sdk::post_processor::{
+    Action, Config, JobResult, JobStatus, PostProcessor, Reader, Rendered, Video,
+};
 
 struct PostDefault;
 
-fn delete_source(config: &str) -> Result<bool, Vec<ConfigProblem>> {
-    let into = |p: Vec<vodpipe_plugin_sdk::config::Problem>| p.into_iter().map(Into::into).collect::<Vec<_>>();
-    let mut reader = Reader::parse(config).map_err(into)?;
-    let delete = reader.boolean("delete_source", true);
-    reader.finish().map_err(into)?;
-    Ok(delete)
+struct Settings {
+    delete_source: bool,
+}
+
+impl Config for Settings {
+    fn read(reader: &mut Reader) -> Self {
+        Settings {
+            delete_source: reader.boolean("delete_source", true),
+        }
+    }
 }
 
 impl PostProcessor for PostDefault {
-    fn validate_config(config: &str) -> Result<(), Vec<ConfigProblem>> {
-        delete_source(config).map(|_| ())
-    }
+    type Config = Settings;
 
-    fn process(_video: Video, result: JobResult, config: &str) -> Result<Vec<Action>, String> {
-        let delete = delete_source(config).map_err(|p| format!("invalid config: {}: {}", p[0].key, p[0].message))?;
+    fn process(_video: Video, result: JobResult, settings: Settings) -> Result<Vec<Action>, String> {
+        let delete = settings.delete_source;
         match result.status {
             JobStatus::Error => Ok(vec![Action::SetFailed(failure_reason(&result))]),
             JobStatus::Complete => {

@@ -1,57 +1,43 @@
-//! Planner: the shared ladder rules, then at most `max_renditions` renditions.
+//! Planner: the preset's rungs that fit the source, at most `max_renditions` of them.
 //!
 //! Config (`[plugin]` table of the preset):
 //! - `max_renditions` (default 3, 1..=12): how many renditions a plan may have;
 //! - `keep` (default "largest"): which end of the ladder to keep, "largest" or "smallest".
 
-use vodpipe_ladder_math::{plan, sdk};
-use vodpipe_plugin_sdk::config::{Problem, Reader};
 use vodpipe_plugin_sdk::log;
-use vodpipe_plugin_sdk::planner::{ConfigProblem, Plan, Planner, Preset, Probe};
-
-struct LadderCap;
+use vodpipe_plugin_sdk::planner::{Config, Plan, Planner, Preset, Probe, Reader};
 
 struct Settings {
     max_renditions: usize,
     keep_largest: bool,
 }
 
-fn settings(config: &str) -> Result<Settings, Vec<Problem>> {
-    let mut reader = Reader::parse(config)?;
-    let max = reader.number("max_renditions", 3.0, 1.0, 12.0);
-    if max.fract() != 0.0 {
-        reader.problem("max_renditions", format!("{max} is not a whole number"));
+impl Config for Settings {
+    fn read(reader: &mut Reader) -> Self {
+        Settings {
+            max_renditions: reader.integer("max_renditions", 3, 1, 12) as usize,
+            keep_largest: reader.string("keep", "largest", &["largest", "smallest"]) == "largest",
+        }
     }
-    let keep = reader.string("keep", "largest", &["largest", "smallest"]);
-    reader.finish()?;
-    Ok(Settings {
-        max_renditions: max as usize,
-        keep_largest: keep == "largest",
-    })
 }
 
-impl Planner for LadderCap {
-    fn validate_config(config: &str) -> Result<(), Vec<ConfigProblem>> {
-        settings(config)
-            .map(|_| ())
-            .map_err(|p| p.into_iter().map(Into::into).collect())
-    }
+struct LadderCap;
 
-    fn plan(source: Probe, preset: Preset) -> Result<Plan, String> {
-        let settings =
-            settings(&preset.config).map_err(|p| format!("invalid plugin config: {}: {}", p[0].key, p[0].message))?;
-        let mut plan = plan(&sdk::source(&source), &sdk::ladder(preset), 1.0)?;
-        // The rules list renditions largest first.
-        let found = plan.renditions.len();
-        if found > settings.max_renditions {
-            plan.renditions = if settings.keep_largest {
-                plan.renditions[..settings.max_renditions].to_vec()
-            } else {
-                plan.renditions.split_off(found - settings.max_renditions)
-            };
-            log::info(&format!("kept {} of {found} renditions", settings.max_renditions));
+impl Planner for LadderCap {
+    type Config = Settings;
+
+    fn plan(source: Probe, mut preset: Preset, settings: Settings) -> Result<Plan, String> {
+        // Edit the ladder, then plan it. Rungs arrive largest first.
+        preset.keep_fitting_rungs(&source);
+        let found = preset.rungs.len();
+        let kept = settings.max_renditions.min(found);
+        if settings.keep_largest {
+            preset.rungs.truncate(kept);
+        } else {
+            preset.rungs.drain(..found - kept);
         }
-        Ok(sdk::plan_out(plan))
+        log::info(&format!("kept {kept} of {found} rungs"));
+        preset.plan(&source)
     }
 }
 

@@ -1,14 +1,25 @@
 //! Returns a job document that is not what the contract promises, as its config asks.
 
-use vodpipe_plugin_sdk::job_builder::{JobBuilder, JobContext, JobDocument, Plan};
+use vodpipe_plugin_sdk::job_builder::{Config, JobBuilder, JobContext, JobDocument, Plan, Reader};
 
 struct Hostile;
 
+/// `mode`: how to misbehave.
+struct Mode(String);
+
+impl Config for Mode {
+    fn read(reader: &mut Reader) -> Self {
+        Mode(reader.string("mode", "ok", &[]))
+    }
+}
+
 impl JobBuilder for Hostile {
-    fn build(_plan: Plan, context: JobContext, config: &str) -> Result<JobDocument, String> {
+    type Config = Mode;
+
+    fn build(_plan: Plan, context: JobContext, Mode(mode): Mode) -> Result<JobDocument, String> {
         // Behave for the host's activation dry run; misbehave for jobs marked by the tests.
         let mode = if context.video_id == "trigger" {
-            config.split('"').nth(3).unwrap_or("")
+            mode.as_str()
         } else {
             "ok"
         };

@@ -2,13 +2,22 @@
 //! each misbehaviour is contained.
 
 use vodpipe_plugin_sdk::log;
-use vodpipe_plugin_sdk::planner::{ConfigProblem, Plan, Planner, Preset, Probe, Rendition};
+use vodpipe_plugin_sdk::planner::{Config, ConfigProblem, Plan, Planner, Preset, Probe, Reader, Rendition};
 
 struct Hostile;
 
 fn mode(config: &str) -> String {
-    // Deliberately crude: this plugin must not depend on anything that could fail first.
+    // Deliberately crude: validate-config must misbehave before anything could fail first.
     config.split('"').nth(3).unwrap_or("ok").to_owned()
+}
+
+/// `mode`: how to misbehave.
+struct Mode(String);
+
+impl Config for Mode {
+    fn read(reader: &mut Reader) -> Self {
+        Mode(reader.string("mode", "ok", &[]))
+    }
 }
 
 fn spin() -> ! {
@@ -33,6 +42,8 @@ fn rendition(width: u32, height: u32) -> Rendition {
 }
 
 impl Planner for Hostile {
+    type Config = Mode;
+
     fn validate_config(config: &str) -> Result<(), Vec<ConfigProblem>> {
         match mode(config).as_str() {
             "loop-in-validate" => spin(),
@@ -40,10 +51,9 @@ impl Planner for Hostile {
         }
     }
 
-    fn plan(source: Probe, preset: Preset) -> Result<Plan, String> {
+    fn plan(source: Probe, _preset: Preset, Mode(mode): Mode) -> Result<Plan, String> {
         // Behave for the host's activation dry run and misbehave for sources the tests mark,
         // unless the mode says "always-".
-        let mode = mode(&preset.config);
         let mode = match mode.strip_prefix("always-") {
             Some(always) => always.to_owned(),
             None if source.video_codec == "trigger" => mode,
@@ -64,6 +74,14 @@ impl Planner for Hostile {
             "huge-output" => (0..100_000).map(|i| rendition(640, 360 + (i % 2) * 2)).collect(),
             "duplicate-names" => vec![rendition(640, 360), rendition(640, 360)],
             "escape" => return Err(escape()),
+            // A trap that is not a panic, so the SDK's panic hook has nothing to say.
+            "raw-trap" => core::arch::wasm32::unreachable(),
+            "log-flood-then-panic" => {
+                for i in 0..300 {
+                    log::info(&format!("line {i}"));
+                }
+                panic!("the hostile planner panics after 300 log lines")
+            }
             "log-flood" => {
                 for i in 0..100_000 {
                     log::info(&format!("line {i}"));
