@@ -1,0 +1,20 @@
+//! The embedded transcoder: runs the MediaConvert job document a job-builder plugin wrote,
+//! with one ffmpeg process that decodes the source once and encodes every rendition
+//! (split + scale), then writes the HLS master playlist itself from what was produced.
+//!
+//! Only the subset of MediaConvert settings listed in [`translate`] is understood; any other
+//! setting, or a value ffmpeg cannot honour, refuses the job with the field's path.
+//!
+//! Four steps, one module each: [`job`] reads the document, [`args`] makes ffmpeg's
+//! arguments, [`process`] runs ffmpeg, [`playlists`] reads back what it wrote and writes the
+//! master playlist.
+
+mod args;
+mod job;
+mod playlists;
+mod process;
+
+pub use args::{arguments, fit, source_filters};
+pub use job::{Audio, HlsJob, ThumbnailJob, Variant, translate};
+pub use playlists::bandwidth;
+pub use process::{MachineFailure, error_result, run, test_pattern};
