@@ -131,7 +131,8 @@ fn show(policy: &LoadedPolicy, source: &Probe, input_uri: &str, json: bool) -> a
         let groups = job.to_value()["Settings"]["OutputGroups"]
             .as_array()
             .map_or(0, Vec::len);
-        println!("job: MediaConvert CreateJob, {groups} output groups (--json shows it)");
+        let plural = if groups == 1 { "" } else { "s" };
+        println!("job: MediaConvert CreateJob, {groups} output group{plural} (--json shows it)");
     }
     Ok(())
 }
