@@ -6,7 +6,9 @@
 //!
 //! [`verify_post`] enforces such a policy for vodpipe's embedded mode, whose own
 //! S3-compatible upload endpoint must accept exactly what S3 accepts and refuse what S3
-//! refuses, answering with S3's errors ([`PostError::to_xml`]).
+//! refuses, answering with S3's errors ([`PostError::to_xml`]). No kept crate verifies POST
+//! policies (S3 does it server-side), so the enforcement is written here, condition by
+//! condition, and fuzzed (`host/fuzz`, target `post_policy`).
 
 mod conditions;
 mod error;

@@ -7,6 +7,11 @@
 //! (an MP4 `moov`, Matroska `Info`/`Tracks`) in a single read. Media data is never read: a 100 MB
 //! MP4 costs well under 1 MB whether its `moov` is at the start or at the end.
 //!
+//! Written here rather than on a parser crate on purpose: the MP4 and Matroska crates read from a
+//! `Read + Seek` source box by box or element by element, which over S3 is one GET per step and
+//! no bound on bytes read; this reader plans its few ranged reads and enforces the read budget
+//! ([`MAX_READS`], [`MAX_BYTES_READ`]) that makes probing an upload of any size cost the same.
+//!
 //! - MP4/MOV (ISO BMFF): `mvhd` for the duration, and per track `tkhd` (display matrix → rotation),
 //!   `hdlr`, `mdhd`, `stsd` (codec, coded size), `stts` (frame rate) and `stsz` (bitrate).
 //!   Fragmented files add up their `moof`s; when there are too many to walk, the `mehd` duration
