@@ -24,14 +24,20 @@ fn mobile_first() -> vodpipe_policy::MemoryFiles {
     files
 }
 
-#[test]
-fn the_policy_follows_the_pointer_and_keeps_the_last_good_bundle() {
+/// moto's S3 with a `policy` bucket, and the policy store over its `policy/` prefix.
+fn policy_bucket() -> (Moto, tokio::runtime::Runtime, aws_sdk_s3::Client, S3PolicyStore) {
     let moto = Moto::start();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let config = runtime.block_on(moto.config());
     let s3 = vodpipe_test_support::moto::s3_client(&config);
     runtime.block_on(s3.create_bucket().bucket("policy").send()).unwrap();
     let store = S3PolicyStore::new(s3.clone(), "policy", "policy");
+    (moto, runtime, s3, store)
+}
+
+#[test]
+fn the_policy_follows_the_pointer_and_keeps_the_last_good_bundle() {
+    let (moto, runtime, s3, store) = policy_bucket();
     let cache = tempfile::tempdir().unwrap();
     let plugins = PluginRuntime::new(Some(cache.path().to_owned()), Limits::default()).unwrap();
     let source = Arc::new(S3Policy::new(
@@ -111,12 +117,7 @@ fn the_policy_follows_the_pointer_and_keeps_the_last_good_bundle() {
 /// never run: the plugin is compiled instead and the policy works.
 #[test]
 fn a_cold_instance_loads_published_artifacts_and_compiles_only_what_does_not_fit() {
-    let moto = Moto::start();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let config = runtime.block_on(moto.config());
-    let s3 = vodpipe_test_support::moto::s3_client(&config);
-    runtime.block_on(s3.create_bucket().bucket("policy").send()).unwrap();
-    let store = S3PolicyStore::new(s3.clone(), "policy", "policy");
+    let (_moto, runtime, s3, store) = policy_bucket();
     let hash = runtime
         .block_on(store.publish(&vodpipe_plugin_artifacts::builtin_files()))
         .unwrap();
