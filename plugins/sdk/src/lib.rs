@@ -194,13 +194,14 @@ pub mod planner {
         /// The plan of the simplest rules: one rendition per rung of `self.rungs` that
         /// [fits](Preset::fits) the source, in the order of `self.rungs`, at the source's
         /// displayed shape scaled to the rung's short side (sizes rounded to even numbers),
-        /// with the rung's name, bitrates, profile and level, the preset's frame-rate cap,
-        /// audio only when the source has audio; the preset's segment length and thumbnail.
+        /// with the rung's name, bitrates, profile and level, the frame rate capped at the
+        /// source's own and the preset's `frame_rate_cap` (a 30 fps source is never encoded at
+        /// 60), audio only when the source has audio; the preset's segment length and
+        /// thumbnail.
         ///
         /// Edit `self.rungs` first to change the ladder. Unlike the shipped planners
-        /// (`plugins/ladder-math`), it does not raise levels the sizes need or cap the frame
-        /// rate at the source's; the host still checks the plan. A source smaller than every
-        /// rung is refused.
+        /// (`plugins/ladder-math`), it does not raise levels the sizes need; the host still
+        /// checks the plan. A source smaller than every rung is refused.
         pub fn plan(&self, source: &Probe) -> Result<Plan, String> {
             let (width, height) = source.display_size();
             let short = source.short_side();
@@ -208,6 +209,12 @@ pub mod planner {
                 return Err(format!("the source has no usable picture size ({width}x{height})"));
             }
             let scale = |side: u32, x: u32| even(f64::from(x) * f64::from(side) / f64::from(short));
+            // An unknown source rate (0) leaves the preset's cap.
+            let frame_rate_cap = if source.frame_rate > 0.0 {
+                source.frame_rate.min(self.frame_rate_cap)
+            } else {
+                self.frame_rate_cap
+            };
             let renditions: Vec<Rendition> = self
                 .rungs
                 .iter()
@@ -220,7 +227,7 @@ pub mod planner {
                     max_bitrate: rung.max_bitrate,
                     profile: rung.profile.clone(),
                     level: rung.level.clone(),
-                    frame_rate_cap: self.frame_rate_cap,
+                    frame_rate_cap,
                     audio_bitrate: source.has_audio.then_some(rung.audio_bitrate),
                 })
                 .collect();
@@ -403,5 +410,18 @@ mod planner_tests {
         let mut upscaling = preset(&[720]);
         upscaling.allow_upscale = true;
         assert_eq!(sizes(&upscaling, &source(320, 180, 0)), [(1280, 720)]);
+    }
+
+    #[test]
+    fn the_frame_rate_is_capped_at_the_sources_own() {
+        let rates = |source_rate: f64| {
+            let mut probe = source(1280, 720, 0);
+            probe.frame_rate = source_rate;
+            let plan = preset(&[720]).plan(&probe).unwrap();
+            plan.renditions[0].frame_rate_cap
+        };
+        assert_eq!(rates(30.0), 30.0, "a 30 fps source is not encoded at 60");
+        assert_eq!(rates(120.0), 60.0, "the preset's cap");
+        assert_eq!(rates(0.0), 60.0, "an unknown rate leaves the cap");
     }
 }
