@@ -125,7 +125,12 @@ fn new(name: &str, stage: StageArg, dir: Option<PathBuf>, sdk: Option<PathBuf>) 
     let artifact = name.replace('-', "_");
     println!("wrote the {} plugin `{name}` in {d}", stage.world());
     println!("build it:  (cd {d} && cargo build --release --target wasm32-wasip2)");
-    println!("it is:     {d}/target/wasm32-wasip2/release/{artifact}.wasm");
+    // Where cargo puts it unless CARGO_TARGET_DIR says otherwise.
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| format!("{d}/target"));
+    println!("it is:     {target}/wasm32-wasip2/release/{artifact}.wasm");
     println!(
         "use it:    copy it to BUNDLE/plugins/{name}.wasm, set `plugin = \"plugins/{name}.wasm\"` under [{}] in \
          BUNDLE/bundle.toml, then vodpipe policy pin BUNDLE && vodpipe policy check BUNDLE",

@@ -141,17 +141,30 @@ fn a_new_plugin_of_each_stage_builds_and_runs_a_video_through_the_host() {
 #[test]
 fn the_guide_shows_what_plugin_new_prints() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_vodpipe"))
-        .current_dir(dir.path())
-        .args(["plugin", "new", "my-planner", "--stage", "planner"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let printed = String::from_utf8(out.stdout).unwrap();
+    let new = |name: &str, target_dir: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vodpipe"));
+        command
+            .current_dir(dir.path())
+            .args(["plugin", "new", name, "--stage", "planner"]);
+        match target_dir {
+            Some(target) => command.env("CARGO_TARGET_DIR", target),
+            None => command.env_remove("CARGO_TARGET_DIR"),
+        };
+        let out = command.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let printed = new("my-planner", None);
     let guide = include_str!("../../../docs/plugins.md");
     let shown = format!("$ vodpipe plugin new my-planner --stage planner\n{printed}```");
     assert!(guide.contains(&shown), "docs/plugins.md does not show:\n{shown}");
     assert!(dir.path().join("my-planner/src/lib.rs").is_file());
+    // With CARGO_TARGET_DIR set, the build lands there, and that is where it says.
+    let printed = new("elsewhere", Some("/builds"));
+    assert!(
+        printed.contains("it is:     /builds/wasm32-wasip2/release/elsewhere.wasm"),
+        "{printed}"
+    );
 }
 
 #[test]
