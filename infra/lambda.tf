@@ -22,26 +22,28 @@ locals {
       timeout = 60
       memory  = 1024
       env = {
-        VODPIPE_TABLE              = aws_dynamodb_table.videos.name
-        VODPIPE_UPLOADS_BUCKET     = module.uploads.id
-        VODPIPE_MEDIA_BUCKET       = module.media.id
-        VODPIPE_POLICY_BUCKET      = module.policy.id
-        VODPIPE_POLICY_PREFIX      = var.policy_prefix
-        VODPIPE_MEDIACONVERT_ROLE  = aws_iam_role.mediaconvert.arn
-        VODPIPE_MEDIACONVERT_QUEUE = aws_media_convert_queue.jobs.arn
-        VODPIPE_MAX_RECEIVES       = tostring(local.max_receives)
+        VODPIPE_TABLE               = aws_dynamodb_table.videos.name
+        VODPIPE_UPLOADS_BUCKET      = module.uploads.id
+        VODPIPE_MEDIA_BUCKET        = module.media.id
+        VODPIPE_POLICY_BUCKET       = module.policy.id
+        VODPIPE_POLICY_PREFIX       = var.policy_prefix
+        VODPIPE_MEDIACONVERT_ROLE   = aws_iam_role.mediaconvert.arn
+        VODPIPE_MEDIACONVERT_QUEUE  = aws_media_convert_queue.jobs.arn
+        VODPIPE_MAX_RECEIVES        = tostring(local.max_receives)
+        VODPIPE_PRECOMPILED_PLUGINS = var.load_precompiled_plugins ? "load" : "off"
       }
     }
     on-job-state = {
       timeout = 60
       memory  = 1024
       env = {
-        VODPIPE_TABLE          = aws_dynamodb_table.videos.name
-        VODPIPE_UPLOADS_BUCKET = module.uploads.id
-        VODPIPE_MEDIA_BUCKET   = module.media.id
-        VODPIPE_POLICY_BUCKET  = module.policy.id
-        VODPIPE_POLICY_PREFIX  = var.policy_prefix
-        VODPIPE_MAX_RECEIVES   = tostring(local.max_receives)
+        VODPIPE_TABLE               = aws_dynamodb_table.videos.name
+        VODPIPE_UPLOADS_BUCKET      = module.uploads.id
+        VODPIPE_MEDIA_BUCKET        = module.media.id
+        VODPIPE_POLICY_BUCKET       = module.policy.id
+        VODPIPE_POLICY_PREFIX       = var.policy_prefix
+        VODPIPE_MAX_RECEIVES        = tostring(local.max_receives)
+        VODPIPE_PRECOMPILED_PLUGINS = var.load_precompiled_plugins ? "load" : "off"
       }
     }
   }
@@ -101,6 +103,9 @@ locals {
       resources = [aws_dynamodb_table.videos.arn], conditions = []
     },
     { to = ["on-upload"], sid = "ReadUploads", actions = ["s3:GetObject"], resources = [local.uploads_objects], conditions = [] },
+    # Without it S3 answers 403 for an upload that is gone, which reads as an outage (retried
+    # to the last delivery) instead of 404: nothing to do.
+    { to = ["on-upload"], sid = "ListUploads", actions = ["s3:ListBucket"], resources = [module.uploads.arn], conditions = [] },
     {
       to        = ["on-upload"], sid = "SubmitJobs", actions = ["mediaconvert:CreateJob"]
       resources = [aws_media_convert_queue.jobs.arn], conditions = []

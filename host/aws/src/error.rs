@@ -3,12 +3,13 @@
 //!
 //! - `Unavailable` (asking again later may work): no answer (timeout, no connection, an
 //!   unreadable response), throttling and transient codes (the SDK's own lists), an expired
-//!   request or credentials, 408, 429 and 5xx; and what an operator fixes without touching the
-//!   request: a bucket, table or queue of the deployment that is missing, access denied (a
-//!   role's policy).
+//!   request or credentials, a conflicting operation in progress, 408, 429 and 5xx; and what an
+//!   operator fixes without touching the request: a bucket, table or queue of the deployment
+//!   that is missing, access denied (a role's policy), credentials AWS does not take.
 //! - `NotFound`: the object or item named does not exist (S3's `NoSuchKey`, a bare 404).
-//! - `Rejected`: any other 4xx: the request itself is wrong (a validation error, an item too
-//!   large), and sending it again changes nothing.
+//! - `Rejected`: any other 4xx that names its error: the request itself is wrong (a validation
+//!   error, an item too large), and sending it again changes nothing. A 4xx without a code
+//!   (S3's answers to HEAD have no body) is `Unavailable`: too little to fail a video on.
 
 use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -26,6 +27,8 @@ const EXPIRY_ERRORS: &[&str] = &[
     "RequestTimeTooSkewed",
     "ExpiredToken",
     "ExpiredTokenException",
+    // S3: a conflicting operation on the same bucket or object is in progress.
+    "OperationAborted",
 ];
 
 /// A resource of the deployment itself, not of one request, is missing or closed to us: every
@@ -37,6 +40,11 @@ const DEPLOYMENT_ERRORS: &[&str] = &[
     "QueueDoesNotExist",
     "AccessDenied",
     "AccessDeniedException",
+    // Credentials the deployment gave the function that AWS does not take.
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
 ];
 
 /// The object or item a request named does not exist.
@@ -68,7 +76,10 @@ where
         Some(code) if NOT_FOUND_ERRORS.contains(&code) => PortError::NotFound(what),
         _ if is_retryable_status(status) || status == 403 => PortError::Unavailable(what),
         _ if status == 404 => PortError::NotFound(what),
-        _ if (400..500).contains(&status) => PortError::Rejected(what),
+        // A 4xx that names what was wrong with the request.
+        Some(_) if (400..500).contains(&status) => PortError::Rejected(what),
+        // No code to go by (S3 answers a HEAD with no body, so an expired token there is a
+        // bare 400): not enough to fail a video on.
         _ => PortError::Unavailable(what),
     }
 }

@@ -12,11 +12,12 @@
 //! the video in the job-state event that comes back.
 //!
 //! A failed `CreateJob` is [`PortError::Rejected`] when MediaConvert refused this job and
-//! would refuse it again (bad request, forbidden, not found, or another 4xx), and
+//! would refuse it again (bad request, or another 4xx it names), and
 //! [`PortError::Unavailable`] when asking later may work, after the SDK's own retries:
 //! throttling and timeouts (the SDK's error codes, whatever 4xx carries them, and 408), an
-//! expired request or credentials, a full quota, a conflict on the job's token (see
-//! [`classify`]), 5xx, no connection, an unreadable answer.
+//! expired request or credentials, a full quota, a conflict on the job's token, forbidden or
+//! not found (the deployment's role or queue, mended by an operator; see [`classify`]), 5xx,
+//! no connection, an unreadable answer.
 
 use std::borrow::Cow;
 
@@ -170,9 +171,11 @@ fn classify(error: SdkError<CreateJobError, HttpResponse>) -> PortError {
     match refusal {
         // Throttling, a timeout or expired credentials, whatever 4xx status carries them.
         _ if refusal.code().is_some_and(is_retryable_code) => PortError::Unavailable(what),
-        CreateJobError::BadRequestException(_)
-        | CreateJobError::ForbiddenException(_)
-        | CreateJobError::NotFoundException(_) => PortError::Rejected(what),
+        CreateJobError::BadRequestException(_) => PortError::Rejected(what),
+        // The deployment, not this job: a role MediaConvert may not pass, a queue that is not
+        // there. Every job fails the same way until an operator mends it, after which the same
+        // request succeeds.
+        CreateJobError::ForbiddenException(_) | CreateJobError::NotFoundException(_) => PortError::Unavailable(what),
         // The job's token (ClientRequestToken, derived from the video id) is taken by a job
         // with another document: an earlier attempt that timed out after MediaConvert made
         // the job, the document since rebuilt (a policy reload). That job runs and its state

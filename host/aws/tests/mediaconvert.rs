@@ -143,13 +143,15 @@ fn a_refused_job_is_rejected_and_a_failure_worth_retrying_is_unavailable() {
     let bad_request = "/outputGroups/0/outputs/0/videoDescription/width: Should be greater than or equal to 32";
     let refusals = [
         (400, Some("BadRequestException"), bad_request, true),
+        // The deployment, not the job: a role without PassRole, a queue that is not there.
+        // Asked again until an operator mends it (the queue's receive limit bounds it).
         (
             403,
             Some("ForbiddenException"),
             "User is not authorized to perform iam:PassRole",
-            true,
+            false,
         ),
-        (404, Some("NotFoundException"), "Queue not found", true),
+        (404, Some("NotFoundException"), "Queue not found", false),
         // A 4xx whose error type this SDK does not model is still this request's fault.
         (422, Some("UnprocessableJobException"), "no such thing", true),
         (429, Some("TooManyRequestsException"), "Too Many Requests", false),
@@ -191,7 +193,7 @@ fn a_refused_job_is_rejected_and_a_failure_worth_retrying_is_unavailable() {
             false,
         ),
         // A bare 503, with no MediaConvert error type.
-        (503, None, "Service PortError", false),
+        (503, None, "Service Unavailable", false),
     ];
     for (status, error_type, message, rejected) in refusals {
         captured.refuse(Some(Refusal {
