@@ -9,7 +9,8 @@
 //!
 //! An item is one serde type (`StoredVideo`) mapped by `serde_dynamo`, in the format the table
 //! has always had (plan and renditions as JSON text): items written by earlier versions read
-//! unchanged, and one that does not read is refused naming the video and the attribute.
+//! unchanged; one that does not read is an error naming the video and the attribute, and is
+//! left out of listings.
 //!
 //! Every change is a conditional write, so no update is lost and no status goes backwards;
 //! a lost race is read again and decided on what is stored.
@@ -150,14 +151,17 @@ fn to_item(record: &VideoRecord) -> Result<Item, PortError> {
         .map_err(|e| PortError::Rejected(format!("dynamodb: encoding video {}: {e}", record.id)))
 }
 
-/// An item read back; one that does not read (a corrupt attribute) is refused naming the
-/// video and the attribute, rather than read as something it is not.
+/// An item read back; one that does not read (a corrupt attribute, a format this version does
+/// not know) is an error naming the video and the attribute, rather than read as something it
+/// is not. Unavailable, not Rejected: the message about it is retried and then dead-lettered,
+/// for an operator to mend the item and redrive, instead of failing a video whose job may
+/// have finished.
 fn from_item(item: &Item) -> Result<VideoRecord, PortError> {
     let id = item.get("id").and_then(|v| v.as_s().ok()).map_or("?", String::as_str);
     let item: serde_dynamo::Item = item.clone().into();
     let attributes = serde_dynamo::Deserializer::from_attribute_value(serde_dynamo::AttributeValue::M(item.into()));
     let stored: StoredVideo = serde_path_to_error::deserialize(attributes).map_err(|e| {
-        PortError::Rejected(format!(
+        PortError::Unavailable(format!(
             "dynamodb: video {id} does not read: {}: {}",
             e.path(),
             e.inner()
@@ -233,15 +237,21 @@ impl DynamoRepository {
             query = query.set_exclusive_start_key(Some(start));
         }
         let output = self.blocking.wait(query.send()).map_err(dynamo_error)?;
-        let mut videos = output.items().iter().map(from_item).collect::<Result<Vec<_>, _>>()?;
-        let next = (videos.len() > limit).then(|| {
-            videos.truncate(limit);
-            videos.last().map(Cursor::after)
-        });
-        Ok(Page {
-            videos,
-            next: next.flatten(),
-        })
+        let more = output.items().len() > limit;
+        // One item that does not read must not take the listing down for everyone: it is
+        // left out and logged (a `get` of it still says what is wrong).
+        let mut videos: Vec<VideoRecord> = output
+            .items()
+            .iter()
+            .filter_map(|item| {
+                from_item(item)
+                    .inspect_err(|e| tracing::error!("left out of a listing: {e}"))
+                    .ok()
+            })
+            .collect();
+        videos.truncate(limit);
+        let next = if more { videos.last().map(Cursor::after) } else { None };
+        Ok(Page { videos, next })
     }
 }
 
@@ -340,8 +350,15 @@ impl VideoRepository for DynamoRepository {
         let result = self.blocking.wait(update.update_expression(expression).send());
         match result {
             Ok(output) => {
-                let record = output.attributes().map(from_item).transpose()?;
-                if record.is_some_and(|r| r.status == VideoStatus::Done && r.title.is_some()) {
+                // The update is stored: only what decides the listing is read back, so nothing
+                // else in the item can turn a stored final state into an error.
+                let attribute = |name: &str| {
+                    output
+                        .attributes()
+                        .and_then(|a| a.get(name))
+                        .and_then(|v| v.as_s().ok())
+                };
+                if attribute("status").is_some_and(|s| s == "done") && attribute("title").is_some() {
                     self.list_publicly(id)?;
                 }
                 Ok(true)

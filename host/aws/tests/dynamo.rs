@@ -179,7 +179,8 @@ fn item_as_stored_before(plan: &Plan, renditions: &[Rendered]) -> HashMap<String
 
 /// The item mapping (serde_dynamo over one serde type) keeps the table's stored format: an item
 /// written by earlier versions reads whole and is listed, the same record written today is the
-/// same item, and an item that does not read is refused naming the video and what is wrong.
+/// same item, and an item that does not read is an error naming the video and what is wrong,
+/// and is left out of listings.
 #[test]
 fn items_keep_the_stored_format_and_a_corrupt_one_is_named() {
     let setup = setup();
@@ -241,7 +242,11 @@ fn items_keep_the_stored_format_and_a_corrupt_one_is_named() {
     setup.put_raw(&table, corrupt);
     let refused = repository.get("01BAD");
     assert!(
-        matches!(&refused, Err(PortError::Rejected(why)) if why.contains("video 01BAD") && why.contains("plan")),
+        matches!(&refused, Err(PortError::Unavailable(why)) if why.contains("video 01BAD") && why.contains("plan")),
         "{refused:?}"
     );
+    // The listing goes on without it.
+    let listed = repository.list_done(None, 10).unwrap();
+    let ids: Vec<&str> = listed.videos.iter().map(|v| v.id.as_str()).collect();
+    assert_eq!(ids, ["01OLD"]);
 }
