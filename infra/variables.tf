@@ -71,3 +71,9 @@ variable "force_destroy" {
   type        = bool
   default     = false
 }
+
+variable "load_precompiled_plugins" {
+  description = "Load the plugin artifacts `vodpipe policy publish` precompiles (no compiling on a cold start). They are native code: whoever can write the policy bucket can then run code in the functions, as whoever deploys them can. false: the functions always compile, and publishers change policy only inside the sandbox."
+  type        = bool
+  default     = true
+}

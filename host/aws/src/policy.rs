@@ -12,6 +12,8 @@
 //!   `vodpipe policy publish`, named by the plugin's sha256 and the compiling engine (wasmtime
 //!   version, settings, target), so a cold function loads them instead of compiling. Shared by
 //!   every bundle with that plugin. A function checks each before use and recompiles a misfit.
+//!   These are native code: writing this prefix is running code in the functions (unless
+//!   they are deployed with `load_precompiled_plugins = false`).
 //!
 //! Hosts poll `active.json` with `If-None-Match` (a 304 costs one small request) and download
 //! a bundle only when the pointer moves; the download is checked against its hash.
@@ -199,10 +201,12 @@ impl S3PolicyStore {
         Ok(bytes.into_bytes().to_vec())
     }
 
-    /// Uploads a precompiled plugin under its artifact name, unless one is there.
+    /// Uploads a precompiled plugin under its artifact name unless those very bytes are there
+    /// (the publisher's own compile is the reference: anything else under the name, corrupt or
+    /// planted, is replaced); `true` when it wrote.
     pub async fn put_precompiled(&self, name: &str, artifact: Vec<u8>) -> Result<bool, PolicyStoreError> {
         let key = format!("{}precompiled/{name}", self.prefix);
-        if self.exists(&key).await? {
+        if self.precompiled(name).await?.is_some_and(|there| there == artifact) {
             return Ok(false);
         }
         self.client

@@ -35,6 +35,30 @@ impl Bucket {
             .unwrap()
     }
 
+    fn put(&self, key: &str, body: Vec<u8>) {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let s3 = vodpipe_test_support::moto::s3_client(&self.moto.config().await);
+            let body = aws_sdk_s3::primitives::ByteStream::from(body);
+            s3.put_object()
+                .bucket("policy")
+                .key(key)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+        });
+    }
+
+    fn get(&self, key: &str) -> Vec<u8> {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let s3 = vodpipe_test_support::moto::s3_client(&self.moto.config().await);
+            let object = s3.get_object().bucket("policy").key(key).send().await.unwrap();
+            object.body.collect().await.unwrap().into_bytes().to_vec()
+        })
+    }
+
     /// The keys under `prefix` in the policy bucket.
     fn keys(&self, prefix: &str) -> Vec<String> {
         let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -106,8 +130,12 @@ fn a_preset_is_published_activated_and_rolled_back() {
         out.contains("precompiled plugins for x86_64-unknown-linux-gnu: 3 uploaded, 0 already there"),
         "{out}"
     );
-    assert_eq!(bucket.keys("policy/precompiled/").len(), 3);
+    let artifacts = bucket.keys("policy/precompiled/");
+    assert_eq!(artifacts.len(), 3);
     assert!(active_line(&bucket.ok(&["policy", "list"])).contains(&builtin));
+    // Something else written under an artifact's name (cut short, or planted) does not stay:
+    // the next publish with that plugin puts its own compile back.
+    bucket.put(&artifacts[0], b"not an artifact".to_vec());
 
     // A product team edits the preset, publishes it, then activates it by a hash prefix.
     let dir = tempfile::tempdir().unwrap();
@@ -116,10 +144,11 @@ fn a_preset_is_published_activated_and_rolled_back() {
     let edited = published_hash(&out);
     assert_ne!(edited, builtin);
     assert!(
-        out.contains("3 already there"),
-        "a preset change reuses the plugins' artifacts: {out}"
+        out.contains("1 uploaded, 2 already there"),
+        "a preset change reuses the plugins' artifacts, and the odd one is replaced: {out}"
     );
     assert_eq!(bucket.keys("policy/precompiled/").len(), 3);
+    assert_ne!(bucket.get(&artifacts[0]), b"not an artifact");
     assert!(out.contains("activate it with"), "not active until asked: {out}");
     // What it changes against the active bundle, shown before it is published.
     assert!(out.contains("plan changes against the active bundle"), "{out}");

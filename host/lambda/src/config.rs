@@ -9,6 +9,7 @@
 //! | `VODPIPE_POLICY_BUCKET` | on-upload, on-job-state | policy bundles and `active.json` |
 //! | `VODPIPE_POLICY_PREFIX` | on-upload, on-job-state | prefix in that bucket (default `policy`) |
 //! | `VODPIPE_PLUGIN_CACHE` | on-upload, on-job-state | compiled plugins (default `/tmp/vodpipe-plugins`) |
+//! | `VODPIPE_PRECOMPILED_PLUGINS` | on-upload, on-job-state | `load` (default): load the artifacts `vodpipe policy publish` precompiled; `off`: always compile (publishers then stay inside the sandbox) |
 //! | `VODPIPE_MAX_RECEIVES` | on-upload, on-job-state | the `maxReceiveCount` of the function's queue: a failure on that delivery gives up |
 //! | `VODPIPE_MEDIACONVERT_ROLE` | on-upload | ARN of the role MediaConvert jobs run as |
 //! | `VODPIPE_MEDIACONVERT_QUEUE` | on-upload | optional MediaConvert queue ARN |
@@ -51,6 +52,17 @@ pub fn optional(name: &str) -> Option<String> {
         .ok()
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
+}
+
+/// `VODPIPE_PRECOMPILED_PLUGINS`: `load` (the default) or `off`.
+fn precompiled_plugins() -> Result<bool, ConfigError> {
+    match optional("VODPIPE_PRECOMPILED_PLUGINS").as_deref() {
+        None | Some("load") => Ok(true),
+        Some("off") => Ok(false),
+        Some(other) => Err(ConfigError(format!(
+            "VODPIPE_PRECOMPILED_PLUGINS is `{other}`: `load` or `off`"
+        ))),
+    }
 }
 
 /// The adapters every function shares.
@@ -111,7 +123,7 @@ pub async fn handlers(needs_role: bool) -> Result<Arc<Handlers>, ConfigError> {
             aws_sdk_mediaconvert::Client::from_conf(mediaconvert.build()),
             blocking.clone(),
         ),
-        policy: Arc::new(S3Policy::new(policy_store, plugins, blocking)),
+        policy: Arc::new(S3Policy::new(policy_store, plugins, blocking).load_precompiled(precompiled_plugins()?)),
         clock: Arc::new(SystemClock),
         role: if needs_role {
             var("VODPIPE_MEDIACONVERT_ROLE", "the role MediaConvert jobs run as")?

@@ -35,6 +35,9 @@ pub struct S3Policy {
     runtime: Arc<PluginRuntime>,
     blocking: Blocking,
     state: Mutex<Option<Active>>,
+    /// Whether artifacts `vodpipe policy publish` precompiled are loaded (native code: see
+    /// [`S3Policy::load_precompiled`]).
+    precompiled: bool,
 }
 
 struct Active {
@@ -50,6 +53,19 @@ impl S3Policy {
             runtime,
             blocking,
             state: Mutex::new(None),
+            precompiled: true,
+        }
+    }
+
+    /// Whether to load the plugins' precompiled artifacts from the policy bucket (default) or
+    /// always compile. An artifact is native code that wasmtime runs as it is: its checks
+    /// (header hashes, engine fit) catch corruption and mix-ups, not intent. Loading them
+    /// extends to whoever can write the policy bucket the trust of whoever deploys the
+    /// functions; with `false`, publishers can change policy only inside the sandbox.
+    pub fn load_precompiled(self, load: bool) -> Self {
+        Self {
+            precompiled: load,
+            ..self
         }
     }
 
@@ -78,6 +94,9 @@ impl S3Policy {
     /// (plugin and body hashes here, engine fit by wasmtime when loaded); a missing, unreadable
     /// or misfit artifact only costs a compile.
     fn fetch_precompiled(&self, bundle: &Bundle) {
+        if !self.precompiled {
+            return;
+        }
         for plugin in bundle.stages() {
             let cached = self.runtime.artifact_path(&plugin.sha256);
             if cached.as_deref().is_none_or(std::path::Path::exists) {

@@ -114,6 +114,8 @@ fn env_for(vars: &[String], runtime_api: &str) -> Vec<(&'static str, String)> {
         let value = match var.as_str() {
             "VODPIPE_MAX_UPLOAD_BYTES" => "104857600".to_owned(),
             "VODPIPE_MAX_RECEIVES" => "5".to_owned(),
+            // `load_precompiled_plugins ? "load" : "off"` in infra/lambda.tf.
+            "VODPIPE_PRECOMPILED_PLUGINS" => "load".to_owned(),
             "VODPIPE_MEDIA_BASE_URL" => "https://d111111abcdef8.cloudfront.net".to_owned(),
             _ => format!("value-of-{}", var.to_lowercase()),
         };

@@ -128,16 +128,17 @@ fn a_cold_instance_loads_published_artifacts_and_compiles_only_what_does_not_fit
     assert_eq!(artifacts.len(), 3);
     runtime.block_on(store.activate(&hash)).unwrap();
 
-    let cold = |cache: &std::path::Path| {
+    let cold = |cache: &std::path::Path, load_precompiled: bool| {
         let plugins = PluginRuntime::for_target(Some(cache.to_owned()), Limits::default(), LAMBDA_TARGET).unwrap();
-        let source = S3Policy::new(store.clone(), plugins.clone(), Blocking::new(runtime.handle().clone()));
+        let source = S3Policy::new(store.clone(), plugins.clone(), Blocking::new(runtime.handle().clone()))
+            .load_precompiled(load_precompiled);
         let policy = std::thread::scope(|s| s.spawn(|| source.current()).join().unwrap()).unwrap();
         assert_eq!(policy.preset().name, "default");
         plugins.cache_stats()
     };
 
     // Nothing published beside the bundle: every plugin is compiled, as before.
-    let stats = cold(tempfile::tempdir().unwrap().path());
+    let stats = cold(tempfile::tempdir().unwrap().path(), true);
     assert_eq!((stats.from_disk, stats.compiled), (0, 3), "{stats:?}");
 
     // One artifact lies about its plugin (another plugin's artifact under its name), one is
@@ -154,7 +155,7 @@ fn a_cold_instance_loads_published_artifacts_and_compiles_only_what_does_not_fit
     ] {
         assert!(runtime.block_on(store.put_precompiled(name, bytes)).unwrap());
     }
-    let stats = cold(tempfile::tempdir().unwrap().path());
+    let stats = cold(tempfile::tempdir().unwrap().path(), true);
     assert_eq!((stats.from_disk, stats.compiled), (1, 2), "{stats:?}");
 
     // All three good (what the publisher uploads): a cold instance compiles nothing.
@@ -173,6 +174,10 @@ fn a_cold_instance_loads_published_artifacts_and_compiles_only_what_does_not_fit
         }
     };
     store_all(publisher.precompile_bundle(&bundle));
-    let stats = cold(tempfile::tempdir().unwrap().path());
+    let stats = cold(tempfile::tempdir().unwrap().path(), true);
     assert_eq!((stats.from_disk, stats.compiled), (3, 0), "{stats:?}");
+
+    // Deployed not to load native code from the bucket: it compiles, artifacts or not.
+    let stats = cold(tempfile::tempdir().unwrap().path(), false);
+    assert_eq!((stats.from_disk, stats.compiled), (0, 3), "{stats:?}");
 }

@@ -1,9 +1,13 @@
 //! Compiled plugins, cached by content hash in memory and as precompiled artifacts on disk,
 //! so a cold process does not run Cranelift for a plugin it has seen before.
 //!
-//! An artifact on disk is never trusted blindly: its header must name the plugin's sha256
-//! and carry the sha256 of the artifact body, and wasmtime itself refuses artifacts of
-//! another version or configuration. Anything that fails is recompiled and rewritten.
+//! An artifact on disk is checked before use: its header must name the plugin's sha256 and
+//! carry the sha256 of the artifact body, and wasmtime itself refuses artifacts of another
+//! version or configuration. Anything that fails is recompiled and rewritten. Those checks
+//! catch corruption and mix-ups, not intent: an artifact is native code that wasmtime runs
+//! as it is, so whoever can write the cache directory (or, in the Lambda functions, the
+//! policy bucket's `precompiled/` prefix) can run code in this process. Keep both writable
+//! only by those trusted to deploy.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -121,8 +125,10 @@ impl ArtifactCache {
                 return None;
             }
         };
-        // SAFETY: `body` is exactly what `Engine::precompile_component` wrote for this plugin
-        // (the header's hashes prove it); wasmtime checks version and configuration itself.
+        // SAFETY: wasmtime requires `body` to be what `Engine::precompile_component` wrote.
+        // The header's hashes rule out corruption and another plugin's artifact, and wasmtime
+        // checks version and configuration; that it was written by a trusted compiler rests on
+        // who can write the cache (see the module docs), which no check here can prove.
         match unsafe { Component::deserialize(engine, body) } {
             Ok(component) => Some(component),
             Err(e) => {

@@ -5,8 +5,8 @@
 //! Only the subset of MediaConvert settings listed in [`translate`] is understood; any other
 //! setting, or a value ffmpeg cannot honour, refuses the job with the field's path.
 //!
-//! Four steps, one module each: [`job`] reads the document, [`args`] makes ffmpeg's
-//! arguments, [`process`] runs ffmpeg, [`playlists`] reads back what it wrote and writes the
+//! Four steps, one module each: `job` reads the document, `args` makes ffmpeg's
+//! arguments, `process` runs ffmpeg, `playlists` reads back what it wrote and writes the
 //! master playlist.
 
 mod args;

@@ -211,7 +211,7 @@ fn clear_previous_outputs(job: &HlsJob) -> std::io::Result<()> {
 /// Writes the source's last frame as the thumbnail. The thumbnail branch keeps the first frame
 /// at or after the thumbnail time, and a clip can end before it: one exactly as long as the
 /// thumbnail time (its last frame starts a frame earlier), or one whose duration the planner
-/// did not know. Only the last seconds are decoded, through the job's [`source_filters`];
+/// did not know. Only the last seconds are decoded, through the job's [`source_filters`](super::source_filters);
 /// every frame overwrites the file (`-update 1`), so the last one stays.
 fn capture_last_frame(job: &HlsJob, t: &ThumbnailJob, lock: &JobLock) -> Result<(), String> {
     let output = child::command_holding("ffmpeg", lock)
