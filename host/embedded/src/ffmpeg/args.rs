@@ -146,18 +146,25 @@ pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
         format!("{dir}/{}%v.m3u8", job.manifest),
     ]);
     if let Some(t) = &job.thumbnail {
-        args.extend([
-            "-map".into(),
-            "[thumb]".into(),
-            "-frames:v".into(),
-            "1".into(),
-            "-q:v".into(),
-            jpeg_qscale(t.quality).to_string(),
-            "-update".into(),
-            "1".into(),
-            t.path.display().to_string(),
-        ]);
+        args.extend(thumbnail_output(t, true));
     }
+    args
+}
+
+/// The thumbnail output of either run: the `[thumb]` pad as one JPEG, rewritten in place by
+/// each picture (`-update`); `first_only` stops at the first.
+fn thumbnail_output(t: &ThumbnailJob, first_only: bool) -> Vec<String> {
+    let mut args: Vec<String> = vec!["-map".into(), "[thumb]".into()];
+    if first_only {
+        args.extend(["-frames:v".into(), "1".into()]);
+    }
+    args.extend([
+        "-q:v".into(),
+        jpeg_qscale(t.quality).to_string(),
+        "-update".into(),
+        "1".into(),
+        t.path.display().to_string(),
+    ]);
     args
 }
 
@@ -218,14 +225,8 @@ pub(super) fn last_frame_arguments(job: &HlsJob, t: &ThumbnailJob) -> Vec<String
     args.extend([
         "-filter_complex".into(),
         format!("{},{}[thumb]", source_filters(), thumbnail_scale(t)),
-        "-map".into(),
-        "[thumb]".into(),
-        "-q:v".into(),
-        jpeg_qscale(t.quality).to_string(),
-        "-update".into(),
-        "1".into(),
-        t.path.display().to_string(),
     ]);
+    args.extend(thumbnail_output(t, false));
     args
 }
 
