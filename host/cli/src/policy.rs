@@ -96,9 +96,12 @@ pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
                 let active = store.download(&pointer.bundle).await?;
                 crate::diff::print_against_active(&active, files(dir.as_deref()).as_ref())?;
             }
-            let hash = store.publish(files(dir.as_deref()).as_ref()).await?;
+            let files = files(dir.as_deref());
+            let hash = store.publish(files.as_ref()).await?;
             println!("published {hash} to {}", store.location());
-            publish_precompiled(&store, &store.download(&hash).await?).await?;
+            // The plugins are at hand: no need to download what was just uploaded.
+            let bundle = vodpipe_policy::Bundle::load(files.as_ref(), None).map_err(|d| anyhow::anyhow!("{d}"))?;
+            publish_precompiled(&store, &bundle).await?;
             if activate {
                 let pointer = store.activate(&hash).await?;
                 println!("active: {} ({}); the next job uses it", pointer.name, pointer.bundle);

@@ -261,11 +261,4 @@ mod tests {
         }
         assert_eq!(next_step(&rejected, delivery(1)), NextStep::GiveUp);
     }
-
-    #[test]
-    fn context_keeps_the_kind() {
-        let error = PortError::Rejected("too large".into()).context("storing v1");
-        assert_eq!(error, PortError::Rejected("storing v1: too large".into()));
-        assert!(!error.retry_may_help());
-    }
 }

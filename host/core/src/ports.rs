@@ -47,15 +47,6 @@ impl PortError {
     pub fn retry_may_help(&self) -> bool {
         !matches!(self, Self::Rejected(_))
     }
-
-    /// The same error with `context` in front of its message, kind kept.
-    pub fn context(self, context: impl std::fmt::Display) -> Self {
-        match self {
-            Self::Unavailable(why) => Self::Unavailable(format!("{context}: {why}")),
-            Self::Rejected(why) => Self::Rejected(format!("{context}: {why}")),
-            Self::NotFound(why) => Self::NotFound(format!("{context}: {why}")),
-        }
-    }
 }
 
 /// What the object store knows about an object without reading it.
