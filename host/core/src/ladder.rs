@@ -32,6 +32,8 @@ pub struct Rung {
 
 /// Limits a preset must respect; also what a plan from any planner is held to.
 pub mod limits {
+    use vodpipe_job_document::h264::{CodecLevel, Level, Profile};
+
     pub const MAX_SHORT_SIDE: u32 = 2160;
     pub const MIN_SHORT_SIDE: u32 = 96;
     pub const MAX_RUNGS: usize = 12;
@@ -43,16 +45,30 @@ pub mod limits {
     pub const MAX_SEGMENT_SECONDS: u32 = 30;
     pub const MAX_FRAME_RATE: f64 = 120.0;
     pub const MAX_DIMENSION: u32 = 8192;
-    pub const PROFILES: [&str; 3] = ["baseline", "main", "high"];
-    pub const LEVELS: [&str; 17] = [
-        "auto", "1", "1.1", "1.2", "1.3", "2", "2.1", "2.2", "3", "3.1", "3.2", "4", "4.1", "4.2", "5", "5.1", "5.2",
-    ];
 
-    /// An H.264 level from [`LEVELS`]; "4.0" is the same as "4".
+    /// An H.264 profile a rung may name: "baseline", "main" or "high".
+    pub fn valid_profile(profile: &str) -> bool {
+        Profile::parse(profile).is_some()
+    }
+
+    /// An H.264 level a rung may name: "auto" or a level of Table A-1 up to the highest
+    /// MediaConvert writes; "4.0" is the same as "4".
     pub fn valid_level(level: &str) -> bool {
-        LEVELS.contains(&level)
-            || level
-                .strip_suffix(".0")
-                .is_some_and(|l| l != "auto" && LEVELS.contains(&l))
+        CodecLevel::from_plan(level).is_some()
+    }
+
+    /// "baseline, main, high", for messages.
+    pub fn profiles() -> String {
+        [Profile::Baseline, Profile::Main, Profile::High]
+            .map(Profile::name)
+            .join(", ")
+    }
+
+    /// "auto, 1, 1.1, …, 5.2", for messages.
+    pub fn levels() -> String {
+        std::iter::once("auto".to_owned())
+            .chain(Level::in_a_plan().map(|level| level.to_string().trim_end_matches(".0").to_owned()))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }

@@ -94,7 +94,7 @@ impl Plan {
                     limits::MAX_VIDEO_BITRATE
                 ));
             }
-            if !limits::PROFILES.contains(&r.profile.as_str()) {
+            if !limits::valid_profile(&r.profile) {
                 problems.push(format!("{at}: unknown profile `{}`", r.profile));
             }
             if !limits::valid_level(&r.level) {

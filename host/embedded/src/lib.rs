@@ -6,7 +6,6 @@ pub mod disk;
 pub mod ffmpeg;
 pub mod ffprobe;
 pub mod job_lock;
-pub mod job_reader;
 pub mod message;
 pub mod schema;
 pub mod sqlite;

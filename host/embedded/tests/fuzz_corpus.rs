@@ -36,7 +36,7 @@ fn a_refused_key_that_is_not_a_plain_name_is_quoted() {
             .collect()
     };
     assert!(paths(serde_json::json!({ "": "Septings" })).contains(&"[\"\"]".to_owned()));
-    let nested = paths(serde_json::json!({ "Settings": { "Output Groups": [], "a\"b": 1 } }));
+    let nested = paths(serde_json::json!({ "Settings": { "Inputs": [], "Output Groups": [], "a\"b": 1 } }));
     assert!(nested.contains(&"Settings[\"Output Groups\"]".to_owned()), "{nested:?}");
     assert!(nested.contains(&"Settings[\"a\\\"b\"]".to_owned()), "{nested:?}");
     assert!(nested.contains(&"Settings.OutputGroups".to_owned()), "{nested:?}");

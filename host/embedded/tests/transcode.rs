@@ -160,24 +160,36 @@ fn unsupported_settings_are_refused_with_their_paths() {
         role: String::new(),
         queue: None,
     };
-    let mut doc = policy.build_job(&plan, &context).unwrap().to_value();
-    let h264 =
-        &mut doc["Settings"]["OutputGroups"][0]["Outputs"][1]["VideoDescription"]["CodecSettings"]["H264Settings"];
-    h264["RateControlMode"] = "QVBR".into();
-    h264["QvbrSettings"] = serde_json::json!({ "QvbrQualityLevel": 7 });
-    let problems: Vec<String> = translate(&doc).unwrap_err().iter().map(ToString::to_string).collect();
-    let all = problems.join("\n");
+    let build = || policy.build_job(&plan, &context).unwrap().to_value();
     let at = "Settings.OutputGroups[0].Outputs[1].VideoDescription.CodecSettings.H264Settings";
+    let problems = |doc: &serde_json::Value| -> Vec<String> {
+        translate(doc).unwrap_err().iter().map(ToString::to_string).collect()
+    };
+
+    // A value outside what vodpipe's job documents speak stops the reading where it stands.
+    let mut doc = build();
+    doc["Settings"]["OutputGroups"][0]["Outputs"][1]["VideoDescription"]["CodecSettings"]["H264Settings"]["RateControlMode"] =
+        "QVBR".into();
+    assert_eq!(
+        problems(&doc),
+        [format!("{at}.RateControlMode: unknown variant `QVBR`, expected `VBR`")]
+    );
+
+    // Otherwise every unknown key and every setting the transcoder cannot honour, at once.
+    let mut doc = build();
+    doc["Settings"]["OutputGroups"][0]["Outputs"][1]["VideoDescription"]["CodecSettings"]["H264Settings"]["QvbrSettings"] =
+        serde_json::json!({ "QvbrQualityLevel": 7 });
+    doc["Settings"]["OutputGroups"][0]["Outputs"][0]["NameModifier"] = "_7 20p".into();
+    let problems = problems(&doc);
+    let all = problems.join("\n");
     assert!(
         all.contains(&format!(
-            "{at}.RateControlMode: `QVBR` is not supported by the embedded transcoder"
+            "{at}.QvbrSettings: is not a setting vodpipe's job documents have"
         )),
         "{all}"
     );
     assert!(
-        all.contains(&format!(
-            "{at}.QvbrSettings: is not supported by the embedded transcoder"
-        )),
+        all.contains("Settings.OutputGroups[0].Outputs[0].NameModifier: must be letters, digits, '_' or '-'"),
         "{all}"
     );
     assert!(all.contains("Settings.Inputs[0].FileInput: `s3://uploads/v`: the embedded transcoder reads and writes absolute file:// URIs only"), "{all}");

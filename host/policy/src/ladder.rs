@@ -218,13 +218,13 @@ fn read_rung(src: &mut Source, t: &mut Fields) -> Option<(Rung, Option<Range<usi
     }
     let profile = t.string(src, "profile", false);
     if let Some((p, span)) = &profile
-        && !limits::PROFILES.contains(&p.as_str())
+        && !limits::valid_profile(p)
     {
         let path = t.path("profile");
         src.error(
             span.clone(),
             &path,
-            format!("`{p}` is not one of {}", limits::PROFILES.join(", ")),
+            format!("`{p}` is not one of {}", limits::profiles()),
         );
     }
     let level = t.string(src, "level", false);
@@ -235,7 +235,7 @@ fn read_rung(src: &mut Source, t: &mut Fields) -> Option<(Rung, Option<Range<usi
         src.error(
             span.clone(),
             &path,
-            format!("`{l}` is not an H.264 level ({})", limits::LEVELS.join(", ")),
+            format!("`{l}` is not an H.264 level ({})", limits::levels()),
         );
     }
     let audio_range = (limits::MIN_AUDIO_BITRATE / 1000) as i64..=(limits::MAX_AUDIO_BITRATE / 1000) as i64;

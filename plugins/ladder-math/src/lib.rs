@@ -8,7 +8,8 @@
 //!   ([`h264`]): `"auto"` is the lowest such level, a level too low is raised.
 //! - A thumbnail time the clip does not outlast by more than a frame moves to its middle.
 
-pub mod h264;
+/// H.264 levels live with the job document, which names them; planners choose them.
+pub use vodpipe_job_document::h264;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {

@@ -1,7 +1,7 @@
 //! Job builder: turns a plan into an AWS Elemental MediaConvert `CreateJob` request with one
 //! HLS output group (one H.264 + AAC output per rendition, told apart by `NameModifier`) and
 //! one frame-capture output group for the thumbnail. The embedded ffmpeg transcoder runs the
-//! same document.
+//! same document; both read it as `vodpipe-job-document` describes it.
 //!
 //! Config (`[job_builder.config]` of the bundle):
 //! - `gop_seconds` (default 2): keyframe interval; the segment length must be a multiple of it
@@ -9,7 +9,19 @@
 //! - `manifest_name` (default "index"): master playlist is `<output prefix><manifest_name>.m3u8`;
 //! - `thumbnail_quality` (default 80): JPEG quality 1..=100.
 
-use serde::Serialize;
+use std::collections::BTreeMap;
+
+use vodpipe_job_document::h264::{CodecLevel, Profile};
+use vodpipe_job_document::{
+    AacProfile, AacRateControlMode, AacSettings, AudioCodec, AudioCodecSettings, AudioDescription, AudioSelector,
+    ClientCache, CodecSpecification, CodingMode, Container, ContainerSettings, CreateJob, DefaultSelection,
+    DirectoryStructure, FileGroupSettings, FrameCaptureSettings, FramerateControl, GopSizeUnits, H264Settings,
+    HlsGroupSettings, HlsSettings, Input, JobSettings, M3u8Settings, ManifestCompression, ManifestDurationFormat,
+    Output, OutputGroup, OutputGroupSettings, OutputGroupType, OutputSelection, OutputSettings, ProgramDateTime,
+    RateControlMode, Rotate, ScalingBehavior, SceneChangeDetect, SegmentControl, SegmentLengthControl,
+    StreamInfResolution, TimecodeConfig, TimecodeSource, VideoCodec, VideoCodecSettings, VideoDescription,
+    VideoSelector,
+};
 use vodpipe_plugin_sdk::job_builder::{Config, JobBuilder, JobContext, JobDocument, Plan, Reader, Rendition};
 
 struct MediaConvertHls;
@@ -61,23 +73,23 @@ impl JobBuilder for MediaConvertHls {
             .map(|r| hls_output(r, &settings))
             .collect::<Result<_, _>>()?;
         let mut output_groups = vec![OutputGroup {
-            name: "HLS",
+            name: Some("HLS".into()),
             output_group_settings: OutputGroupSettings {
-                kind: "HLS_GROUP_SETTINGS",
+                kind: OutputGroupType::HlsGroupSettings,
                 hls_group_settings: Some(HlsGroupSettings {
                     destination: format!("{prefix}{}", settings.manifest_name),
                     segment_length: plan.segment_seconds,
-                    min_segment_length: 0,
-                    segment_control: "SEGMENTED_FILES",
-                    segment_length_control: "GOP_MULTIPLE",
-                    output_selection: "MANIFESTS_AND_SEGMENTS",
-                    directory_structure: "SINGLE_DIRECTORY",
-                    manifest_duration_format: "FLOATING_POINT",
-                    stream_inf_resolution: "INCLUDE",
-                    codec_specification: "RFC_4281",
-                    client_cache: "ENABLED",
-                    program_date_time: "EXCLUDE",
-                    manifest_compression: "NONE",
+                    min_segment_length: Some(0),
+                    segment_control: Some(SegmentControl::SegmentedFiles),
+                    segment_length_control: Some(SegmentLengthControl::GopMultiple),
+                    output_selection: Some(OutputSelection::ManifestsAndSegments),
+                    directory_structure: Some(DirectoryStructure::SingleDirectory),
+                    manifest_duration_format: Some(ManifestDurationFormat::FloatingPoint),
+                    stream_inf_resolution: Some(StreamInfResolution::Include),
+                    codec_specification: Some(CodecSpecification::Rfc4281),
+                    client_cache: Some(ClientCache::Enabled),
+                    program_date_time: Some(ProgramDateTime::Exclude),
+                    manifest_compression: Some(ManifestCompression::None),
                 }),
                 file_group_settings: None,
             },
@@ -91,37 +103,37 @@ impl JobBuilder for MediaConvertHls {
         if let Some(thumb) = &plan.thumbnail {
             let capture = FrameCapture::at(thumb.at_seconds);
             output_groups.push(OutputGroup {
-                name: "Thumbnails",
+                name: Some("Thumbnails".into()),
                 output_group_settings: OutputGroupSettings {
-                    kind: "FILE_GROUP_SETTINGS",
+                    kind: OutputGroupType::FileGroupSettings,
                     hls_group_settings: None,
                     file_group_settings: Some(FileGroupSettings {
                         destination: format!("{prefix}thumbnails/thumb"),
                     }),
                 },
                 outputs: vec![Output {
-                    name_modifier: "_poster".into(),
-                    container_settings: ContainerSettings {
-                        container: "RAW",
+                    name_modifier: Some("_poster".into()),
+                    container_settings: Some(ContainerSettings {
+                        container: Container::Raw,
                         m3u8_settings: None,
-                    },
+                    }),
                     output_settings: None,
                     video_description: VideoDescription {
                         width: thumb.width,
                         height: thumb.height,
-                        scaling_behavior: "DEFAULT",
+                        scaling_behavior: Some(ScalingBehavior::Default),
                         codec_settings: VideoCodecSettings {
-                            codec: "FRAME_CAPTURE",
+                            codec: VideoCodec::FrameCapture,
                             h264_settings: None,
                             frame_capture_settings: Some(FrameCaptureSettings {
                                 framerate_numerator: capture.numerator,
                                 framerate_denominator: capture.denominator,
-                                max_captures: capture.index + 1,
-                                quality: settings.thumbnail_quality as u32,
+                                max_captures: Some(capture.index + 1),
+                                quality: Some(settings.thumbnail_quality as u32),
                             }),
                         },
                     },
-                    audio_descriptions: None,
+                    audio_descriptions: Vec::new(),
                 }],
             });
             metadata.push((
@@ -131,23 +143,32 @@ impl JobBuilder for MediaConvertHls {
         }
 
         let create_job = CreateJob {
-            role: &context.role,
-            queue: context.queue.as_deref(),
-            user_metadata: UserMetadata {
-                video_id: &context.video_id,
-            },
-            status_update_interval: "SECONDS_10",
+            role: context.role,
+            queue: context.queue,
+            user_metadata: BTreeMap::from([("video_id".to_owned(), context.video_id)]),
+            client_request_token: None,
+            status_update_interval: Some("SECONDS_10".into()),
+            priority: None,
             settings: JobSettings {
-                timecode_config: TimecodeConfig { source: "ZEROBASED" },
-                inputs: [Input {
-                    file_input: &context.input_uri,
-                    timecode_source: "ZEROBASED",
-                    video_selector: VideoSelector { rotate: "AUTO" },
-                    audio_selectors: has_audio.then_some(AudioSelectors {
-                        selector_1: AudioSelector {
-                            default_selection: "DEFAULT",
-                        },
+                timecode_config: Some(TimecodeConfig {
+                    source: Some(TimecodeSource::Zerobased),
+                }),
+                inputs: vec![Input {
+                    file_input: context.input_uri,
+                    timecode_source: Some(TimecodeSource::Zerobased),
+                    video_selector: Some(VideoSelector {
+                        rotate: Some(Rotate::Auto),
                     }),
+                    audio_selectors: if has_audio {
+                        BTreeMap::from([(
+                            AUDIO_SELECTOR.to_owned(),
+                            AudioSelector {
+                                default_selection: Some(DefaultSelection::Default),
+                            },
+                        )])
+                    } else {
+                        BTreeMap::new()
+                    },
                 }],
                 output_groups,
             },
@@ -159,79 +180,65 @@ impl JobBuilder for MediaConvertHls {
     }
 }
 
+const AUDIO_SELECTOR: &str = "Audio Selector 1";
+
 fn hls_output(r: &Rendition, settings: &Settings) -> Result<Output, String> {
     let (framerate_numerator, framerate_denominator) = rational(r.frame_rate_cap);
+    let codec_profile =
+        Profile::parse(&r.profile).ok_or_else(|| format!("unsupported H.264 profile `{}`", r.profile))?;
+    let codec_level =
+        CodecLevel::from_plan(&r.level).ok_or_else(|| format!("unsupported H.264 level `{}`", r.level))?;
     Ok(Output {
-        name_modifier: format!("_{}", r.name),
-        container_settings: ContainerSettings {
-            container: "M3U8",
-            m3u8_settings: Some(Empty {}),
-        },
-        output_settings: Some(OutputSettings { hls_settings: Empty {} }),
+        name_modifier: Some(format!("_{}", r.name)),
+        container_settings: Some(ContainerSettings {
+            container: Container::M3u8,
+            m3u8_settings: Some(M3u8Settings {}),
+        }),
+        output_settings: Some(OutputSettings {
+            hls_settings: Some(HlsSettings {}),
+        }),
         video_description: VideoDescription {
             width: r.width,
             height: r.height,
-            scaling_behavior: "DEFAULT",
+            scaling_behavior: Some(ScalingBehavior::Default),
             codec_settings: VideoCodecSettings {
-                codec: "H_264",
+                codec: VideoCodec::H264,
                 h264_settings: Some(H264Settings {
-                    rate_control_mode: "VBR",
+                    rate_control_mode: RateControlMode::Vbr,
                     bitrate: r.video_bitrate,
-                    max_bitrate: r.max_bitrate,
-                    codec_profile: profile(&r.profile)?,
-                    codec_level: level(&r.level)?,
-                    gop_size: settings.gop_seconds,
-                    gop_size_units: "SECONDS",
-                    gop_closed_cadence: 1,
+                    max_bitrate: Some(r.max_bitrate),
+                    codec_profile: Some(codec_profile),
+                    codec_level: Some(codec_level),
+                    gop_size: Some(settings.gop_seconds),
+                    gop_size_units: Some(GopSizeUnits::Seconds),
+                    gop_closed_cadence: Some(1),
                     // Scene-change keyframes would break alignment across renditions.
-                    scene_change_detect: "DISABLED",
-                    framerate_control: "SPECIFIED",
-                    framerate_numerator,
-                    framerate_denominator,
+                    scene_change_detect: Some(SceneChangeDetect::Disabled),
+                    framerate_control: Some(FramerateControl::Specified),
+                    framerate_numerator: Some(framerate_numerator),
+                    framerate_denominator: Some(framerate_denominator),
                 }),
                 frame_capture_settings: None,
             },
         },
-        audio_descriptions: r.audio_bitrate.map(|bitrate| {
-            [AudioDescription {
-                audio_source_name: "Audio Selector 1",
+        audio_descriptions: r
+            .audio_bitrate
+            .map(|bitrate| AudioDescription {
+                audio_source_name: AUDIO_SELECTOR.to_owned(),
                 codec_settings: AudioCodecSettings {
-                    codec: "AAC",
+                    codec: AudioCodec::Aac,
                     aac_settings: AacSettings {
                         bitrate,
-                        coding_mode: "CODING_MODE_2_0",
-                        sample_rate: 48000,
-                        codec_profile: "LC",
-                        rate_control_mode: "CBR",
+                        coding_mode: Some(CodingMode::Stereo),
+                        sample_rate: Some(48_000),
+                        codec_profile: Some(AacProfile::Lc),
+                        rate_control_mode: Some(AacRateControlMode::Cbr),
                     },
                 },
-            }]
-        }),
+            })
+            .into_iter()
+            .collect(),
     })
-}
-
-fn profile(profile: &str) -> Result<&'static str, String> {
-    Ok(match profile {
-        "baseline" => "BASELINE",
-        "main" => "MAIN",
-        "high" => "HIGH",
-        other => return Err(format!("unsupported H.264 profile `{other}`")),
-    })
-}
-
-fn level(level: &str) -> Result<String, String> {
-    const LEVELS: [&str; 16] = [
-        "1", "1.1", "1.2", "1.3", "2", "2.1", "2.2", "3", "3.1", "3.2", "4", "4.1", "4.2", "5", "5.1", "5.2",
-    ];
-    if level == "auto" {
-        return Ok("AUTO".into());
-    }
-    // "3.0" and "3" are the same level.
-    let level = level.strip_suffix(".0").unwrap_or(level);
-    if !LEVELS.contains(&level) {
-        return Err(format!("unsupported H.264 level `{level}`"));
-    }
-    Ok(format!("LEVEL_{}", level.replace('.', "_")))
 }
 
 /// The frame capture that takes the thumbnail. MediaConvert captures the first frame, then one
@@ -282,209 +289,6 @@ fn rational(rate: f64) -> (u32, u32) {
 
 fn gcd(a: u32, b: u32) -> u32 {
     if b == 0 { a.max(1) } else { gcd(b, a % b) }
-}
-
-// The subset of MediaConvert's CreateJob request this builder writes, field for field
-// (PascalCase, as the API spells it). Typed, so serialising allocates one string.
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct CreateJob<'a> {
-    role: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    queue: Option<&'a str>,
-    user_metadata: UserMetadata<'a>,
-    status_update_interval: &'static str,
-    settings: JobSettings<'a>,
-}
-
-#[derive(Serialize)]
-struct UserMetadata<'a> {
-    video_id: &'a str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct JobSettings<'a> {
-    timecode_config: TimecodeConfig,
-    inputs: [Input<'a>; 1],
-    output_groups: Vec<OutputGroup>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct TimecodeConfig {
-    source: &'static str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Input<'a> {
-    file_input: &'a str,
-    timecode_source: &'static str,
-    video_selector: VideoSelector,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    audio_selectors: Option<AudioSelectors>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct VideoSelector {
-    rotate: &'static str,
-}
-
-#[derive(Serialize)]
-struct AudioSelectors {
-    #[serde(rename = "Audio Selector 1")]
-    selector_1: AudioSelector,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct AudioSelector {
-    default_selection: &'static str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct OutputGroup {
-    name: &'static str,
-    output_group_settings: OutputGroupSettings,
-    outputs: Vec<Output>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct OutputGroupSettings {
-    #[serde(rename = "Type")]
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    hls_group_settings: Option<HlsGroupSettings>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    file_group_settings: Option<FileGroupSettings>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct HlsGroupSettings {
-    destination: String,
-    segment_length: u32,
-    min_segment_length: u32,
-    segment_control: &'static str,
-    segment_length_control: &'static str,
-    output_selection: &'static str,
-    directory_structure: &'static str,
-    manifest_duration_format: &'static str,
-    stream_inf_resolution: &'static str,
-    codec_specification: &'static str,
-    client_cache: &'static str,
-    program_date_time: &'static str,
-    manifest_compression: &'static str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct FileGroupSettings {
-    destination: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Output {
-    name_modifier: String,
-    container_settings: ContainerSettings,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    output_settings: Option<OutputSettings>,
-    video_description: VideoDescription,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    audio_descriptions: Option<[AudioDescription; 1]>,
-}
-
-/// Serialises as `{}`.
-#[derive(Serialize)]
-struct Empty {}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ContainerSettings {
-    container: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    m3u8_settings: Option<Empty>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct OutputSettings {
-    hls_settings: Empty,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct VideoDescription {
-    width: u32,
-    height: u32,
-    scaling_behavior: &'static str,
-    codec_settings: VideoCodecSettings,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct VideoCodecSettings {
-    codec: &'static str,
-    #[serde(rename = "H264Settings", skip_serializing_if = "Option::is_none")]
-    h264_settings: Option<H264Settings>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    frame_capture_settings: Option<FrameCaptureSettings>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct H264Settings {
-    rate_control_mode: &'static str,
-    bitrate: u64,
-    max_bitrate: u64,
-    codec_profile: &'static str,
-    codec_level: String,
-    gop_size: f64,
-    gop_size_units: &'static str,
-    gop_closed_cadence: u32,
-    scene_change_detect: &'static str,
-    framerate_control: &'static str,
-    framerate_numerator: u32,
-    framerate_denominator: u32,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct FrameCaptureSettings {
-    framerate_numerator: u32,
-    framerate_denominator: u32,
-    max_captures: u32,
-    quality: u32,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct AudioDescription {
-    audio_source_name: &'static str,
-    codec_settings: AudioCodecSettings,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct AudioCodecSettings {
-    codec: &'static str,
-    aac_settings: AacSettings,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct AacSettings {
-    bitrate: u64,
-    coding_mode: &'static str,
-    sample_rate: u32,
-    codec_profile: &'static str,
-    rate_control_mode: &'static str,
 }
 
 vodpipe_plugin_sdk::export_job_builder!(MediaConvertHls);

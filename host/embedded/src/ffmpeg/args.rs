@@ -102,7 +102,7 @@ pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
             format!("-bufsize:v:{i}"),
             (v.max_bitrate * 2).to_string(),
             format!("-profile:v:{i}"),
-            v.profile.into(),
+            v.profile.name().into(),
             format!("-pix_fmt:v:{i}"),
             "yuv420p".into(),
             format!("-g:v:{i}"),
@@ -116,7 +116,7 @@ pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
             format!("expr:gte(t,n_forced*{})", v.gop_seconds),
         ]);
         if let Some(level) = &v.level {
-            args.extend([format!("-level:v:{i}"), level.clone()]);
+            args.extend([format!("-level:v:{i}"), level.to_string()]);
         }
     }
     let dir = job.output_dir.display();
@@ -234,6 +234,7 @@ pub(super) fn last_frame_arguments(job: &HlsJob, t: &ThumbnailJob) -> Vec<String
 mod tests {
     use super::*;
     use crate::ffmpeg::Variant;
+    use vodpipe_job_document::h264::Profile;
 
     fn job_with_thumbnail() -> HlsJob {
         HlsJob {
@@ -248,7 +249,7 @@ mod tests {
                 height: 360,
                 bitrate: 800_000,
                 max_bitrate: 1_200_000,
-                profile: "main",
+                profile: Profile::Main,
                 level: None,
                 gop_seconds: 2.0,
                 stretch: false,

@@ -1,12 +1,18 @@
-//! Reading a job document: the `CreateJob` request a job builder wrote, key by key
-//! ([`crate::job_reader`]), into an [`HlsJob`]; any setting the embedded transcoder cannot
-//! honour refuses the job with the field's path.
+//! Reading a job document: the `CreateJob` request a job builder wrote, read strictly as
+//! `vodpipe-job-document` describes it (every unknown key, or the first value outside what
+//! vodpipe speaks, by its path), then held to what the embedded transcoder can do (every
+//! setting it cannot honour, by its path) into an [`HlsJob`].
 
 use std::path::PathBuf;
 
+use serde::Serialize;
 use serde_json::Value;
-
-use crate::job_reader::{Obj, Unsupported};
+pub use vodpipe_job_document::Problem;
+use vodpipe_job_document::h264::{CodecLevel, Level, Profile};
+use vodpipe_job_document::{
+    CodingMode, Container, CreateJob, FileGroupSettings, FramerateControl, GopSizeUnits, HlsGroupSettings,
+    ManifestDurationFormat, Output, OutputGroupType, ScalingBehavior, VideoCodec,
+};
 
 /// What the embedded transcoder will do for a job document.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,9 +36,9 @@ pub struct Variant {
     pub height: u64,
     pub bitrate: u64,
     pub max_bitrate: u64,
-    pub profile: &'static str,
-    /// `3.1`; none for AUTO.
-    pub level: Option<String>,
+    pub profile: Profile,
+    /// None for AUTO: x264 chooses.
+    pub level: Option<Level>,
     pub gop_seconds: f64,
     /// STRETCH_TO_OUTPUT; otherwise (DEFAULT) the picture keeps its aspect ratio and is
     /// letterboxed or pillarboxed to the output size.
@@ -59,102 +65,80 @@ pub struct ThumbnailJob {
     pub quality: u64,
 }
 
-/// Reads a `CreateJob` request into an [`HlsJob`], or says every setting it cannot honour.
-pub fn translate(create_job: &Value) -> Result<HlsJob, Vec<Unsupported>> {
-    let mut p = Vec::new();
-    let job = read_job(create_job, &mut p);
-    match job {
-        Some(job) if p.is_empty() => Ok(job),
-        _ => Err(p),
+/// Reads a `CreateJob` request into an [`HlsJob`], or says what it cannot honour: every
+/// unknown key, the first value the document cannot hold, and (when every value fits) every
+/// setting the embedded transcoder cannot honour.
+pub fn translate(create_job: &Value) -> Result<HlsJob, Vec<Problem>> {
+    let (job, mut problems) = CreateJob::read_all(create_job);
+    match job.and_then(|job| read_job(&job, &mut problems)) {
+        Some(job) if problems.is_empty() => Ok(job),
+        _ => Err(problems),
     }
 }
 
-fn read_job(doc: &Value, p: &mut Vec<Unsupported>) -> Option<HlsJob> {
-    let mut root = Obj::root(doc, p)?;
-    for key in [
-        "Role",
-        "Queue",
-        "UserMetadata",
-        "ClientRequestToken",
-        "StatusUpdateInterval",
-        "Priority",
-    ] {
-        root.ignore(key); // where the job runs and who is told, not what is encoded
+fn read_job(job: &CreateJob, p: &mut Vec<Problem>) -> Option<HlsJob> {
+    let settings = &job.settings;
+    if settings.inputs.len() != 1 {
+        p.push(Problem::new("Settings.Inputs", "must hold exactly one input"));
     }
-    let mut settings = root.object("Settings", true, p);
-    root.finish(p);
-    let settings_obj = settings.as_mut()?;
+    let input = settings.inputs.first();
+    let input_path = input.and_then(|input| file_path(&input.file_input, "Settings.Inputs[0].FileInput", p));
+    let audio_selectors: Vec<&str> = input
+        .map(|input| input.audio_selectors.keys().map(String::as_str).collect())
+        .unwrap_or_default();
 
-    if let Some(mut timecode) = settings_obj.object("TimecodeConfig", false, p) {
-        timecode.choice("Source", false, &["ZEROBASED"], p);
-        timecode.finish(p);
-    }
-    let mut inputs = settings_obj.objects("Inputs", true, p);
-    if inputs.len() != 1 {
-        p.push(Unsupported {
-            path: "Settings.Inputs".into(),
-            message: "must hold exactly one input".into(),
-        });
-    }
-    let mut input_path = None;
-    let mut has_audio_selector = false;
-    if let Some(input) = inputs.first_mut() {
-        input_path = input
-            .string("FileInput", true, p)
-            .and_then(|uri| file_path(uri, &input.path("FileInput"), p));
-        input.choice("TimecodeSource", false, &["ZEROBASED"], p);
-        if let Some(mut selector) = input.object("VideoSelector", false, p) {
-            selector.choice("Rotate", false, &["AUTO"], p);
-            selector.finish(p);
-        }
-        for (_, mut selector) in input.entries("AudioSelectors", p) {
-            has_audio_selector = true;
-            selector.choice("DefaultSelection", false, &["DEFAULT"], p);
-            selector.finish(p);
-        }
-    }
-    for input in inputs {
-        input.finish(p);
-    }
-
-    let mut hls = None;
-    let mut thumbnail = None;
-    for mut group in settings_obj.objects("OutputGroups", true, p) {
-        group.ignore("Name");
-        let Some(mut group_settings) = group.object("OutputGroupSettings", true, p) else {
-            group.finish(p);
-            continue;
+    let (mut hls, mut thumbnail) = (None, None);
+    let (mut seen_hls, mut seen_file) = (false, false);
+    for (g, group) in settings.output_groups.iter().enumerate() {
+        let at = format!("Settings.OutputGroups[{g}]");
+        let group_settings = &group.output_group_settings;
+        let settings_at = format!("{at}.OutputGroupSettings");
+        let seen = match group_settings.kind {
+            OutputGroupType::HlsGroupSettings => &mut seen_hls,
+            OutputGroupType::FileGroupSettings => &mut seen_file,
         };
-        let kind = group_settings.choice("Type", true, &["HLS_GROUP_SETTINGS", "FILE_GROUP_SETTINGS"], p);
-        let outputs = group.objects("Outputs", true, p);
-        match kind {
-            Some("HLS_GROUP_SETTINGS") if hls.is_none() => {
-                hls = read_hls_group(&mut group_settings, outputs, has_audio_selector, p);
-            }
-            Some("FILE_GROUP_SETTINGS") if thumbnail.is_none() => {
-                thumbnail = read_frame_capture_group(&mut group_settings, outputs, p);
-            }
-            Some(_) => p.push(Unsupported {
-                path: group.path("OutputGroupSettings.Type"),
-                message: "only one HLS group and one frame-capture group are supported".into(),
-            }),
-            None => {}
+        if std::mem::replace(seen, true) {
+            p.push(Problem::new(
+                format!("{settings_at}.Type"),
+                "only one HLS group and one frame-capture group are supported",
+            ));
+            continue;
         }
-        group_settings.finish(p);
-        group.finish(p);
-    }
-    if let Some(settings) = settings {
-        settings.finish(p);
-    }
-    let Some((output_dir, manifest, segment_seconds, integer_durations, variants)) = hls else {
-        if p.is_empty() {
-            p.push(Unsupported {
-                path: "Settings.OutputGroups".into(),
-                message: "needs an HLS output group".into(),
-            });
+        match group_settings.kind {
+            OutputGroupType::HlsGroupSettings => {
+                not_with(
+                    &group_settings.file_group_settings,
+                    &settings_at,
+                    "FileGroupSettings",
+                    "Type",
+                    p,
+                );
+                match &group_settings.hls_group_settings {
+                    Some(hls_settings) => {
+                        hls = read_hls_group(&at, hls_settings, &group.outputs, &audio_selectors, p);
+                    }
+                    None => p.push(Problem::new(format!("{settings_at}.HlsGroupSettings"), "is required")),
+                }
+            }
+            OutputGroupType::FileGroupSettings => {
+                not_with(
+                    &group_settings.hls_group_settings,
+                    &settings_at,
+                    "HlsGroupSettings",
+                    "Type",
+                    p,
+                );
+                match &group_settings.file_group_settings {
+                    Some(file_settings) => thumbnail = read_frame_capture_group(&at, file_settings, &group.outputs, p),
+                    None => p.push(Problem::new(format!("{settings_at}.FileGroupSettings"), "is required")),
+                }
+            }
         }
-        return None;
-    };
+    }
+    if !seen_hls {
+        p.push(Problem::new("Settings.OutputGroups", "needs an HLS output group"));
+    }
+    let (output_dir, manifest, segment_seconds, integer_durations, variants) = hls?;
     Some(HlsJob {
         input: input_path?,
         output_dir,
@@ -168,50 +152,38 @@ fn read_job(doc: &Value, p: &mut Vec<Unsupported>) -> Option<HlsJob> {
 
 type Hls = (PathBuf, String, u64, bool, Vec<Variant>);
 
-fn read_hls_group(group: &mut Obj, outputs: Vec<Obj>, audio_selector: bool, p: &mut Vec<Unsupported>) -> Option<Hls> {
-    let mut settings = group.object("HlsGroupSettings", true, p)?;
-    let destination = settings.string("Destination", true, p);
-    let destination = destination.and_then(|d| file_path(d, &settings.path("Destination"), p));
-    let segment_seconds = settings.integer("SegmentLength", true, p);
-    if segment_seconds == Some(0) {
-        p.push(Unsupported {
-            path: settings.path("SegmentLength"),
-            message: "must be at least 1".into(),
-        });
+fn read_hls_group(
+    at: &str,
+    settings: &HlsGroupSettings,
+    outputs: &[Output],
+    audio_selectors: &[&str],
+    p: &mut Vec<Problem>,
+) -> Option<Hls> {
+    let settings_at = format!("{at}.OutputGroupSettings.HlsGroupSettings");
+    let destination = file_path(&settings.destination, &format!("{settings_at}.Destination"), p);
+    if settings.segment_length == 0 {
+        p.push(Problem::new(
+            format!("{settings_at}.SegmentLength"),
+            "must be at least 1",
+        ));
     }
-    if let Some(min) = settings.integer("MinSegmentLength", false, p)
-        && min != 0
-    {
-        p.push(Unsupported {
-            path: settings.path("MinSegmentLength"),
-            message: format!("{min}: only 0 is supported"),
-        });
+    if let Some(min) = settings.min_segment_length.filter(|min| *min != 0) {
+        p.push(Problem::new(
+            format!("{settings_at}.MinSegmentLength"),
+            format!("{min}: only 0 is supported"),
+        ));
     }
-    settings.choice("SegmentControl", false, &["SEGMENTED_FILES"], p);
-    settings.choice("SegmentLengthControl", false, &["GOP_MULTIPLE", "EXACT"], p);
-    settings.choice("OutputSelection", false, &["MANIFESTS_AND_SEGMENTS"], p);
-    settings.choice("DirectoryStructure", false, &["SINGLE_DIRECTORY"], p);
-    let integer_durations =
-        settings.choice("ManifestDurationFormat", false, &["INTEGER", "FLOATING_POINT"], p) != Some("FLOATING_POINT");
-    settings.choice("StreamInfResolution", false, &["INCLUDE"], p);
-    settings.choice("CodecSpecification", false, &["RFC_4281"], p);
-    settings.choice("ClientCache", false, &["ENABLED"], p);
-    settings.choice("ProgramDateTime", false, &["EXCLUDE"], p);
-    settings.choice("ManifestCompression", false, &["NONE"], p);
-    settings.finish(p);
-
-    let mut variants = Vec::new();
-    for mut output in outputs {
-        if let Some(variant) = read_hls_output(&mut output, audio_selector, p) {
-            variants.push(variant);
-        }
-        output.finish(p);
-    }
+    let integer_durations = settings.manifest_duration_format != Some(ManifestDurationFormat::FloatingPoint);
+    let variants: Vec<Variant> = outputs
+        .iter()
+        .enumerate()
+        .filter_map(|(o, output)| read_hls_output(&format!("{at}.Outputs[{o}]"), output, audio_selectors, p))
+        .collect();
     if variants.is_empty() {
-        p.push(Unsupported {
-            path: group.path("Outputs"),
-            message: "the HLS group has no usable outputs".into(),
-        });
+        p.push(Problem::new(
+            format!("{at}.Outputs"),
+            "the HLS group has no usable outputs",
+        ));
     }
     let destination = destination?;
     let manifest = destination.file_name()?.to_string_lossy().into_owned();
@@ -219,161 +191,131 @@ fn read_hls_group(group: &mut Obj, outputs: Vec<Obj>, audio_selector: bool, p: &
     Some((
         output_dir,
         manifest,
-        segment_seconds?.max(1),
+        u64::from(settings.segment_length.max(1)),
         integer_durations,
         variants,
     ))
 }
 
-fn read_hls_output(output: &mut Obj, audio_selector: bool, p: &mut Vec<Unsupported>) -> Option<Variant> {
-    let modifier = output.string("NameModifier", true, p).map(str::to_owned);
-    if let Some(m) = &modifier
-        && (m.is_empty() || !m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-    {
-        p.push(Unsupported {
-            path: output.path("NameModifier"),
-            message: "must be letters, digits, '_' or '-'".into(),
-        });
-    }
-    if let Some(mut container) = output.object("ContainerSettings", false, p) {
-        container.choice("Container", true, &["M3U8"], p);
-        if let Some(m3u8) = container.object("M3u8Settings", false, p) {
-            m3u8.finish(p);
+fn read_hls_output(at: &str, output: &Output, audio_selectors: &[&str], p: &mut Vec<Problem>) -> Option<Variant> {
+    let modifier = output.name_modifier.clone();
+    match &modifier {
+        None => p.push(Problem::new(format!("{at}.NameModifier"), "is required")),
+        Some(m) if m.is_empty() || !m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') => {
+            p.push(Problem::new(
+                format!("{at}.NameModifier"),
+                "must be letters, digits, '_' or '-'",
+            ));
         }
-        container.finish(p);
+        Some(_) => {}
     }
-    if let Some(mut settings) = output.object("OutputSettings", false, p) {
-        if let Some(hls) = settings.object("HlsSettings", false, p) {
-            hls.finish(p);
-        }
-        settings.finish(p);
-    }
-    let mut video = output.object("VideoDescription", true, p)?;
-    let (width, height) = (video.integer("Width", true, p), video.integer("Height", true, p));
-    let stretch =
-        video.choice("ScalingBehavior", false, &["DEFAULT", "STRETCH_TO_OUTPUT"], p) == Some("STRETCH_TO_OUTPUT");
-    let mut codec = video.object("CodecSettings", true, p)?;
-    codec.choice("Codec", true, &["H_264"], p);
-    let mut h264 = codec.object("H264Settings", true, p)?;
-    h264.choice("RateControlMode", true, &["VBR"], p);
-    let bitrate = h264.integer("Bitrate", true, p);
-    let max_bitrate = h264.integer("MaxBitrate", false, p);
-    let profile = h264
-        .choice("CodecProfile", false, &["BASELINE", "MAIN", "HIGH"], p)
-        .unwrap_or("MAIN");
-    let level = h264
-        .choice(
-            "CodecLevel",
-            false,
-            &[
-                "AUTO",
-                "LEVEL_1",
-                "LEVEL_1_1",
-                "LEVEL_1_2",
-                "LEVEL_1_3",
-                "LEVEL_2",
-                "LEVEL_2_1",
-                "LEVEL_2_2",
-                "LEVEL_3",
-                "LEVEL_3_1",
-                "LEVEL_3_2",
-                "LEVEL_4",
-                "LEVEL_4_1",
-                "LEVEL_4_2",
-                "LEVEL_5",
-                "LEVEL_5_1",
-                "LEVEL_5_2",
-            ],
-            p,
-        )
-        .filter(|l| *l != "AUTO")
-        .map(|l| l.trim_start_matches("LEVEL_").replace('_', "."));
-    let gop = h264.number("GopSize", false, p).unwrap_or(2.0);
-    let units = h264
-        .choice("GopSizeUnits", false, &["SECONDS", "FRAMES"], p)
-        .unwrap_or("SECONDS");
-    // x264 closes every GOP, which is cadence 1.
-    if let Some(cadence) = h264.integer("GopClosedCadence", false, p)
-        && cadence != 1
+    if let Some(container) = &output.container_settings
+        && container.container != Container::M3u8
     {
-        p.push(Unsupported {
-            path: h264.path("GopClosedCadence"),
-            message: format!("{cadence}: only 1 (every GOP closed) is supported"),
-        });
+        p.push(unsupported(
+            format!("{at}.ContainerSettings.Container"),
+            &container.container,
+            "M3U8",
+        ));
     }
-    h264.choice("SceneChangeDetect", false, &["DISABLED"], p);
-    let control = h264.choice("FramerateControl", false, &["SPECIFIED", "INITIALIZE_FROM_SOURCE"], p);
-    let numerator = h264.integer("FramerateNumerator", control == Some("SPECIFIED"), p);
-    let denominator = h264.integer("FramerateDenominator", control == Some("SPECIFIED"), p);
-    let frame_rate = match (control, numerator, denominator) {
-        (Some("SPECIFIED"), Some(n), Some(d)) if n > 0 && d > 0 => Some((n, d)),
-        _ => None,
+    let video = &output.video_description;
+    let video_at = format!("{at}.VideoDescription");
+    let stretch = video.scaling_behavior == Some(ScalingBehavior::StretchToOutput);
+    let codec = &video.codec_settings;
+    let codec_at = format!("{video_at}.CodecSettings");
+    if codec.codec != VideoCodec::H264 {
+        p.push(unsupported(format!("{codec_at}.Codec"), &codec.codec, "H_264"));
+    }
+    not_with(
+        &codec.frame_capture_settings,
+        &codec_at,
+        "FrameCaptureSettings",
+        "Codec",
+        p,
+    );
+    let Some(h264) = &codec.h264_settings else {
+        p.push(Problem::new(format!("{codec_at}.H264Settings"), "is required"));
+        return None;
     };
-    let gop_seconds = match (units, frame_rate) {
-        ("FRAMES", Some((n, d))) => gop * d as f64 / n as f64,
-        ("FRAMES", None) => {
-            p.push(Unsupported {
-                path: h264.path("GopSizeUnits"),
-                message: "FRAMES needs a SPECIFIED frame rate".into(),
-            });
+    let h264_at = format!("{codec_at}.H264Settings");
+    // x264 closes every GOP, which is cadence 1.
+    if let Some(cadence) = h264.gop_closed_cadence.filter(|cadence| *cadence != 1) {
+        p.push(Problem::new(
+            format!("{h264_at}.GopClosedCadence"),
+            format!("{cadence}: only 1 (every GOP closed) is supported"),
+        ));
+    }
+    // The frame rate is used only when both parts are above 0 (else the source's is kept).
+    let frame_rate = match h264.framerate_control {
+        Some(FramerateControl::Specified) => {
+            let mut part = |value: Option<u32>, key: &str| {
+                if value.is_none() {
+                    p.push(Problem::new(
+                        format!("{h264_at}.{key}"),
+                        "is required with FramerateControl SPECIFIED",
+                    ));
+                }
+                value.filter(|n| *n > 0).map(u64::from)
+            };
+            let numerator = part(h264.framerate_numerator, "FramerateNumerator");
+            let denominator = part(h264.framerate_denominator, "FramerateDenominator");
+            numerator.zip(denominator)
+        }
+        Some(FramerateControl::InitializeFromSource) | None => None,
+    };
+    let gop = h264.gop_size.unwrap_or(2.0);
+    if !(gop > 0.0 && gop.is_finite()) {
+        p.push(Problem::new(
+            format!("{h264_at}.GopSize"),
+            format!("{gop}: must be above 0"),
+        ));
+    }
+    let gop_seconds = match (h264.gop_size_units.unwrap_or(GopSizeUnits::Seconds), frame_rate) {
+        (GopSizeUnits::Frames, Some((n, d))) => gop * d as f64 / n as f64,
+        (GopSizeUnits::Frames, None) => {
+            p.push(Problem::new(
+                format!("{h264_at}.GopSizeUnits"),
+                "FRAMES needs a SPECIFIED frame rate",
+            ));
             gop / 30.0
         }
-        _ => gop,
+        (GopSizeUnits::Seconds, _) => gop,
     };
-    h264.finish(p);
-    codec.finish(p);
-    video.finish(p);
 
+    if output.audio_descriptions.len() > 1 {
+        p.push(Problem::new(
+            format!("{at}.AudioDescriptions"),
+            "at most one audio track per output",
+        ));
+    }
     let mut audio = None;
-    let descriptions = output.objects("AudioDescriptions", false, p);
-    if descriptions.len() > 1 {
-        p.push(Unsupported {
-            path: output.path("AudioDescriptions"),
-            message: "at most one audio track per output".into(),
+    for (a, description) in output.audio_descriptions.iter().enumerate() {
+        let source = &description.audio_source_name;
+        if !audio_selectors.contains(&source.as_str()) {
+            p.push(Problem::new(
+                format!("{at}.AudioDescriptions[{a}].AudioSourceName"),
+                format!("`{source}`: no such audio selector in the input"),
+            ));
+        }
+        let aac = &description.codec_settings.aac_settings;
+        audio = Some(Audio {
+            bitrate: aac.bitrate,
+            sample_rate: u64::from(aac.sample_rate.unwrap_or(48_000)),
+            channels: aac.coding_mode.unwrap_or(CodingMode::Stereo).channels(),
         });
     }
-    for mut description in descriptions {
-        description.choice("AudioSourceName", true, &["Audio Selector 1"], p);
-        if !audio_selector {
-            p.push(Unsupported {
-                path: description.path("AudioSourceName"),
-                message: "no such audio selector in the input".into(),
-            });
-        }
-        if let Some(mut codec) = description.object("CodecSettings", true, p) {
-            codec.choice("Codec", true, &["AAC"], p);
-            if let Some(mut aac) = codec.object("AacSettings", true, p) {
-                let bitrate = aac.integer("Bitrate", true, p);
-                let mode = aac.choice("CodingMode", false, &["CODING_MODE_2_0", "CODING_MODE_1_0"], p);
-                let sample_rate = aac.integer("SampleRate", false, p).unwrap_or(48_000);
-                aac.choice("CodecProfile", false, &["LC"], p);
-                aac.choice("RateControlMode", false, &["CBR"], p);
-                aac.finish(p);
-                let channels = if mode == Some("CODING_MODE_1_0") { 1 } else { 2 };
-                audio = bitrate.map(|bitrate| Audio {
-                    bitrate,
-                    sample_rate,
-                    channels,
-                });
-            }
-            codec.finish(p);
-        }
-        description.finish(p);
-    }
 
-    let bitrate = bitrate?;
     Some(Variant {
         modifier: modifier?,
-        width: width?,
-        height: height?,
-        bitrate,
-        max_bitrate: max_bitrate.unwrap_or(bitrate),
-        profile: match profile {
-            "BASELINE" => "baseline",
-            "HIGH" => "high",
-            _ => "main",
+        width: u64::from(video.width),
+        height: u64::from(video.height),
+        bitrate: h264.bitrate,
+        max_bitrate: h264.max_bitrate.unwrap_or(h264.bitrate),
+        profile: h264.codec_profile.unwrap_or(Profile::Main),
+        level: match h264.codec_level {
+            Some(CodecLevel::Level(level)) => Some(level),
+            Some(CodecLevel::Auto) | None => None,
         },
-        level,
         gop_seconds,
         stretch,
         frame_rate,
@@ -381,78 +323,243 @@ fn read_hls_output(output: &mut Obj, audio_selector: bool, p: &mut Vec<Unsupport
     })
 }
 
-fn read_frame_capture_group(group: &mut Obj, outputs: Vec<Obj>, p: &mut Vec<Unsupported>) -> Option<ThumbnailJob> {
-    let mut settings = group.object("FileGroupSettings", true, p)?;
-    let destination = settings.string("Destination", true, p);
-    let destination = destination.and_then(|d| file_path(d, &settings.path("Destination"), p));
-    settings.finish(p);
+fn read_frame_capture_group(
+    at: &str,
+    settings: &FileGroupSettings,
+    outputs: &[Output],
+    p: &mut Vec<Problem>,
+) -> Option<ThumbnailJob> {
+    let destination = file_path(
+        &settings.destination,
+        &format!("{at}.OutputGroupSettings.FileGroupSettings.Destination"),
+        p,
+    );
     if outputs.len() != 1 {
-        p.push(Unsupported {
-            path: group.path("Outputs"),
-            message: "a frame-capture group needs exactly one output".into(),
-        });
+        p.push(Problem::new(
+            format!("{at}.Outputs"),
+            "a frame-capture group needs exactly one output",
+        ));
     }
-    let mut thumbnail = None;
-    for mut output in outputs {
-        let modifier = output.string("NameModifier", false, p).unwrap_or_default().to_owned();
-        if let Some(mut container) = output.object("ContainerSettings", false, p) {
-            container.choice("Container", true, &["RAW"], p);
-            container.finish(p);
-        }
-        if let Some(mut video) = output.object("VideoDescription", true, p) {
-            let (width, height) = (video.integer("Width", true, p), video.integer("Height", true, p));
-            video.choice("ScalingBehavior", false, &["DEFAULT", "STRETCH_TO_OUTPUT"], p);
-            if let Some(mut codec) = video.object("CodecSettings", true, p) {
-                codec.choice("Codec", true, &["FRAME_CAPTURE"], p);
-                if let Some(mut capture) = codec.object("FrameCaptureSettings", true, p) {
-                    let numerator = capture.integer("FramerateNumerator", true, p).filter(|n| *n > 0);
-                    let denominator = capture.integer("FramerateDenominator", true, p);
-                    let max_captures = capture.integer("MaxCaptures", false, p).unwrap_or(1).max(1);
-                    let quality = capture.integer("Quality", false, p).unwrap_or(80);
-                    capture.finish(p);
-                    // Captures happen every denominator/numerator seconds from 0; vodpipe
-                    // writes the second one (the first is often black), as the job builder
-                    // promised in its metadata.
-                    let index = (max_captures - 1).min(1);
-                    if let (Some(dir), Some(n), Some(d), Some(w), Some(h)) =
-                        (&destination, numerator, denominator, width, height)
-                    {
-                        let base = dir
-                            .file_name()
-                            .map(|b| b.to_string_lossy().into_owned())
-                            .unwrap_or_default();
-                        let path = dir.with_file_name(format!("{base}{modifier}.{index:07}.jpg"));
-                        let at_seconds = index as f64 * d as f64 / n as f64;
-                        thumbnail = Some(ThumbnailJob {
-                            path,
-                            width: w,
-                            height: h,
-                            at_seconds,
-                            quality,
-                        });
-                    }
-                }
-                codec.finish(p);
-            }
-            video.finish(p);
-        }
-        output.finish(p);
+    let output = outputs.first()?;
+    let at = format!("{at}.Outputs[0]");
+    if let Some(container) = &output.container_settings
+        && container.container != Container::Raw
+    {
+        p.push(unsupported(
+            format!("{at}.ContainerSettings.Container"),
+            &container.container,
+            "RAW",
+        ));
     }
-    thumbnail
+    if !output.audio_descriptions.is_empty() {
+        p.push(Problem::new(
+            format!("{at}.AudioDescriptions"),
+            "a frame capture has no audio",
+        ));
+    }
+    let video = &output.video_description;
+    let codec = &video.codec_settings;
+    let codec_at = format!("{at}.VideoDescription.CodecSettings");
+    if codec.codec != VideoCodec::FrameCapture {
+        p.push(unsupported(format!("{codec_at}.Codec"), &codec.codec, "FRAME_CAPTURE"));
+    }
+    not_with(&codec.h264_settings, &codec_at, "H264Settings", "Codec", p);
+    let Some(capture) = &codec.frame_capture_settings else {
+        p.push(Problem::new(format!("{codec_at}.FrameCaptureSettings"), "is required"));
+        return None;
+    };
+    if capture.framerate_numerator == 0 {
+        return None; // no capture rate: no thumbnail
+    }
+    // Captures happen every denominator/numerator seconds from 0; vodpipe writes the second
+    // one (the first is often black), as the job builder promised in its metadata.
+    let index = capture.max_captures.unwrap_or(1).clamp(1, 2) - 1;
+    let destination = destination?;
+    let base = destination
+        .file_name()
+        .map(|b| b.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let modifier = output.name_modifier.as_deref().unwrap_or_default();
+    Some(ThumbnailJob {
+        path: destination.with_file_name(format!("{base}{modifier}.{index:07}.jpg")),
+        width: u64::from(video.width),
+        height: u64::from(video.height),
+        at_seconds: f64::from(index) * f64::from(capture.framerate_denominator)
+            / f64::from(capture.framerate_numerator),
+        quality: u64::from(capture.quality.unwrap_or(80)),
+    })
+}
+
+/// A problem for settings that only belong with another value of `chosen_by` (`Codec`, `Type`).
+fn not_with<T>(settings: &Option<T>, at: &str, key: &str, chosen_by: &str, p: &mut Vec<Problem>) {
+    if settings.is_some() {
+        p.push(Problem::new(
+            format!("{at}.{key}"),
+            format!("does not go with this {chosen_by}"),
+        ));
+    }
+}
+
+/// `` `RAW` is not supported here (supported: M3U8) ``, naming a value as the document spells it.
+fn unsupported(path: String, value: &impl Serialize, supported: &str) -> Problem {
+    let spelled = serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    Problem::new(
+        path,
+        format!("`{spelled}` is not supported by the embedded transcoder here (supported: {supported})"),
+    )
 }
 
 /// `file:///abs/path` → `/abs/path`; anything else is refused.
-fn file_path(uri: &str, path: &str, p: &mut Vec<Unsupported>) -> Option<PathBuf> {
+fn file_path(uri: &str, path: &str, p: &mut Vec<Problem>) -> Option<PathBuf> {
     match uri.strip_prefix("file://") {
         Some(local) if local.starts_with('/') && !local.split('/').any(|part| part == "..") => {
             Some(PathBuf::from(local))
         }
         _ => {
-            p.push(Unsupported {
-                path: path.to_owned(),
-                message: format!("`{uri}`: the embedded transcoder reads and writes absolute file:// URIs only"),
-            });
+            p.push(Problem::new(
+                path,
+                format!("`{uri}`: the embedded transcoder reads and writes absolute file:// URIs only"),
+            ));
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn job() -> Value {
+        json!({
+            "Settings": {
+                "Inputs": [{ "FileInput": "file:///uploads/v", "AudioSelectors": { "Audio Selector 1": {} } }],
+                "OutputGroups": [
+                    {
+                        "OutputGroupSettings": {
+                            "Type": "HLS_GROUP_SETTINGS",
+                            "HlsGroupSettings": { "Destination": "file:///media/v/index", "SegmentLength": 6 }
+                        },
+                        "Outputs": [{
+                            "NameModifier": "_360p",
+                            "VideoDescription": {
+                                "Width": 640, "Height": 360,
+                                "CodecSettings": { "Codec": "H_264", "H264Settings": { "RateControlMode": "VBR", "Bitrate": 800000 } }
+                            },
+                            "AudioDescriptions": [{
+                                "AudioSourceName": "Audio Selector 1",
+                                "CodecSettings": { "Codec": "AAC", "AacSettings": { "Bitrate": 96000, "CodingMode": "CODING_MODE_1_0" } }
+                            }]
+                        }]
+                    },
+                    {
+                        "OutputGroupSettings": {
+                            "Type": "FILE_GROUP_SETTINGS",
+                            "FileGroupSettings": { "Destination": "file:///media/v/thumbnails/thumb" }
+                        },
+                        "Outputs": [{
+                            "NameModifier": "_poster",
+                            "VideoDescription": {
+                                "Width": 320, "Height": 180,
+                                "CodecSettings": {
+                                    "Codec": "FRAME_CAPTURE",
+                                    "FrameCaptureSettings": { "FramerateNumerator": 1, "FramerateDenominator": 3, "MaxCaptures": 2 }
+                                }
+                            }
+                        }]
+                    }
+                ]
+            }
+        })
+    }
+
+    fn problems(document: &Value) -> Vec<String> {
+        translate(document)
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_mediaconverts() {
+        let job = translate(&job()).unwrap();
+        let variant = &job.variants[0];
+        assert_eq!(
+            (variant.max_bitrate, variant.profile, variant.level),
+            (800_000, Profile::Main, None)
+        );
+        assert_eq!(
+            (variant.gop_seconds, variant.frame_rate, variant.stretch),
+            (2.0, None, false)
+        );
+        assert_eq!(
+            variant.audio,
+            Some(Audio {
+                bitrate: 96_000,
+                sample_rate: 48_000,
+                channels: 1
+            })
+        );
+        assert!(job.integer_durations);
+        let thumbnail = job.thumbnail.unwrap();
+        assert_eq!(
+            thumbnail.path,
+            PathBuf::from("/media/v/thumbnails/thumb_poster.0000001.jpg")
+        );
+        assert_eq!((thumbnail.at_seconds, thumbnail.quality), (3.0, 80));
+    }
+
+    #[test]
+    fn settings_of_the_other_codec_or_group_type_and_a_second_group_are_refused() {
+        let mut document = job();
+        let groups = &mut document["Settings"]["OutputGroups"];
+        groups[1]["Outputs"][0]["VideoDescription"]["CodecSettings"]["H264Settings"] =
+            json!({ "RateControlMode": "VBR", "Bitrate": 1 });
+        groups[0]["OutputGroupSettings"]["FileGroupSettings"] = json!({ "Destination": "file:///x" });
+        let second = groups[0].clone();
+        groups.as_array_mut().unwrap().push(second);
+        let found = problems(&document);
+        assert_eq!(
+            found,
+            [
+                "Settings.OutputGroups[0].OutputGroupSettings.FileGroupSettings: does not go with this Type",
+                "Settings.OutputGroups[1].Outputs[0].VideoDescription.CodecSettings.H264Settings: does not go with this Codec",
+                "Settings.OutputGroups[2].OutputGroupSettings.Type: only one HLS group and one frame-capture group are supported",
+            ]
+        );
+    }
+
+    #[test]
+    fn values_the_transcoder_cannot_honour_are_all_named() {
+        let mut document = job();
+        let output = &mut document["Settings"]["OutputGroups"][0]["Outputs"][0];
+        output["ContainerSettings"] = json!({ "Container": "RAW" });
+        output["AudioDescriptions"][0]["AudioSourceName"] = "Audio Selector 2".into();
+        let h264 = &mut output["VideoDescription"]["CodecSettings"]["H264Settings"];
+        h264["GopSize"] = 0.into();
+        h264["GopClosedCadence"] = 2.into();
+        h264["GopSizeUnits"] = "FRAMES".into();
+        let at = "Settings.OutputGroups[0].Outputs[0]";
+        let h264_at = format!("{at}.VideoDescription.CodecSettings.H264Settings");
+        assert_eq!(
+            problems(&document),
+            [
+                format!(
+                    "{at}.ContainerSettings.Container: `RAW` is not supported by the embedded transcoder here \
+                     (supported: M3U8)"
+                ),
+                format!("{h264_at}.GopClosedCadence: 2: only 1 (every GOP closed) is supported"),
+                format!("{h264_at}.GopSize: 0: must be above 0"),
+                format!("{h264_at}.GopSizeUnits: FRAMES needs a SPECIFIED frame rate"),
+                format!(
+                    "{at}.AudioDescriptions[0].AudioSourceName: `Audio Selector 2`: no such audio selector in the input"
+                ),
+            ]
+        );
     }
 }

@@ -29,13 +29,13 @@ pub(super) fn finish(job: &HlsJob) -> Result<(Vec<JobOutput>, String), String> {
             None => prober.probe(&playlist).map_err(|e| format!("{name}: {e}"))?.frame_rate,
         };
         // The level the job asked for is the one x264 wrote; with AUTO, x264 chose: read it.
-        let level_idc = match v.level.as_deref().and_then(level_idc) {
-            Some(idc) => idc,
+        let level_idc = match v.level {
+            Some(level) => level.idc(),
             None => stream_level_idc(&playlist).map_err(|e| format!("{name}: {e}"))?,
         };
         let codecs = match &v.audio {
-            Some(_) => format!("{},mp4a.40.2", avc1(v.profile, level_idc)),
-            None => avc1(v.profile, level_idc),
+            Some(_) => format!("{},mp4a.40.2", v.profile.avc1(level_idc)),
+            None => v.profile.avc1(level_idc),
         };
         writeln!(
             master,
@@ -104,26 +104,8 @@ pub fn bandwidth(playlist: &Path) -> Result<(u64, u64, u64), String> {
     ))
 }
 
-/// RFC 6381 codec string for H.264: avc1.PPCCLL, profile_idc, constraint flags, level_idc.
-/// The constraint flags are the ones libx264 writes: set0 for Baseline, set1 for Baseline
-/// and Main (it never uses Baseline's extra tools), never set2 or set3.
-fn avc1(profile: &str, level_idc: u32) -> String {
-    let (profile, constraints) = match profile {
-        "baseline" => (0x42, 0xc0),
-        "high" => (0x64, 0x00),
-        _ => (0x4d, 0x40),
-    };
-    format!("avc1.{profile:02x}{constraints:02x}{level_idc:02x}")
-}
-
-/// `3.1` → 31, `4` and `4.0` → 40: `level_idc`, ten times the level.
-fn level_idc(level: &str) -> Option<u32> {
-    let (major, minor) = level.split_once('.').unwrap_or((level, "0"));
-    Some(major.parse::<u32>().ok()? * 10 + minor.parse::<u32>().ok()?)
-}
-
 /// The `level_idc` in the first video stream's SPS, as ffprobe reads it.
-fn stream_level_idc(playlist: &Path) -> Result<u32, String> {
+fn stream_level_idc(playlist: &Path) -> Result<u8, String> {
     let output = child::command("ffprobe")
         .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=level"])
         .args(["-of", "default=noprint_wrappers=1:nokey=1"])
@@ -132,7 +114,7 @@ fn stream_level_idc(playlist: &Path) -> Result<u32, String> {
         .map_err(|e| format!("cannot run ffprobe: {e}"))?;
     // A playlist's stream is printed once per program it is in, too: the first line is it.
     let text = String::from_utf8_lossy(&output.stdout);
-    match text.lines().next().unwrap_or_default().trim().parse::<u32>() {
+    match text.lines().next().unwrap_or_default().trim().parse::<u8>() {
         Ok(idc) if output.status.success() && idc > 0 => Ok(idc),
         _ => Err(format!(
             "ffprobe read no H.264 level ({})",

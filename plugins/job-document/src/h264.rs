@@ -14,8 +14,11 @@
 
 use std::fmt;
 
-/// The H.264 profiles vodpipe encodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
+
+/// The H.264 profiles vodpipe encodes; `BASELINE`, `MAIN` or `HIGH` in a job document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Profile {
     Baseline,
     Main,
@@ -48,6 +51,19 @@ impl Profile {
             Self::High => "high",
         }
     }
+
+    /// The RFC 6381 codec string of a stream of this profile at `level_idc` (a [`Level::idc`],
+    /// or whatever an SPS says): `avc1.PPCCLL`, with profile_idc, the constraint flags libx264
+    /// writes (set0 for Baseline, set1 for Baseline and Main, which it encodes without
+    /// Baseline's extra tools; never set2 or set3), and level_idc.
+    pub fn avc1(self, level_idc: u8) -> String {
+        let (profile_idc, constraints) = match self {
+            Self::Baseline => (0x42, 0xc0),
+            Self::Main => (0x4d, 0x40),
+            Self::High => (0x64, 0x00),
+        };
+        format!("avc1.{profile_idc:02x}{constraints:02x}{level_idc:02x}")
+    }
 }
 
 /// A level, by its `level_idc` (ten times the level: 31 is 3.1). Ordered from lowest to highest.
@@ -66,13 +82,25 @@ impl Level {
         if !one_digit(major) || !one_digit(minor) {
             return None;
         }
-        let idc = (major.as_bytes()[0] - b'0') * 10 + (minor.as_bytes()[0] - b'0');
-        TABLE_A_1.iter().find(|row| row.level.0 == idc).map(|row| row.level)
+        Self::from_idc((major.as_bytes()[0] - b'0') * 10 + (minor.as_bytes()[0] - b'0'))
     }
 
     /// `level_idc` as the SPS and RFC 6381 (`avc1.PPCCLL`) write it.
     pub fn idc(self) -> u8 {
         self.0
+    }
+
+    /// The level of a `level_idc` (an SPS's, as ffprobe reports it), when Table A-1 has it.
+    pub fn from_idc(idc: u8) -> Option<Self> {
+        TABLE_A_1.iter().find(|row| row.level.0 == idc).map(|row| row.level)
+    }
+
+    /// The levels a plan may name, lowest first.
+    pub fn in_a_plan() -> impl Iterator<Item = Level> {
+        TABLE_A_1
+            .iter()
+            .map(|row| row.level)
+            .take_while(|level| *level <= Self::HIGHEST_IN_A_PLAN)
     }
 
     /// This level's row of Table A-1.
@@ -88,6 +116,62 @@ impl Level {
 impl fmt::Display for Level {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.0 / 10, self.0 % 10)
+    }
+}
+
+/// `CodecLevel` of MediaConvert's H264Settings: `AUTO` (the encoder chooses) or a level a plan
+/// may name, `LEVEL_1` to `LEVEL_5_2` (whole levels without `_0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CodecLevel {
+    Auto,
+    Level(Level),
+}
+
+impl CodecLevel {
+    /// A plan's or preset's level: `"auto"`, `"3.1"`, `"4"` or `"4.0"`, up to
+    /// [`Level::HIGHEST_IN_A_PLAN`].
+    pub fn from_plan(text: &str) -> Option<Self> {
+        if text == "auto" {
+            return Some(Self::Auto);
+        }
+        Level::parse(text)
+            .filter(|level| *level <= Level::HIGHEST_IN_A_PLAN)
+            .map(Self::Level)
+    }
+
+    /// `AUTO`, `LEVEL_3`, `LEVEL_3_1`.
+    pub fn name(self) -> String {
+        match self {
+            Self::Auto => "AUTO".to_owned(),
+            Self::Level(level) if level.0 % 10 == 0 => format!("LEVEL_{}", level.0 / 10),
+            Self::Level(level) => format!("LEVEL_{}_{}", level.0 / 10, level.0 % 10),
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        if name == "AUTO" {
+            return Some(Self::Auto);
+        }
+        let level = name.strip_prefix("LEVEL_")?;
+        // `LEVEL_3_1`, never `LEVEL_3_0` nor `LEVEL_3.1`: the model's names only.
+        let level =
+            Self::from_plan(&level.replacen('_', ".", 1)).filter(|_| !level.ends_with("_0") && !level.contains('.'))?;
+        Some(level)
+    }
+}
+
+impl Serialize for CodecLevel {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for CodecLevel {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::from_name(&name).ok_or_else(|| {
+            de::Error::invalid_value(de::Unexpected::Str(&name), &"AUTO or a level from LEVEL_1 to LEVEL_5_2")
+        })
     }
 }
 
@@ -349,6 +433,53 @@ mod tests {
         assert!(text.contains("3600 macroblocks a frame > MaxFS 1620"), "{text}");
         assert!(text.contains("216000 macroblocks a second > MaxMBPS 40500"), "{text}");
         assert!(text.contains("max bitrate 12000 kb/s > MaxBR 10000 kb/s"), "{text}");
+    }
+
+    #[test]
+    fn codec_levels_read_and_write_mediaconvert_names() {
+        for (plan, name) in [
+            ("auto", "AUTO"),
+            ("1", "LEVEL_1"),
+            ("3.0", "LEVEL_3"),
+            ("3.1", "LEVEL_3_1"),
+            ("5.2", "LEVEL_5_2"),
+        ] {
+            let level = CodecLevel::from_plan(plan).unwrap();
+            assert_eq!(level.name(), name);
+            assert_eq!(serde_json::to_string(&level).unwrap(), format!("\"{name}\""));
+            assert_eq!(
+                serde_json::from_str::<CodecLevel>(&format!("\"{name}\"")).unwrap(),
+                level
+            );
+        }
+        assert_eq!(CodecLevel::from_plan("6.0"), None, "above what a plan may name");
+        for name in [
+            "LEVEL_3_0",
+            "LEVEL_6",
+            "LEVEL_3.1",
+            "LEVEL_",
+            "level_3",
+            "auto",
+            "LEVEL_3_1_1",
+        ] {
+            let error = serde_json::from_str::<CodecLevel>(&format!("\"{name}\""))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("expected AUTO or a level from LEVEL_1 to LEVEL_5_2"),
+                "{name}: {error}"
+            );
+        }
+        assert_eq!(Level::in_a_plan().count(), 16);
+    }
+
+    #[test]
+    fn codec_strings_name_profile_constraints_and_level() {
+        let level = |text| Level::parse(text).unwrap().idc();
+        assert_eq!(Profile::Baseline.avc1(level("3.0")), "avc1.42c01e");
+        assert_eq!(Profile::Main.avc1(level("3.1")), "avc1.4d401f");
+        assert_eq!(Profile::High.avc1(level("4.0")), "avc1.640028");
+        assert_eq!(serde_json::to_string(&Profile::High).unwrap(), "\"HIGH\"");
     }
 
     #[test]

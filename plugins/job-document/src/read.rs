@@ -1,0 +1,262 @@
+//! Reading a job document strictly: every key the types do not have is refused by its path
+//! (all of them, not just the first), and a value the types cannot hold stops the reading at
+//! its path. Paths are written as a person would look them up:
+//! `Settings.OutputGroups[0].Outputs[1].VideoDescription.Width`, with a key that is not a
+//! plain name quoted (`Settings["Output Groups"]`).
+
+use std::fmt;
+
+use crate::CreateJob;
+
+/// A setting a job document cannot have, or a value it cannot hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// e.g. `Settings.OutputGroups[0].Outputs[1].VideoDescription.Width`; `(document)` for the
+    /// whole document.
+    pub path: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+impl CreateJob {
+    /// Reads a document strictly: the request, or every unknown key met and the first value
+    /// that does not fit, each by its path.
+    pub fn read(document: &serde_json::Value) -> Result<Self, Vec<Problem>> {
+        match Self::read_all(document) {
+            (Some(job), problems) if problems.is_empty() => Ok(job),
+            (_, problems) => Err(problems),
+        }
+    }
+
+    /// Reads what can be read: the request when every value fits (unknown keys aside), and
+    /// the problems: every unknown key met, and the first value that does not fit. A reader
+    /// with checks of its own can then add what it finds, so one answer says all it can.
+    pub fn read_all(document: &serde_json::Value) -> (Option<Self>, Vec<Problem>) {
+        // serde would also take a struct's fields from a list, in order.
+        if !document.is_object() {
+            return (None, vec![Problem::new("(document)", "must be a JSON object")]);
+        }
+        let mut problems = Vec::new();
+        let read = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(document, &mut |path| {
+            problems.push(Problem::new(
+                ignored_path(&path),
+                "is not a setting vodpipe's job documents have",
+            ))
+        }));
+        match read {
+            Ok(job) => (Some(job), problems),
+            Err(error) => {
+                problems.push(value_problem(&error));
+                (None, problems)
+            }
+        }
+    }
+}
+
+/// `Settings.Inputs: missing field`… is said as `Settings.Inputs: is required`, at the field.
+fn value_problem<E: fmt::Display>(error: &serde_path_to_error::Error<E>) -> Problem {
+    let mut path = PathText::default();
+    for segment in error.path() {
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => path.index(*index),
+            serde_path_to_error::Segment::Map { key } => path.key(key),
+            serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    let message = error.inner().to_string();
+    // serde's words for a missing field: "missing field `Name`" (plus, from a JSON text, its
+    // position).
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(field, _)| field)
+    {
+        path.key(field);
+        return Problem::new(path.finish(), "is required");
+    }
+    Problem::new(path.finish(), message)
+}
+
+fn ignored_path(path: &serde_ignored::Path) -> String {
+    fn walk(path: &serde_ignored::Path, text: &mut PathText) {
+        match path {
+            serde_ignored::Path::Root => {}
+            serde_ignored::Path::Seq { parent, index } => {
+                walk(parent, text);
+                text.index(*index);
+            }
+            serde_ignored::Path::Map { parent, key } => {
+                walk(parent, text);
+                text.key(key);
+            }
+            serde_ignored::Path::Some { parent }
+            | serde_ignored::Path::NewtypeStruct { parent }
+            | serde_ignored::Path::NewtypeVariant { parent } => walk(parent, text),
+        }
+    }
+    let mut text = PathText::default();
+    walk(path, &mut text);
+    text.finish()
+}
+
+#[derive(Default)]
+struct PathText(String);
+
+impl PathText {
+    fn key(&mut self, key: &str) {
+        let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        match (self.0.is_empty(), plain) {
+            (true, true) => self.0.push_str(key),
+            (false, true) => {
+                self.0.push('.');
+                self.0.push_str(key);
+            }
+            (_, false) => self.0.push_str(&format!("[{key:?}]")),
+        }
+    }
+
+    fn index(&mut self, index: usize) {
+        self.0.push_str(&format!("[{index}]"));
+    }
+
+    fn finish(self) -> String {
+        if self.0.is_empty() {
+            "(document)".to_owned()
+        } else {
+            self.0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn problems(document: serde_json::Value) -> Vec<String> {
+        CreateJob::read(&document)
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    fn minimal() -> serde_json::Value {
+        json!({
+            "Role": "",
+            "Settings": {
+                "Inputs": [{ "FileInput": "file:///in.mp4" }],
+                "OutputGroups": [{
+                    "OutputGroupSettings": {
+                        "Type": "HLS_GROUP_SETTINGS",
+                        "HlsGroupSettings": { "Destination": "file:///out/index", "SegmentLength": 6 }
+                    },
+                    "Outputs": [{
+                        "NameModifier": "_360p",
+                        "VideoDescription": {
+                            "Width": 640, "Height": 360,
+                            "CodecSettings": { "Codec": "H_264", "H264Settings": { "RateControlMode": "VBR", "Bitrate": 800000 } }
+                        }
+                    }]
+                }]
+            }
+        })
+    }
+
+    #[test]
+    fn a_document_of_known_settings_reads_and_writes_back_the_same() {
+        let job = CreateJob::read(&minimal()).unwrap();
+        assert_eq!(job.settings.output_groups[0].outputs[0].video_description.width, 640);
+        assert_eq!(serde_json::to_value(&job).unwrap(), minimal());
+    }
+
+    #[test]
+    fn every_unknown_key_is_named_by_its_path() {
+        let mut document = minimal();
+        document["Settings"]["Inputs"][0]["DeblockFilter"] = "ENABLED".into();
+        let h264 = &mut document["Settings"]["OutputGroups"][0]["Outputs"][0]["VideoDescription"]["CodecSettings"]["H264Settings"];
+        h264["QvbrSettings"] = json!({ "QvbrQualityLevel": 7 });
+        document["Output Groups"] = json!([]);
+        let found = problems(document);
+        let unknown = "is not a setting vodpipe's job documents have";
+        assert!(found.contains(&format!("[\"Output Groups\"]: {unknown}")), "{found:?}");
+        assert!(
+            found.contains(&format!("Settings.Inputs[0].DeblockFilter: {unknown}")),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&format!(
+                "Settings.OutputGroups[0].Outputs[0].VideoDescription.CodecSettings.H264Settings.QvbrSettings: {unknown}"
+            )),
+            "{found:?}"
+        );
+        assert_eq!(found.len(), 3, "{found:?}");
+    }
+
+    #[test]
+    fn a_value_outside_what_vodpipe_speaks_is_refused_where_it_stands() {
+        let mut document = minimal();
+        document["Settings"]["OutputGroups"][0]["Outputs"][0]["VideoDescription"]["CodecSettings"]["H264Settings"]["RateControlMode"] =
+            "QVBR".into();
+        let found = problems(document);
+        assert_eq!(
+            found,
+            [
+                "Settings.OutputGroups[0].Outputs[0].VideoDescription.CodecSettings.H264Settings.RateControlMode: \
+              unknown variant `QVBR`, expected `VBR`"
+            ]
+        );
+        let mut document = minimal();
+        document["Settings"]["OutputGroups"][0]["Outputs"][0]["VideoDescription"]["Width"] = (-1).into();
+        let found = problems(document);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .starts_with("Settings.OutputGroups[0].Outputs[0].VideoDescription.Width: invalid value: integer `-1`"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_field_is_named_at_its_place() {
+        let mut document = minimal();
+        document["Settings"]["OutputGroups"][0]["OutputGroupSettings"]["HlsGroupSettings"]
+            .as_object_mut()
+            .unwrap()
+            .remove("SegmentLength");
+        assert_eq!(
+            problems(document),
+            ["Settings.OutputGroups[0].OutputGroupSettings.HlsGroupSettings.SegmentLength: is required"]
+        );
+        assert_eq!(
+            problems(json!({ "Settings": { "Inputs": [] } })),
+            ["Settings.OutputGroups: is required"]
+        );
+    }
+
+    #[test]
+    fn something_other_than_an_object_is_refused_as_a_whole() {
+        for document in [
+            json!(["", { "Inputs": [], "OutputGroups": [] }]),
+            json!("Settings"),
+            json!(null),
+        ] {
+            assert_eq!(problems(document), ["(document): must be a JSON object"]);
+        }
+    }
+}
