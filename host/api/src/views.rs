@@ -52,6 +52,12 @@ pub struct VideoView {
 impl VideoView {
     /// `media_base` is where a video's media prefix is served (`/media`, a CDN origin).
     pub fn new(record: &VideoRecord, media_base: &str) -> Self {
+        Self::from_record(record.clone(), media_base)
+    }
+
+    /// As [`VideoView::new`], keeping the record's strings instead of copying them (a page
+    /// of listings makes twenty of these).
+    pub fn from_record(record: VideoRecord, media_base: &str) -> Self {
         let prefix = format!("{media_base}/{}/", record.id);
         let url = |path: &str| {
             let mut url = String::with_capacity(prefix.len() + path.len());
@@ -60,24 +66,24 @@ impl VideoView {
             url
         };
         Self {
-            id: record.id.clone(),
-            title: record.title.clone(),
-            description: record.description.clone(),
-            status: record.status.into(),
-            failure_reason: record.failure_reason.clone(),
-            created_at: vodpipe_core::time::rfc3339(record.created_at_ms),
             playback_url: record.playback_path.as_deref().map(url),
             thumbnail_url: record.thumbnail_path.as_deref().map(url),
             renditions: record
                 .renditions
-                .iter()
+                .into_iter()
                 .map(|r| RenditionView {
-                    name: r.name.clone(),
+                    playlist_url: url(&r.playlist_path),
+                    name: r.name,
                     width: r.width,
                     height: r.height,
-                    playlist_url: url(&r.playlist_path),
                 })
                 .collect(),
+            id: record.id,
+            title: record.title,
+            description: record.description,
+            status: record.status.into(),
+            failure_reason: record.failure_reason,
+            created_at: vodpipe_core::time::rfc3339(record.created_at_ms),
             duration_ms: record.duration_ms,
         }
     }

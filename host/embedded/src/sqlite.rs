@@ -477,7 +477,8 @@ fn read_record(r: &rusqlite::Row) -> rusqlite::Result<VideoRecord> {
         created_at_ms: r.get::<_, i64>(6)? as u64,
         job_id: r.get(7)?,
         plan: plan.and_then(|p| serde_json::from_str(&p).ok()),
-        renditions: serde_json::from_slice(renditions.as_bytes()?).unwrap_or_default(),
+        // One UTF-8 check of the column, not one per string inside it.
+        renditions: serde_json::from_str(renditions.as_str()?).unwrap_or_default(),
         playback_path: r.get(10)?,
         thumbnail_path: r.get(11)?,
         duration_ms: r.get::<_, Option<i64>>(12)?.map(|d| d as u64),
