@@ -27,11 +27,18 @@ const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 
 /// Arenas commit memory as they use it: committed up front, a 100 MB upload grew the server's
 /// peak RSS by 14–16 MiB instead of 1–3, and its resting RSS doubled, for no measurable gain
-/// in throughput (docs/performance.md).
-fn commit_memory_as_used() {
-    // SAFETY: sets a process-wide option; mimalloc reads it when it next reserves an arena.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0) };
-}
+/// in throughput (docs/performance.md). Set before anything allocates (mimalloc reserves its
+/// first arena on the first allocation, before `main`), so from the ELF initialisers.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static COMMIT_MEMORY_AS_USED: extern "C" fn() = {
+    extern "C" fn commit_memory_as_used() {
+        // SAFETY: sets a process-wide option before mimalloc reads it.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0) };
+    }
+    commit_memory_as_used
+};
 
 #[derive(Parser)]
 #[command(
@@ -81,7 +88,6 @@ pub fn cache_dir() -> Option<PathBuf> {
 }
 
 fn main() -> ExitCode {
-    commit_memory_as_used();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("VODPIPE_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
