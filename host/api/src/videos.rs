@@ -192,7 +192,11 @@ fn page_request(query: &ListQuery) -> Result<(Option<Cursor>, usize), ApiError> 
 /// JSON; growing from empty would copy the page several times).
 fn render(page: Page, media_base: &str) -> Result<Vec<u8>, ApiError> {
     let list = VideoList {
-        videos: page.videos.into_iter().map(|r| VideoView::from_record(r, media_base)).collect(),
+        videos: page
+            .videos
+            .into_iter()
+            .map(|r| VideoView::from_record(r, media_base))
+            .collect(),
         next_cursor: page.next.map(|c| c.encode()),
     };
     let mut body = Vec::with_capacity(256 + 1024 * list.videos.len());
