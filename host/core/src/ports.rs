@@ -91,10 +91,9 @@ pub trait VideoRepository: Send + Sync {
     fn list_owned(&self, user_id: &str, after: Option<&Cursor>, limit: usize) -> Result<Page, PortError>;
     /// Removes a record; false if there was none.
     fn delete_video(&self, id: &str) -> Result<bool, PortError>;
-    /// Whether the listings answer without waiting: no network, and no lock a writer holds
-    /// (a local database read on connections of its own). An async caller may then call
-    /// them where it runs instead of handing them to a thread that may block; the default
-    /// says no.
+    /// Whether the listings answer without waiting on a network or a lock (a local database
+    /// read on connections of its own; at most the disk). An async caller may then call them
+    /// where it runs instead of handing them to a thread that may block; the default says no.
     fn lists_without_waiting(&self) -> bool {
         false
     }

@@ -23,10 +23,13 @@ use crate::work::result_dedupe_id;
 pub struct Database {
     /// The one writer (SQLite allows one at a time anyway).
     conn: Mutex<Connection>,
-    /// Read-only connections for listings: in WAL mode they read alongside the writer, so
-    /// API reads neither wait for the worker nor for each other.
-    readers: Vec<Mutex<Connection>>,
-    next_reader: AtomicUsize,
+    /// Read-only connections: in WAL mode they read alongside the writer, so API reads wait
+    /// neither for the worker nor for each other. Listings have their own, one per CPU: the
+    /// API runs a listing on its async worker thread (`lists_without_waiting`), one at a time
+    /// per thread, and the runtime has a thread per CPU, so a listing always finds one free.
+    list_readers: Readers,
+    /// For account lookups, which run on the blocking pool.
+    readers: Readers,
     clock: Box<dyn Clock>,
 }
 
@@ -74,11 +77,51 @@ pub enum RedriveError {
     Port(#[from] PortError),
 }
 
+/// A pool of read-only connections.
+struct Readers {
+    connections: Vec<Mutex<Connection>>,
+    next: AtomicUsize,
+}
+
+impl Readers {
+    fn open(path: &Path, count: usize) -> rusqlite::Result<Self> {
+        let connections = (0..count)
+            .map(|_| {
+                let reader = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+                )?;
+                reader.busy_timeout(std::time::Duration::from_secs(5))?;
+                // One statement per page size asked for; a handful in practice.
+                reader.set_prepared_statement_cache_capacity(64);
+                Ok(Mutex::new(reader))
+            })
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Self {
+            connections,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// Runs a read on a free connection (or waits for the next one in turn).
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, PortError> {
+        let reader = self
+            .connections
+            .iter()
+            .find_map(|r| r.try_lock().ok())
+            .unwrap_or_else(|| {
+                let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.connections.len();
+                self.connections[turn].lock().unwrap_or_else(|e| e.into_inner())
+            });
+        f(&reader).map_err(db)
+    }
+}
+
 fn db(e: rusqlite::Error) -> PortError {
     PortError::Unavailable(format!("database: {e}"))
 }
 
-/// Enough for the API's worker threads on a small machine.
+/// Account lookups at once before one waits for a connection.
 const READERS: usize = 4;
 
 /// Per connection: write-ahead logging (readers never wait on the writer) and a wait for
@@ -90,34 +133,13 @@ impl Database {
         let mut conn = Connection::open(path).map_err(db)?;
         conn.execute_batch(PRAGMAS).map_err(db)?;
         crate::schema::migrate(&mut conn).map_err(|e| PortError::Unavailable(format!("{}: {e}", path.display())))?;
-        let readers = (0..READERS)
-            .map(|_| {
-                let reader = Connection::open_with_flags(
-                    path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-                )?;
-                reader.busy_timeout(std::time::Duration::from_secs(5))?;
-                // One statement per page size asked for; a handful in practice.
-                reader.set_prepared_statement_cache_capacity(64);
-                Ok(Mutex::new(reader))
-            })
-            .collect::<rusqlite::Result<_>>()
-            .map_err(db)?;
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             conn: Mutex::new(conn),
-            readers,
-            next_reader: AtomicUsize::new(0),
+            list_readers: Readers::open(path, cpus.max(2)).map_err(db)?,
+            readers: Readers::open(path, READERS).map_err(db)?,
             clock,
         })
-    }
-
-    /// Runs a read on a free reader connection (or waits for the next one in turn).
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, PortError> {
-        let reader = self.readers.iter().find_map(|r| r.try_lock().ok()).unwrap_or_else(|| {
-            let turn = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
-            self.readers[turn].lock().unwrap_or_else(|e| e.into_inner())
-        });
-        f(&reader).map_err(db)
     }
 
     fn now(&self) -> i64 {
@@ -598,7 +620,7 @@ impl VideoRepository for Database {
     }
 
     fn list_done(&self, after: Option<&Cursor>, limit: usize) -> Result<Page, PortError> {
-        self.read(|conn| {
+        self.list_readers.read(|conn| {
             let (ms, id) = cursor_bounds(after);
             // The limit is part of the text: SQLite re-plans a statement whose bound LIMIT
             // changes, so a bound limit would be prepared again on every query.
@@ -618,7 +640,7 @@ impl VideoRepository for Database {
     }
 
     fn list_owned(&self, user_id: &str, after: Option<&Cursor>, limit: usize) -> Result<Page, PortError> {
-        self.read(|conn| {
+        self.list_readers.read(|conn| {
             let (ms, id) = cursor_bounds(after);
             let sql = format!(
                 concat!(
@@ -640,8 +662,9 @@ impl VideoRepository for Database {
         Ok(conn.execute("DELETE FROM videos WHERE id = ?1", [id]).map_err(db)? == 1)
     }
 
-    /// Listings read on the reader connections: in WAL mode they never wait for the writer,
-    /// and a page is a few dozen microseconds of work on the page cache.
+    /// Listings read on connections of their own, one per CPU (see `list_readers`): in WAL
+    /// mode they never wait for the writer, and a page is a few dozen microseconds of work on
+    /// the page cache.
     fn lists_without_waiting(&self) -> bool {
         true
     }
@@ -695,14 +718,14 @@ impl AccountStore for Database {
     }
 
     fn find_account(&self, username: &str) -> Result<Option<Account>, PortError> {
-        self.read(|conn| {
+        self.readers.read(|conn| {
             conn.query_row("SELECT * FROM accounts WHERE username = ?1", [username], read_account)
                 .optional()
         })
     }
 
     fn find_account_by_id(&self, user_id: &str) -> Result<Option<Account>, PortError> {
-        self.read(|conn| {
+        self.readers.read(|conn| {
             conn.query_row("SELECT * FROM accounts WHERE user_id = ?1", [user_id], read_account)
                 .optional()
         })

@@ -58,12 +58,60 @@ impl CreateJob {
             ))
         }));
         match read {
-            Ok(job) => (Some(job), problems),
+            Ok(job) => {
+                // What serde reads leniently (a struct's fields from a list, a choice from a
+                // one-key map, `null` for an absent key) shows when the job is written back.
+                let written = serde_json::to_value(&job).expect("a job document always serializes");
+                same_shape(document, &written, &PathText::default(), &mut problems);
+                (Some(job), problems)
+            }
             Err(error) => {
                 problems.push(value_problem(&error));
                 (None, problems)
             }
         }
+    }
+}
+
+/// Adds a problem where `given` is written differently from how the job it reads as would
+/// be `written`. Keys only `given` has are unknown keys (already named) or empty lists and
+/// maps (written as absent); keys only `written` has are defaults.
+fn same_shape(given: &serde_json::Value, written: &serde_json::Value, path: &PathText, problems: &mut Vec<Problem>) {
+    use serde_json::Value;
+    match (given, written) {
+        (Value::Object(given), Value::Object(written)) => {
+            for (key, value) in given {
+                let mut inner = path.clone();
+                inner.key(key);
+                match written.get(key) {
+                    Some(written) => same_shape(value, written, &inner, problems),
+                    None if value.is_null() => problems.push(Problem::new(
+                        inner.finish(),
+                        "is null: leave the key out for the default",
+                    )),
+                    None => {}
+                }
+            }
+        }
+        (Value::Array(given), Value::Array(written)) => {
+            for (index, (given, written)) in given.iter().zip(written).enumerate() {
+                let mut inner = path.clone();
+                inner.index(index);
+                same_shape(given, written, &inner, problems);
+            }
+        }
+        (given, written) if std::mem::discriminant(given) != std::mem::discriminant(written) => {
+            let kind = match written {
+                Value::Object(_) => "an object",
+                Value::Array(_) => "a list",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "true or false",
+                Value::Null => "left out",
+            };
+            problems.push(Problem::new(path.clone().finish(), format!("must be {kind}")));
+        }
+        _ => {}
     }
 }
 
@@ -113,7 +161,7 @@ fn ignored_path(path: &serde_ignored::Path) -> String {
     text.finish()
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct PathText(String);
 
 impl PathText {
@@ -230,6 +278,33 @@ mod tests {
                 .starts_with("Settings.OutputGroups[0].Outputs[0].VideoDescription.Width: invalid value: integer `-1`"),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn shapes_serde_would_read_leniently_are_refused_by_path() {
+        let mut document = minimal();
+        let input = &mut document["Settings"]["Inputs"][0];
+        input["VideoSelector"] = json!(["AUTO"]);
+        input["AudioSelectors"] = json!({ "Audio Selector 1": [null] });
+        let h264 = &mut document["Settings"]["OutputGroups"][0]["Outputs"][0]["VideoDescription"]["CodecSettings"]["H264Settings"];
+        h264["RateControlMode"] = json!({ "VBR": null });
+        h264["MaxBitrate"] = json!(null);
+        let h264_at = "Settings.OutputGroups[0].Outputs[0].VideoDescription.CodecSettings.H264Settings";
+        let mut found = problems(document);
+        found.sort();
+        let mut expected = vec![
+            "Settings.Inputs[0].VideoSelector: must be an object".to_owned(),
+            "Settings.Inputs[0].AudioSelectors[\"Audio Selector 1\"]: must be an object".to_owned(),
+            format!("{h264_at}.RateControlMode: must be a string"),
+            format!("{h264_at}.MaxBitrate: is null: leave the key out for the default"),
+        ];
+        expected.sort();
+        assert_eq!(found, expected);
+        // Empty lists and maps are what leaving them out means.
+        let mut document = minimal();
+        document["Settings"]["Inputs"][0]["AudioSelectors"] = json!({});
+        document["Settings"]["OutputGroups"][0]["Outputs"][0]["AudioDescriptions"] = json!([]);
+        assert!(CreateJob::read(&document).is_ok());
     }
 
     #[test]

@@ -72,6 +72,7 @@ pub fn translate(create_job: &Value) -> Result<HlsJob, Vec<Problem>> {
     let (job, mut problems) = CreateJob::read_all(create_job);
     match job.and_then(|job| read_job(&job, &mut problems)) {
         Some(job) if problems.is_empty() => Ok(job),
+        _ if problems.is_empty() => Err(vec![Problem::new("(document)", "cannot be run (no reason found)")]),
         _ => Err(problems),
     }
 }
@@ -186,8 +187,14 @@ fn read_hls_group(
         ));
     }
     let destination = destination?;
-    let manifest = destination.file_name()?.to_string_lossy().into_owned();
-    let output_dir = destination.parent()?.to_owned();
+    let (Some(manifest), Some(output_dir)) = (destination.file_name(), destination.parent()) else {
+        p.push(Problem::new(
+            format!("{settings_at}.Destination"),
+            "must name the master playlist's file, e.g. `file:///media/<id>/index`",
+        ));
+        return None;
+    };
+    let (manifest, output_dir) = (manifest.to_string_lossy().into_owned(), output_dir.to_owned());
     Some((
         output_dir,
         manifest,
@@ -201,7 +208,7 @@ fn read_hls_output(at: &str, output: &Output, audio_selectors: &[&str], p: &mut 
     let modifier = output.name_modifier.clone();
     match &modifier {
         None => p.push(Problem::new(format!("{at}.NameModifier"), "is required")),
-        Some(m) if m.is_empty() || !m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') => {
+        Some(m) if m.is_empty() || !plain_name(m) => {
             p.push(Problem::new(
                 format!("{at}.NameModifier"),
                 "must be letters, digits, '_' or '-'",
@@ -342,14 +349,35 @@ fn read_frame_capture_group(
     }
     let output = outputs.first()?;
     let at = format!("{at}.Outputs[0]");
-    if let Some(container) = &output.container_settings
-        && container.container != Container::Raw
-    {
-        p.push(unsupported(
-            format!("{at}.ContainerSettings.Container"),
-            &container.container,
-            "RAW",
+    if let Some(container) = &output.container_settings {
+        if container.container != Container::Raw {
+            p.push(unsupported(
+                format!("{at}.ContainerSettings.Container"),
+                &container.container,
+                "RAW",
+            ));
+        }
+        not_with(
+            &container.m3u8_settings,
+            &format!("{at}.ContainerSettings"),
+            "M3u8Settings",
+            "Container",
+            p,
+        );
+    }
+    if output.output_settings.is_some() {
+        p.push(Problem::new(
+            format!("{at}.OutputSettings"),
+            "a frame capture has no output settings",
         ));
+    }
+    let modifier = output.name_modifier.as_deref().unwrap_or_default();
+    if !plain_name(modifier) {
+        p.push(Problem::new(
+            format!("{at}.NameModifier"),
+            "must be letters, digits, '_' or '-'",
+        ));
+        return None;
     }
     if !output.audio_descriptions.is_empty() {
         p.push(Problem::new(
@@ -379,7 +407,6 @@ fn read_frame_capture_group(
         .file_name()
         .map(|b| b.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let modifier = output.name_modifier.as_deref().unwrap_or_default();
     Some(ThumbnailJob {
         path: destination.with_file_name(format!("{base}{modifier}.{index:07}.jpg")),
         width: u64::from(video.width),
@@ -388,6 +415,11 @@ fn read_frame_capture_group(
             / f64::from(capture.framerate_numerator),
         quality: u64::from(capture.quality.unwrap_or(80)),
     })
+}
+
+/// Letters, digits, '_' and '-' only: a name modifier becomes part of a file name.
+fn plain_name(name: &str) -> bool {
+    name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// A problem for settings that only belong with another value of `chosen_by` (`Codec`, `Type`).
@@ -530,6 +562,38 @@ mod tests {
                 "Settings.OutputGroups[0].OutputGroupSettings.FileGroupSettings: does not go with this Type",
                 "Settings.OutputGroups[1].Outputs[0].VideoDescription.CodecSettings.H264Settings: does not go with this Codec",
                 "Settings.OutputGroups[2].OutputGroupSettings.Type: only one HLS group and one frame-capture group are supported",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_destination_that_names_no_file_is_refused_with_a_reason() {
+        let mut document = job();
+        document["Settings"]["OutputGroups"][0]["OutputGroupSettings"]["HlsGroupSettings"]["Destination"] =
+            "file:///".into();
+        assert_eq!(
+            problems(&document),
+            [
+                "Settings.OutputGroups[0].OutputGroupSettings.HlsGroupSettings.Destination: must name the master \
+                 playlist's file, e.g. `file:///media/<id>/index`"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_frame_capture_takes_no_hls_settings_and_a_modifier_stays_in_its_folder() {
+        let mut document = job();
+        let capture = &mut document["Settings"]["OutputGroups"][1]["Outputs"][0];
+        capture["ContainerSettings"] = json!({ "Container": "RAW", "M3u8Settings": {} });
+        capture["OutputSettings"] = json!({ "HlsSettings": {} });
+        capture["NameModifier"] = "/../../etc/x".into();
+        let at = "Settings.OutputGroups[1].Outputs[0]";
+        assert_eq!(
+            problems(&document),
+            [
+                format!("{at}.ContainerSettings.M3u8Settings: does not go with this Container"),
+                format!("{at}.OutputSettings: a frame capture has no output settings"),
+                format!("{at}.NameModifier: must be letters, digits, '_' or '-'"),
             ]
         );
     }
