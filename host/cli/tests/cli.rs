@@ -389,6 +389,27 @@ fn job_documents_validate_against_the_mediaconvert_api_model() {
         "{report}"
     );
 
+    // QVBR as the embedded transcoder reads it (a quality level in thirds under each peak)
+    // is a request MediaConvert takes too.
+    let mut qvbr: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    for output in qvbr["Settings"]["OutputGroups"][0]["Outputs"].as_array_mut().unwrap() {
+        let h264 = output["VideoDescription"]["CodecSettings"]["H264Settings"]
+            .as_object_mut()
+            .unwrap();
+        h264.remove("Bitrate");
+        h264.insert("RateControlMode".into(), "QVBR".into());
+        h264.insert(
+            "QvbrSettings".into(),
+            serde_json::json!({ "QvbrQualityLevel": 7, "QvbrQualityLevelFineTune": 0.33 }),
+        );
+    }
+    let path = dir.path().join("qvbr.json");
+    std::fs::write(&path, qvbr.to_string()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate_mediaconvert.py");
+    let out = Command::new(botocore_python()).arg(script).arg(&path).output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}{}", String::from_utf8_lossy(&out.stderr));
+
     // The validator is not a rubber stamp: a broken document is refused.
     let mut broken: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
     broken["Settings"]["OutputGroups"][0]["Outputs"][0]["VideoDescription"]["CodecSettings"]["H264Settings"]["CodecLevel"] =

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use vodpipe_core::ports::{Policy, Prober};
 use vodpipe_core::{Action, JobContext, JobStatus, Video, VideoStatus};
-use vodpipe_embedded::ffmpeg::{run, test_pattern, translate};
+use vodpipe_embedded::ffmpeg::{DEFAULT_QUALITY_LEVEL, Rate, bandwidth, crf_for_quality, run, test_pattern, translate};
 use vodpipe_embedded::ffprobe::FfprobeProber;
 use vodpipe_embedded::job_lock::JobLock;
 use vodpipe_runtime::LoadedPolicy;
@@ -169,22 +169,24 @@ fn unsupported_settings_are_refused_with_their_paths() {
     // A value outside what vodpipe's job documents speak stops the reading where it stands.
     let mut doc = build();
     doc["Settings"]["OutputGroups"][0]["Outputs"][1]["VideoDescription"]["CodecSettings"]["H264Settings"]["RateControlMode"] =
-        "QVBR".into();
+        "CBR".into();
     assert_eq!(
         problems(&doc),
-        [format!("{at}.RateControlMode: unknown variant `QVBR`, expected `VBR`")]
+        [format!(
+            "{at}.RateControlMode: unknown variant `CBR`, expected `VBR` or `QVBR`"
+        )]
     );
 
     // Otherwise every unknown key and every setting the transcoder cannot honour, at once.
     let mut doc = build();
-    doc["Settings"]["OutputGroups"][0]["Outputs"][1]["VideoDescription"]["CodecSettings"]["H264Settings"]["QvbrSettings"] =
+    doc["Settings"]["OutputGroups"][0]["Outputs"][1]["VideoDescription"]["CodecSettings"]["H264Settings"]["QvbrQuality"] =
         serde_json::json!({ "QvbrQualityLevel": 7 });
     doc["Settings"]["OutputGroups"][0]["Outputs"][0]["NameModifier"] = "_7 20p".into();
     let problems = problems(&doc);
     let all = problems.join("\n");
     assert!(
         all.contains(&format!(
-            "{at}.QvbrSettings: is not a setting vodpipe's job documents have"
+            "{at}.QvbrQuality: is not a setting vodpipe's job documents have"
         )),
         "{all}"
     );
@@ -194,6 +196,89 @@ fn unsupported_settings_are_refused_with_their_paths() {
     );
     assert!(all.contains("Settings.Inputs[0].FileInput: `s3://uploads/v`: the embedded transcoder reads and writes absolute file:// URIs only"), "{all}");
     assert_eq!(problems.len(), 3, "{all}");
+}
+
+/// A QVBR job (what MediaConvert would run at a quality level under each rendition's peak)
+/// runs as capped CRF: x264 says so in the stream (its settings SEI: constant rate factor
+/// of the level, VBV maximum of the peak), and no rendition averages over its peak.
+#[test]
+fn a_qvbr_job_runs_as_capped_crf_under_its_peak() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = make_source(dir.path(), "1280x720", 4);
+    let policy = common::policy();
+    let probe = FfprobeProber::default().probe(&source).unwrap();
+    let plan = policy.plan(&probe).unwrap();
+    let out = dir.path().join("media/video-1");
+    let context = JobContext {
+        video_id: "video-1".into(),
+        input_uri: format!("file://{}", source.display()),
+        output_prefix: format!("file://{}/", out.display()),
+        role: String::new(),
+        queue: None,
+    };
+    let mut doc = policy.build_job(&plan, &context).unwrap().to_value();
+    for output in doc["Settings"]["OutputGroups"][0]["Outputs"].as_array_mut().unwrap() {
+        let h264 = output["VideoDescription"]["CodecSettings"]["H264Settings"]
+            .as_object_mut()
+            .unwrap();
+        h264.remove("Bitrate");
+        h264.insert("RateControlMode".into(), "QVBR".into());
+        h264.insert("QvbrSettings".into(), serde_json::json!({}));
+    }
+    let hls = translate(&doc).unwrap_or_else(|e| panic!("{e:?}"));
+    let crf = crf_for_quality(DEFAULT_QUALITY_LEVEL);
+    assert!(
+        hls.variants.iter().all(|v| v.rate == Rate::ConstantQuality { crf }),
+        "{:?}",
+        hls.variants
+    );
+    let lock = JobLock::try_acquire(&hls.output_dir).unwrap().expect("no other writer");
+    let result = run(&hls, &lock, "job-1", Some(&probe), |_| {}).expect("the machine works");
+    assert_eq!(result.status, JobStatus::Complete, "{result:?}");
+    for variant in &hls.variants {
+        let name = format!("index{}", variant.modifier);
+        let (_, average, _) = bandwidth(&out.join(format!("{name}.m3u8"))).unwrap();
+        assert!(
+            average <= variant.max_bitrate,
+            "{name}: {average} b/s over its peak {}",
+            variant.max_bitrate
+        );
+        // The raw H.264 stream: in the segment, x264's settings string is cut by TS packets.
+        let raw = dir.path().join(format!("{name}.h264"));
+        let copied = std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-i"])
+            .arg(out.join(format!("{name}_00001.ts")))
+            .args(["-map", "0:v", "-c", "copy", "-f", "h264"])
+            .arg(&raw)
+            .status()
+            .unwrap();
+        assert!(copied.success());
+        let settings = String::from_utf8_lossy(&std::fs::read(&raw).unwrap()).into_owned();
+        for said in [
+            "rc=crf".to_owned(),
+            format!("crf={crf:.1}"),
+            format!("vbv_maxrate={}", variant.max_bitrate / 1000),
+        ] {
+            assert!(settings.contains(&said), "{name}: x264's settings do not say {said}");
+        }
+    }
+
+    // Without its peak, or with VBR's average, QVBR is refused by path.
+    let at = "Settings.OutputGroups[0].Outputs[0].VideoDescription.CodecSettings.H264Settings";
+    let h264 =
+        &mut doc["Settings"]["OutputGroups"][0]["Outputs"][0]["VideoDescription"]["CodecSettings"]["H264Settings"];
+    h264.as_object_mut().unwrap().remove("MaxBitrate");
+    h264["Bitrate"] = 1_000_000.into();
+    h264["QvbrSettings"] = serde_json::json!({ "QvbrQualityLevel": 11 });
+    let problems: Vec<String> = translate(&doc).unwrap_err().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        [
+            format!("{at}.Bitrate: is not used with RateControlMode QVBR"),
+            format!("{at}.MaxBitrate: is required with RateControlMode QVBR"),
+            format!("{at}.QvbrSettings.QvbrQualityLevel: 11: must be 1 to 10"),
+        ]
+    );
 }
 
 #[test]

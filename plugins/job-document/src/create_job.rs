@@ -319,11 +319,15 @@ pub enum VideoCodec {
 #[serde(rename_all = "PascalCase")]
 pub struct H264Settings {
     pub rate_control_mode: RateControlMode,
-    /// Average bit/s.
-    pub bitrate: u64,
-    /// Peak bit/s (the VBV maximum); default the average.
+    /// Average bit/s: required with `VBR`, not used with `QVBR`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bitrate: Option<u64>,
+    /// Peak bit/s (the VBV maximum): with `VBR` default the average; required with `QVBR`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_bitrate: Option<u64>,
+    /// With `QVBR`: the quality to hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qvbr_settings: Option<H264QvbrSettings>,
     /// Default `MAIN`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub codec_profile: Option<Profile>,
@@ -352,7 +356,31 @@ pub struct H264Settings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RateControlMode {
+    /// A target average bitrate under a peak.
     Vbr,
+    /// Quality-defined: as many bits as the content needs for a quality level, under a peak
+    /// (`MaxBitrate`).
+    Qvbr,
+}
+
+/// MediaConvert's quality level for `QVBR`: 1 to 10 (10 nearly lossless; broadcast mostly
+/// 6 to 9), to a third with the fine tune; absent, MediaConvert chooses (AUTO).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct H264QvbrSettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qvbr_quality_level: Option<u32>,
+    /// 0 to 1 added to the level; MediaConvert rounds the sum to the nearest third.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qvbr_quality_level_fine_tune: Option<f64>,
+}
+
+impl H264QvbrSettings {
+    /// The level asked for, rounded to the nearest third as MediaConvert does; none for AUTO.
+    pub fn quality_level(&self) -> Option<f64> {
+        let level = f64::from(self.qvbr_quality_level?) + self.qvbr_quality_level_fine_tune.unwrap_or(0.0);
+        Some((level * 3.0).round() / 3.0)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -234,11 +234,37 @@ mod tests {
     }
 
     #[test]
+    fn qvbr_reads_with_its_quality_level_in_thirds() {
+        let mut document = minimal();
+        let h264 = &mut document["Settings"]["OutputGroups"][0]["Outputs"][0]["VideoDescription"]["CodecSettings"]["H264Settings"];
+        *h264 = json!({
+            "RateControlMode": "QVBR",
+            "MaxBitrate": 3000000,
+            "QvbrSettings": { "QvbrQualityLevel": 7, "QvbrQualityLevelFineTune": 0.25 }
+        });
+        let job = CreateJob::read(&document).unwrap();
+        let h264 = job.settings.output_groups[0].outputs[0]
+            .video_description
+            .codec_settings
+            .h264_settings
+            .clone();
+        let h264 = h264.unwrap();
+        assert_eq!(h264.rate_control_mode, crate::RateControlMode::Qvbr);
+        let level = h264.qvbr_settings.unwrap().quality_level().unwrap();
+        assert!((level - 22.0 / 3.0).abs() < 1e-9, "{level}");
+        let auto = crate::H264QvbrSettings {
+            qvbr_quality_level: None,
+            qvbr_quality_level_fine_tune: Some(0.5),
+        };
+        assert_eq!(auto.quality_level(), None);
+    }
+
+    #[test]
     fn every_unknown_key_is_named_by_its_path() {
         let mut document = minimal();
         document["Settings"]["Inputs"][0]["DeblockFilter"] = "ENABLED".into();
         let h264 = &mut document["Settings"]["OutputGroups"][0]["Outputs"][0]["VideoDescription"]["CodecSettings"]["H264Settings"];
-        h264["QvbrSettings"] = json!({ "QvbrQualityLevel": 7 });
+        h264["QvbrSetings"] = json!({ "QvbrQualityLevel": 7 });
         document["Output Groups"] = json!([]);
         let found = problems(document);
         let unknown = "is not a setting vodpipe's job documents have";
@@ -249,7 +275,7 @@ mod tests {
         );
         assert!(
             found.contains(&format!(
-                "Settings.OutputGroups[0].Outputs[0].VideoDescription.CodecSettings.H264Settings.QvbrSettings: {unknown}"
+                "Settings.OutputGroups[0].Outputs[0].VideoDescription.CodecSettings.H264Settings.QvbrSetings: {unknown}"
             )),
             "{found:?}"
         );
@@ -260,13 +286,13 @@ mod tests {
     fn a_value_outside_what_vodpipe_speaks_is_refused_where_it_stands() {
         let mut document = minimal();
         document["Settings"]["OutputGroups"][0]["Outputs"][0]["VideoDescription"]["CodecSettings"]["H264Settings"]["RateControlMode"] =
-            "QVBR".into();
+            "CBR".into();
         let found = problems(document);
         assert_eq!(
             found,
             [
                 "Settings.OutputGroups[0].Outputs[0].VideoDescription.CodecSettings.H264Settings.RateControlMode: \
-              unknown variant `QVBR`, expected `VBR`"
+              unknown variant `CBR`, expected `VBR` or `QVBR`"
             ]
         );
         let mut document = minimal();

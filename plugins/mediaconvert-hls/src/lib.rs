@@ -205,8 +205,9 @@ fn hls_output(r: &Rendition, settings: &Settings) -> Result<Output, String> {
                 codec: VideoCodec::H264,
                 h264_settings: Some(H264Settings {
                     rate_control_mode: RateControlMode::Vbr,
-                    bitrate: r.video_bitrate,
+                    bitrate: Some(r.video_bitrate),
                     max_bitrate: Some(r.max_bitrate),
+                    qvbr_settings: None,
                     codec_profile: Some(codec_profile),
                     codec_level: Some(codec_level),
                     gop_size: Some(settings.gop_seconds),

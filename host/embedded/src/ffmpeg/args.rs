@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::job::{HlsJob, ThumbnailJob};
+use super::job::{HlsJob, Rate, ThumbnailJob};
 
 /// What every output needs from the source, done once before the split. `0:V:0` is the first
 /// video stream that is not an attached picture (a cover or poster frame). ffmpeg has already
@@ -95,8 +95,6 @@ pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
             "libx264".into(),
             format!("-preset:v:{i}"),
             "veryfast".into(),
-            format!("-b:v:{i}"),
-            v.bitrate.to_string(),
             format!("-maxrate:v:{i}"),
             v.max_bitrate.to_string(),
             format!("-bufsize:v:{i}"),
@@ -115,6 +113,11 @@ pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
             format!("-force_key_frames:v:{i}"),
             format!("expr:gte(t,n_forced*{})", v.gop_seconds),
         ]);
+        args.extend(match v.rate {
+            Rate::Average(bitrate) => [format!("-b:v:{i}"), bitrate.to_string()],
+            // Capped CRF: the quality of the level, under the peak (-maxrate, -bufsize above).
+            Rate::ConstantQuality { crf } => [format!("-crf:v:{i}"), crf.to_string()],
+        });
         if let Some(level) = &v.level {
             args.extend([format!("-level:v:{i}"), level.to_string()]);
         }
@@ -247,7 +250,7 @@ mod tests {
                 modifier: "_360p".into(),
                 width: 640,
                 height: 360,
-                bitrate: 800_000,
+                rate: Rate::Average(800_000),
                 max_bitrate: 1_200_000,
                 profile: Profile::Main,
                 level: None,
@@ -272,6 +275,21 @@ mod tests {
             .position(|a| a == "-filter_complex")
             .expect("a filter graph");
         &args[at + 1]
+    }
+
+    #[test]
+    fn a_rendition_gets_an_average_or_a_capped_crf() {
+        let mut job = job_with_thumbnail();
+        let pair = |args: &[String], flag: &str| args.iter().position(|a| a == flag).map(|at| args[at + 1].clone());
+        let args = arguments(&job, None);
+        assert_eq!(pair(&args, "-b:v:0").as_deref(), Some("800000"));
+        assert_eq!(pair(&args, "-crf:v:0"), None);
+        job.variants[0].rate = Rate::ConstantQuality { crf: 23.5 };
+        let args = arguments(&job, None);
+        assert_eq!(pair(&args, "-crf:v:0").as_deref(), Some("23.5"));
+        assert_eq!(pair(&args, "-b:v:0"), None);
+        assert_eq!(pair(&args, "-maxrate:v:0").as_deref(), Some("1200000"));
+        assert_eq!(pair(&args, "-bufsize:v:0").as_deref(), Some("2400000"));
     }
 
     #[test]

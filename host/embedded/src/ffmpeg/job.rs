@@ -10,8 +10,9 @@ use serde_json::Value;
 pub use vodpipe_job_document::Problem;
 use vodpipe_job_document::h264::{CodecLevel, Level, Profile};
 use vodpipe_job_document::{
-    CodingMode, Container, CreateJob, FileGroupSettings, FramerateControl, GopSizeUnits, HlsGroupSettings,
-    ManifestDurationFormat, Output, OutputGroupType, ScalingBehavior, VideoCodec,
+    CodingMode, Container, CreateJob, FileGroupSettings, FramerateControl, GopSizeUnits, H264QvbrSettings,
+    H264Settings, HlsGroupSettings, ManifestDurationFormat, Output, OutputGroupType, RateControlMode, ScalingBehavior,
+    VideoCodec,
 };
 
 /// What the embedded transcoder will do for a job document.
@@ -34,7 +35,8 @@ pub struct Variant {
     pub modifier: String,
     pub width: u64,
     pub height: u64,
-    pub bitrate: u64,
+    pub rate: Rate,
+    /// Peak bit/s: x264's VBV maximum.
     pub max_bitrate: u64,
     pub profile: Profile,
     /// None for AUTO: x264 chooses.
@@ -46,6 +48,15 @@ pub struct Variant {
     /// Output frame rate as numerator/denominator; none keeps the source's.
     pub frame_rate: Option<(u64, u64)>,
     pub audio: Option<Audio>,
+}
+
+/// How a rendition spends its bits, under its peak.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rate {
+    /// `VBR`: this average, in bit/s.
+    Average(u64),
+    /// `QVBR`: x264's constant rate factor for the quality level ([`crf_for_quality`]).
+    ConstantQuality { crf: f64 },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -245,6 +256,7 @@ fn read_hls_output(at: &str, output: &Output, audio_selectors: &[&str], p: &mut 
         return None;
     };
     let h264_at = format!("{codec_at}.H264Settings");
+    let rate = read_rate(h264, &h264_at, p);
     // x264 closes every GOP, which is cadence 1.
     if let Some(cadence) = h264.gop_closed_cadence.filter(|cadence| *cadence != 1) {
         p.push(Problem::new(
@@ -316,8 +328,11 @@ fn read_hls_output(at: &str, output: &Output, audio_selectors: &[&str], p: &mut 
         modifier: modifier?,
         width: u64::from(video.width),
         height: u64::from(video.height),
-        bitrate: h264.bitrate,
-        max_bitrate: h264.max_bitrate.unwrap_or(h264.bitrate),
+        rate: rate?,
+        max_bitrate: match rate? {
+            Rate::Average(bitrate) => h264.max_bitrate.unwrap_or(bitrate),
+            Rate::ConstantQuality { .. } => h264.max_bitrate?,
+        },
         profile: h264.codec_profile.unwrap_or(Profile::Main),
         level: match h264.codec_level {
             Some(CodecLevel::Level(level)) => Some(level),
@@ -329,6 +344,91 @@ fn read_hls_output(at: &str, output: &Output, audio_selectors: &[&str], p: &mut 
         audio,
     })
 }
+
+/// `VBR` needs `Bitrate`; `QVBR` needs `MaxBitrate` and takes its quality level (AUTO: 7,
+/// which MediaLive recommends for PCs and tablets and sits mid-way in MediaConvert's
+/// broadcast range of 6 to 9) as a constant rate factor.
+fn read_rate(h264: &H264Settings, at: &str, p: &mut Vec<Problem>) -> Option<Rate> {
+    let settings_apart = |p: &mut Vec<Problem>, key: &str, mode: &str| {
+        p.push(Problem::new(
+            format!("{at}.{key}"),
+            format!("is not used with RateControlMode {mode}"),
+        ));
+    };
+    match h264.rate_control_mode {
+        RateControlMode::Vbr => {
+            if h264.qvbr_settings.is_some() {
+                settings_apart(p, "QvbrSettings", "VBR");
+            }
+            match h264.bitrate {
+                Some(bitrate) => Some(Rate::Average(bitrate)),
+                None => {
+                    p.push(Problem::new(
+                        format!("{at}.Bitrate"),
+                        "is required with RateControlMode VBR",
+                    ));
+                    None
+                }
+            }
+        }
+        RateControlMode::Qvbr => {
+            if h264.bitrate.is_some() {
+                settings_apart(p, "Bitrate", "QVBR");
+            }
+            if h264.max_bitrate.is_none() {
+                p.push(Problem::new(
+                    format!("{at}.MaxBitrate"),
+                    "is required with RateControlMode QVBR",
+                ));
+            }
+            let level = h264.qvbr_settings.as_ref().and_then(H264QvbrSettings::quality_level);
+            match level.unwrap_or(DEFAULT_QUALITY_LEVEL) {
+                level if (1.0..=10.0).contains(&level) => Some(Rate::ConstantQuality {
+                    crf: crf_for_quality(level),
+                }),
+                level => {
+                    p.push(Problem::new(
+                        format!("{at}.QvbrSettings.QvbrQualityLevel"),
+                        format!("{level}: must be 1 to 10"),
+                    ));
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// The quality level QVBR holds when the document leaves it to the encoder (AUTO).
+pub const DEFAULT_QUALITY_LEVEL: f64 = 7.0;
+
+/// x264's constant rate factor for a QVBR quality level (1 to 10, in thirds): the CRF at which
+/// the median VMAF of the quality corpus's 720p rungs reaches the level's target
+/// (`bench/crf.py`, docs/quality.md), linear between levels, to a tenth.
+pub fn crf_for_quality(level: f64) -> f64 {
+    let level = level.clamp(1.0, 10.0);
+    let at = QUALITY_CRF
+        .partition_point(|(l, _)| *l <= level)
+        .clamp(1, QUALITY_CRF.len() - 1);
+    let ((l0, c0), (l1, c1)) = (QUALITY_CRF[at - 1], QUALITY_CRF[at]);
+    let crf = c0 + (c1 - c0) * (level - l0) / (l1 - l0);
+    (crf * 10.0).round() / 10.0
+}
+
+/// (quality level, CRF), by level: see [`crf_for_quality`]. Each level's target VMAF and the
+/// measured curve are in docs/quality.md ("Constant quality"); `bench/crf.py` prints this
+/// table from them (level 10's 98 is above the median at CRF 12, the lowest measured).
+const QUALITY_CRF: [(f64, f64); 10] = [
+    (1.0, 35.7),
+    (2.0, 33.8),
+    (3.0, 32.0),
+    (4.0, 30.0),
+    (5.0, 28.1),
+    (6.0, 26.0),
+    (7.0, 23.5),
+    (8.0, 20.4),
+    (9.0, 16.8),
+    (10.0, 12.0),
+];
 
 fn read_frame_capture_group(
     at: &str,
@@ -562,6 +662,37 @@ mod tests {
                 "Settings.OutputGroups[0].OutputGroupSettings.FileGroupSettings: does not go with this Type",
                 "Settings.OutputGroups[1].Outputs[0].VideoDescription.CodecSettings.H264Settings: does not go with this Codec",
                 "Settings.OutputGroups[2].OutputGroupSettings.Type: only one HLS group and one frame-capture group are supported",
+            ]
+        );
+    }
+
+    #[test]
+    fn quality_levels_map_to_crf_monotonically_within_the_measured_range() {
+        let crfs: Vec<f64> = (3..=30).map(|third| crf_for_quality(f64::from(third) / 3.0)).collect();
+        assert!(
+            crfs.windows(2).all(|w| w[0] >= w[1]),
+            "a higher level never gets a higher CRF: {crfs:?}"
+        );
+        assert_eq!(crf_for_quality(0.0), crf_for_quality(1.0));
+        assert_eq!(crf_for_quality(12.0), crf_for_quality(10.0));
+        for (level, crf) in QUALITY_CRF {
+            assert_eq!(crf_for_quality(level), crf, "a measured point is its own answer");
+        }
+    }
+
+    #[test]
+    fn vbr_needs_its_average_and_takes_no_quality_level() {
+        let mut document = job();
+        let h264 = &mut document["Settings"]["OutputGroups"][0]["Outputs"][0]["VideoDescription"]["CodecSettings"]["H264Settings"];
+        h264.as_object_mut().unwrap().remove("Bitrate");
+        h264["QvbrSettings"] = json!({ "QvbrQualityLevel": 7 });
+        let at = "Settings.OutputGroups[0].Outputs[0].VideoDescription.CodecSettings.H264Settings";
+        assert_eq!(
+            problems(&document),
+            [
+                format!("{at}.QvbrSettings: is not used with RateControlMode VBR"),
+                format!("{at}.Bitrate: is required with RateControlMode VBR"),
+                "Settings.OutputGroups[0].Outputs: the HLS group has no usable outputs".to_owned(),
             ]
         );
     }
