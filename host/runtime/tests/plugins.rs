@@ -90,12 +90,12 @@ fn swapping_the_planner_is_configuration_only() {
     );
 
     // ...and ladder-per-title reads it: same sizes, bitrates shifted by the source's detail.
-    let per_title = Spec {
+    let per_title_spec = Spec {
         planner: "ladder-per-title",
         preset: "per-title",
         ..Default::default()
-    }
-    .load(&runtime);
+    };
+    let per_title = per_title_spec.load(&runtime);
     let plain = Spec::default().load(&runtime);
     let mut simple = source(1280, 720);
     simple.video_bitrate = Some(500_000); // ~0.018 bits per pixel: flat content
@@ -107,8 +107,26 @@ fn swapping_the_planner_is_configuration_only() {
     let high = per_title.plan(&busy).unwrap();
     assert_eq!(sizes(&per_title, &simple), sizes(&plain, &simple));
     let top = |p: &vodpipe_core::Plan| p.renditions[0].video_bitrate;
-    assert_eq!(top(&low), top(&base) * 6 / 10, "clamped at min_factor 0.6");
     assert_eq!(top(&high), top(&base) * 14 / 10, "clamped at max_factor 1.4");
+    // min_factor 0.6 would give the simple source's 720p 1.8 Mb/s: more than the 500 kb/s it
+    // has, so it gets what it has, and each lower rung that share of it.
+    assert_eq!(top(&low), 500_000, "capped at the source's own bitrate");
+    assert!(
+        low.renditions.iter().all(|r| r.video_bitrate <= 500_000),
+        "{:?}",
+        low.renditions
+    );
+    let mut uncapped = per_title_spec.files();
+    let preset = uncapped.files.get_mut("ladders/per-title.toml").unwrap();
+    *preset = String::from_utf8_lossy(preset)
+        .replace("max_factor = 1.4", "max_factor = 1.4\ncap_to_source = false")
+        .into_bytes();
+    let uncapped = load(&runtime, &uncapped, None).unwrap();
+    assert_eq!(
+        top(&uncapped.plan(&simple).unwrap()),
+        top(&base) * 6 / 10,
+        "clamped at min_factor 0.6"
+    );
 }
 
 #[test]

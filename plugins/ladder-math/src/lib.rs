@@ -233,6 +233,39 @@ fn fit(source: &Source, short_side: u32) -> (u32, u32) {
     }
 }
 
+/// Caps every rendition's bitrates at what the source spends on its own picture, scaled to
+/// the rendition's size as bits scale with pixels (about their 3/4 power, between the
+/// default ladder's own steps): a source already compressed at few bits gains no quality
+/// from more, only size. The peak keeps its ratio to the average; nothing goes below
+/// [`MIN_VIDEO_BITRATE`]. Says which renditions it lowered, for the planner's log.
+pub fn cap_to_source(plan: &mut Plan, source: &Source, source_bitrate: u64) -> Vec<String> {
+    let source_pixels = f64::from(source.width) * f64::from(source.height);
+    if source_bitrate == 0 || source_pixels <= 0.0 {
+        return Vec::new();
+    }
+    let mut notes = Vec::new();
+    for rendition in &mut plan.renditions {
+        let pixels = f64::from(rendition.width) * f64::from(rendition.height);
+        let scale = (pixels / source_pixels).powf(SOURCE_CAP_EXPONENT).min(1.0);
+        let cap = ((source_bitrate as f64 * scale) as u64).max(MIN_VIDEO_BITRATE);
+        if rendition.video_bitrate > cap {
+            let ratio = rendition.max_bitrate as f64 / rendition.video_bitrate as f64;
+            notes.push(format!(
+                "rendition `{}`: {} kb/s capped at {} kb/s, what the source spends on that many pixels",
+                rendition.name,
+                rendition.video_bitrate / 1000,
+                cap / 1000
+            ));
+            rendition.video_bitrate = cap;
+            rendition.max_bitrate = ((cap as f64 * ratio) as u64).max(cap);
+        }
+    }
+    notes
+}
+
+/// Bits grow about as this power of the pixels: see [`cap_to_source`].
+const SOURCE_CAP_EXPONENT: f64 = 0.75;
+
 /// Nearest even integer, at least 2.
 pub fn even_round(x: f64) -> u32 {
     (((x / 2.0).round() as u32) * 2).max(2)
@@ -315,6 +348,57 @@ pub mod sdk {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_low_bitrate_source_never_gets_a_rung_above_what_it_has() {
+        let source = super::Source {
+            width: 1280,
+            height: 720,
+            frame_rate: 30.0,
+            duration_ms: 10_000,
+            has_audio: false,
+        };
+        let mut plan = super::Plan {
+            renditions: [
+                ("720p", 1280, 720, 3_000_000),
+                ("360p", 640, 360, 800_000),
+                ("tiny", 64, 36, 64_000),
+            ]
+            .map(|(name, width, height, bitrate)| super::Rendition {
+                name: name.into(),
+                width,
+                height,
+                video_bitrate: bitrate,
+                max_bitrate: bitrate * 3 / 2,
+                profile: "main".into(),
+                level: "auto".into(),
+                frame_rate_cap: 30.0,
+                audio_bitrate: None,
+            })
+            .to_vec(),
+            segment_seconds: 6,
+            thumbnail: None,
+            notes: Vec::new(),
+        };
+        let notes = super::cap_to_source(&mut plan, &source, 1_200_000);
+        let rates: Vec<(u64, u64)> = plan
+            .renditions
+            .iter()
+            .map(|r| (r.video_bitrate, r.max_bitrate))
+            .collect();
+        // 720p: the source's own 1.2 Mb/s; 360p: a quarter of the pixels, 1.2 M x 0.25^0.75.
+        assert_eq!(rates, [(1_200_000, 1_800_000), (424_264, 636_396), (64_000, 96_000)]);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].contains("`720p`: 3000 kb/s capped at 1200 kb/s"), "{notes:?}");
+        // A source that spends more than the ladder keeps the ladder's figures.
+        let before = plan.clone();
+        assert!(super::cap_to_source(&mut plan, &source, 50_000_000).is_empty());
+        assert_eq!(plan, before);
+        assert!(
+            super::cap_to_source(&mut plan, &source, 0).is_empty(),
+            "an unknown bitrate caps nothing"
+        );
+    }
+
     use super::*;
 
     fn rung(short_side: u32, kbps: u64) -> Rung {
