@@ -30,13 +30,7 @@ fn transcode(dir: &Path, source: &Path) -> Transcoded {
     let probe = FfprobeProber::default().probe(source).unwrap();
     let plan = policy.plan(&probe).unwrap();
     let out = dir.join("media/video-1");
-    let context = JobContext {
-        video_id: "video-1".into(),
-        input_uri: format!("file://{}", source.display()),
-        output_prefix: format!("file://{}/", out.display()),
-        role: String::new(),
-        queue: None,
-    };
+    let context = file_context("video-1", source, &out);
     let job = policy.build_job(&plan, &context).unwrap();
     let hls = translate(&job.to_value()).unwrap_or_else(|e| panic!("{e:?}"));
     let mut fractions = Vec::new();
@@ -45,6 +39,17 @@ fn transcode(dir: &Path, source: &Path) -> Transcoded {
     assert_eq!(result.status, JobStatus::Complete, "{result:?}");
     assert_eq!(fractions.last(), Some(&1.0), "progress ends at 100%");
     Transcoded { out, result, policy }
+}
+
+/// A job reading `source` and writing under `out`, both on disk.
+fn file_context(video_id: &str, source: &Path, out: &Path) -> JobContext {
+    JobContext {
+        video_id: video_id.into(),
+        input_uri: format!("file://{}", source.display()),
+        output_prefix: format!("file://{}/", out.display()),
+        role: String::new(),
+        queue: None,
+    }
 }
 
 fn segment_durations(playlist: &Path) -> Vec<String> {
@@ -209,13 +214,7 @@ fn a_qvbr_job_runs_as_capped_crf_under_its_peak() {
     let probe = FfprobeProber::default().probe(&source).unwrap();
     let plan = policy.plan(&probe).unwrap();
     let out = dir.path().join("media/video-1");
-    let context = JobContext {
-        video_id: "video-1".into(),
-        input_uri: format!("file://{}", source.display()),
-        output_prefix: format!("file://{}/", out.display()),
-        role: String::new(),
-        queue: None,
-    };
+    let context = file_context("video-1", &source, &out);
     let mut doc = policy.build_job(&plan, &context).unwrap().to_value();
     for output in doc["Settings"]["OutputGroups"][0]["Outputs"].as_array_mut().unwrap() {
         let h264 = output["VideoDescription"]["CodecSettings"]["H264Settings"]
@@ -290,13 +289,7 @@ fn a_source_ffmpeg_cannot_decode_fails_the_job_with_a_reason() {
     let broken = dir.path().join("broken.mp4");
     let bytes = std::fs::read(&source).unwrap();
     std::fs::write(&broken, &bytes[..bytes.len() / 4]).unwrap();
-    let context = JobContext {
-        video_id: "v".into(),
-        input_uri: format!("file://{}", broken.display()),
-        output_prefix: format!("file://{}/out/", dir.path().display()),
-        role: String::new(),
-        queue: None,
-    };
+    let context = file_context("v", &broken, &dir.path().join("out"));
     let job = translate(&policy.build_job(&plan, &context).unwrap().to_value()).unwrap();
     let lock = JobLock::try_acquire(&job.output_dir).unwrap().expect("no other writer");
     let result = run(&job, &lock, "job-2", None, |_| {}).expect("the machine works");
@@ -334,13 +327,7 @@ fn a_clip_that_ends_before_the_thumbnail_time_gets_its_last_frame_and_leftovers_
     let probe = FfprobeProber::default().probe(&source).unwrap();
     assert_eq!(probe.duration_ms, 2000);
     let out = dir.path().join("media/v");
-    let context = JobContext {
-        video_id: "v".into(),
-        input_uri: format!("file://{}", source.display()),
-        output_prefix: format!("file://{}/", out.display()),
-        role: String::new(),
-        queue: None,
-    };
+    let context = file_context("v", &source, &out);
     let doc = policy.build_job(&policy.plan(&probe).unwrap(), &context).unwrap();
     let mut job = translate(&doc.to_value()).unwrap();
     // The executor must cope whatever the planner chose: here, exactly the clip's length.
@@ -395,13 +382,7 @@ fn a_source_without_a_readable_last_frame_fails_with_both_reasons() {
     let probe = FfprobeProber::default().probe(&source).unwrap();
     let policy = common::policy();
     let out = dir.path().join("media/v");
-    let context = JobContext {
-        video_id: "v".into(),
-        input_uri: format!("file://{}", source.display()),
-        output_prefix: format!("file://{}/", out.display()),
-        role: String::new(),
-        queue: None,
-    };
+    let context = file_context("v", &source, &out);
     let doc = policy.build_job(&policy.plan(&probe).unwrap(), &context).unwrap();
     let mut job = translate(&doc.to_value()).unwrap();
     let thumbnail = job.thumbnail.as_mut().unwrap();
