@@ -148,15 +148,12 @@ impl CodecLevel {
         }
     }
 
+    /// The one whose [`CodecLevel::name`] is `name`: the model's names only (`LEVEL_3`, never
+    /// `LEVEL_3_0`).
     fn from_name(name: &str) -> Option<Self> {
-        if name == "AUTO" {
-            return Some(Self::Auto);
-        }
-        let level = name.strip_prefix("LEVEL_")?;
-        // `LEVEL_3_1`, never `LEVEL_3_0` nor `LEVEL_3.1`: the model's names only.
-        let level =
-            Self::from_plan(&level.replacen('_', ".", 1)).filter(|_| !level.ends_with("_0") && !level.contains('.'))?;
-        Some(level)
+        std::iter::once(Self::Auto)
+            .chain(Level::in_a_plan().map(Self::Level))
+            .find(|level| level.name() == name)
     }
 }
 
