@@ -263,28 +263,6 @@ def presets(repo):
     return sorted(p.stem for p in (repo / "ladders").glob("*.toml"))
 
 
-# Presets written for another planner than the built-in bundle's `ladder-table`: they run
-# with a copy of the built-in bundle whose planner is that plugin (it ships in the bundle).
-PLANNER_OF_PRESET = {"per-title": "ladder-per-title"}
-
-
-def bundle_for(vodpipe, work, preset):
-    """The --policy directory a preset runs with, or None for the built-in bundle."""
-    planner = PLANNER_OF_PRESET.get(preset)
-    if planner is None:
-        return None
-    bundle = work / "bundles" / planner
-    if not (bundle / "bundle.toml").exists():
-        run([vodpipe, "policy", "init", str(bundle)], stdout=subprocess.DEVNULL)
-        wasm = bundle / "plugins" / f"{planner}.wasm"
-        digest = hashlib.sha256(wasm.read_bytes()).hexdigest()
-        manifest = (bundle / "bundle.toml").read_text()
-        manifest = re.sub(r'(\[planner\]\nplugin = )"[^"]*"\nsha256 = "[0-9a-f]*"',
-                          rf'\1"plugins/{planner}.wasm"\nsha256 = "{digest}"', manifest)
-        (bundle / "bundle.toml").write_text(manifest)
-    return bundle
-
-
 def run_quality(vodpipe, source, preset, out_dir, timeout, policy=None, sample=None):
     """One `vodpipe quality` run: its JSON report, or the reason it failed. Its stderr goes
     to a log beside its output; a run past `timeout` seconds is killed with every process it
@@ -537,9 +515,8 @@ def main():
             log(f"quality: {name} with {preset}")
             # Generous: encoding every rung of a 1080p clip in a debug build on 2 cores, then
             # measuring it, takes a few times the clip's length.
-            policy = bundle_for(args.vodpipe, args.work, preset)
             report, error = run_quality(args.vodpipe, path, preset, out_dir,
-                                        timeout=max(600, 60 * args.seconds), policy=policy,
+                                        timeout=max(600, 60 * args.seconds),
                                         sample=args.sample)
             outcome = {"report": report, "error": error}
             if report is not None:

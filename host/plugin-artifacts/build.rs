@@ -12,11 +12,13 @@ use std::process::Command;
 const GUESTS: &[(&str, &str, bool)] = &[
     ("ladder-table", "planner", true),
     ("ladder-per-title", "planner", true),
+    ("ladder-content-aware", "planner", true),
     ("mediaconvert-hls", "job-builder", true),
     ("post-default", "post-processor", true),
     ("ladder-cap", "planner", false),
     ("hostile-planner", "planner", false),
     ("hostile-job-builder", "job-builder", false),
+    ("legacy-planner", "planner", false),
 ];
 
 fn main() {

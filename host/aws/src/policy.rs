@@ -130,7 +130,7 @@ impl S3PolicyStore {
             .into_iter()
             .filter(|p| p.ends_with(".toml"))
             .collect();
-        paths.extend(bundle.stages().iter().map(|s| s.path.clone()));
+        paths.extend(bundle.plugins().iter().map(|s| s.path.clone()));
         paths.extend(bundle.cost_model_file.clone());
         paths.sort();
         paths.dedup();

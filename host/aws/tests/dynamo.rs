@@ -192,6 +192,7 @@ fn items_keep_the_stored_format_and_a_corrupt_one_is_named() {
             height: 720,
             video_bitrate: 3_000_000,
             max_bitrate: 4_500_000,
+            quality_level: None,
             profile: "high".into(),
             level: "3.1".into(),
             frame_rate_cap: 30.0,

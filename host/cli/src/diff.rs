@@ -235,7 +235,8 @@ fn compare(
     out: &Path,
 ) -> anyhow::Result<SourceDiff> {
     let plan = |side: &Side| {
-        side.policy.plan(&source.probe).map_err(|e| {
+        let probe = crate::plan::with_analysis(source.probe.clone(), source.file.as_deref(), side.policy.preset());
+        side.policy.plan(&probe).map_err(|e| {
             anyhow!(
                 "{} (`{}`) cannot plan {}: {e}",
                 side.label,

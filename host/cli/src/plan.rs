@@ -8,7 +8,8 @@ use anyhow::anyhow;
 use clap::Args;
 use serde_json::json;
 use vodpipe_core::ports::{Policy, Prober};
-use vodpipe_core::{JobContext, Plan, Probe};
+use vodpipe_core::{Analysis, JobContext, LadderPreset, Plan, Probe};
+use vodpipe_embedded::analysis::SampleAnalyser;
 use vodpipe_embedded::ffprobe::FfprobeProber;
 use vodpipe_policy::DirFiles;
 use vodpipe_runtime::reload::{Reload, load};
@@ -87,8 +88,27 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let files = crate::policy::files(args.policy.as_deref());
     let policy = load(&runtime, files.as_ref(), args.preset.as_deref())
         .map_err(|e| anyhow!(e.report(files.as_ref(), args.preset.as_deref())))?;
+    let source = with_analysis(source, args.file.as_deref(), policy.preset());
     show(&policy, &source, &input_uri, args.json)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `probe` with the content analysis of `file` when `preset` asks for one, as the pipeline
+/// plans an upload; a failed analysis is reported on stderr and planned without, as there.
+pub fn with_analysis(mut probe: Probe, file: Option<&std::path::Path>, preset: &LadderPreset) -> Probe {
+    if let (true, Some(file)) = (preset.analyse_content, file) {
+        probe.analysis = match SampleAnalyser::default().analyse(file, &probe, preset.frame_rate_cap) {
+            Ok(measured) => Analysis::Measured(measured),
+            Err(reason) => {
+                eprintln!(
+                    "warning: {}: content analysis failed ({reason}); planning without it",
+                    file.display()
+                );
+                Analysis::Failed { reason }
+            }
+        };
+    }
+    probe
 }
 
 fn show(policy: &LoadedPolicy, source: &Probe, input_uri: &str, json: bool) -> anyhow::Result<()> {
@@ -158,21 +178,50 @@ fn print_source(source: &Probe) {
         "no audio".into()
     });
     println!("source: {}", facts.join(", "));
+    match &source.analysis {
+        Analysis::NotRun => {}
+        Analysis::Failed { reason } => println!("analysis: failed ({reason}); planned without it"),
+        Analysis::Measured(a) => {
+            let sizes: Vec<String> = a
+                .samples
+                .iter()
+                .map(|sample| {
+                    let points: Vec<String> = sample
+                        .points
+                        .iter()
+                        .map(|p| format!("CRF {} {} kb/s", p.crf, p.bitrate / 1000))
+                        .collect();
+                    format!("{}x{} {}", sample.width, sample.height, points.join(", "))
+                })
+                .collect();
+            println!(
+                "analysis: {:.1} s sampled; {}",
+                a.sampled_ms as f64 / 1000.0,
+                sizes.join("; ")
+            );
+        }
+    }
 }
 
 fn print_plan(plan: &Plan) {
     println!();
     println!(
-        "  {:<8} {:>10} {:>11} {:>11} {:<9} {:<6} {:>6} {:>9}",
-        "NAME", "SIZE", "VIDEO", "MAX", "PROFILE", "LEVEL", "FPS", "AUDIO"
+        "  {:<8} {:>10} {:<10} {:>11} {:>11} {:<9} {:<6} {:>6} {:>9}",
+        "NAME", "SIZE", "RATE", "VIDEO", "MAX", "PROFILE", "LEVEL", "FPS", "AUDIO"
     );
     for r in &plan.renditions {
         let audio = r.audio_bitrate.map_or("-".to_owned(), |a| format!("{} kb/s", a / 1000));
+        // A constant-quality rendition's VIDEO is what the planner expects it to cost.
+        let (rate, video) = match r.quality_level {
+            None => ("VBR".to_owned(), format!("{} kb/s", r.video_bitrate / 1000)),
+            Some(level) => (format!("QVBR {level:.2}"), format!("~{} kb/s", r.video_bitrate / 1000)),
+        };
         println!(
-            "  {:<8} {:>10} {:>11} {:>11} {:<9} {:<6} {:>6} {:>9}",
+            "  {:<8} {:>10} {:<10} {:>11} {:>11} {:<9} {:<6} {:>6} {:>9}",
             r.name,
             format!("{}x{}", r.width, r.height),
-            format!("{} kb/s", r.video_bitrate / 1000),
+            rate,
+            video,
             format!("{} kb/s", r.max_bitrate / 1000),
             r.profile,
             r.level,

@@ -7,7 +7,9 @@
 //! Config (the `[job_builder.config]` table of `bundle.toml`):
 //! - `gop_seconds` (default 2, 0.5..=10): keyframe interval; segments must be a multiple of it.
 
-use vodpipe_plugin_sdk::job_builder::{Config, JobBuilder, JobContext, JobDocument, Plan, Reader, Rendition};
+use vodpipe_plugin_sdk::job_builder::{
+    Config, JobBuilder, JobContext, JobDocument, Plan, RateControl, Reader, Rendition,
+};
 use vodpipe_plugin_sdk::serde_json::{Value, json};
 
 struct Settings {
@@ -62,8 +64,30 @@ impl JobBuilder for PluginName {
     }
 }
 
-/// One HLS output: the rendition's size, bitrates, profile and level.
+/// One HLS output: the rendition's size, rate control, profile and level.
 fn output(rendition: &Rendition, settings: &Settings) -> Value {
+    let mut h264 = json!({
+        "MaxBitrate": rendition.rate.max_bitrate(),
+        "CodecProfile": rendition.profile.name().to_uppercase(),
+        "CodecLevel": codec_level(rendition.level.name()),
+        "GopSize": settings.gop_seconds,
+        "GopSizeUnits": "SECONDS",
+    });
+    match &rendition.rate {
+        RateControl::Vbr(vbr) => {
+            h264["RateControlMode"] = json!("VBR");
+            h264["Bitrate"] = json!(vbr.bitrate);
+        }
+        // A constant quality under the peak: the level's whole part, and its thirds as the fine tune.
+        RateControl::Qvbr(qvbr) => {
+            let whole = qvbr.quality_level.floor();
+            h264["RateControlMode"] = json!("QVBR");
+            h264["QvbrSettings"] = json!({
+                "QvbrQualityLevel": whole as u32,
+                "QvbrQualityLevelFineTune": ((qvbr.quality_level - whole) * 1000.0).round() / 1000.0,
+            });
+        }
+    }
     let mut output = json!({
         "NameModifier": format!("_{}", rendition.name),
         "ContainerSettings": { "Container": "M3U8" },
@@ -72,15 +96,7 @@ fn output(rendition: &Rendition, settings: &Settings) -> Value {
             "Height": rendition.height,
             "CodecSettings": {
                 "Codec": "H_264",
-                "H264Settings": {
-                    "RateControlMode": "VBR",
-                    "Bitrate": rendition.video_bitrate,
-                    "MaxBitrate": rendition.max_bitrate,
-                    "CodecProfile": rendition.profile.to_uppercase(),
-                    "CodecLevel": codec_level(&rendition.level),
-                    "GopSize": settings.gop_seconds,
-                    "GopSizeUnits": "SECONDS",
-                },
+                "H264Settings": h264,
             },
         },
     });

@@ -124,14 +124,14 @@ fn a_preset_is_published_activated_and_rolled_back() {
     let out = bucket.ok(&["policy", "publish", "--activate"]);
     let builtin = published_hash(&out);
     assert!(out.contains("active: builtin"), "{out}");
-    // Its plugins compiled for the Lambda functions, beside it (a cold function loads them:
-    // host/lambda/tests/policy.rs).
+    // Its plugins (three stages, two pinned planners) compiled for the Lambda functions,
+    // beside it (a cold function loads them: host/lambda/tests/policy.rs).
     assert!(
-        out.contains("precompiled plugins for x86_64-unknown-linux-gnu: 3 uploaded, 0 already there"),
+        out.contains("precompiled plugins for x86_64-unknown-linux-gnu: 5 uploaded, 0 already there"),
         "{out}"
     );
     let artifacts = bucket.keys("policy/precompiled/");
-    assert_eq!(artifacts.len(), 3);
+    assert_eq!(artifacts.len(), 5);
     assert!(active_line(&bucket.ok(&["policy", "list"])).contains(&builtin));
     // Something else written under an artifact's name (cut short, or planted) does not stay:
     // the next publish with that plugin puts its own compile back.
@@ -144,10 +144,10 @@ fn a_preset_is_published_activated_and_rolled_back() {
     let edited = published_hash(&out);
     assert_ne!(edited, builtin);
     assert!(
-        out.contains("1 uploaded, 2 already there"),
+        out.contains("1 uploaded, 4 already there"),
         "a preset change reuses the plugins' artifacts, and the odd one is replaced: {out}"
     );
-    assert_eq!(bucket.keys("policy/precompiled/").len(), 3);
+    assert_eq!(bucket.keys("policy/precompiled/").len(), 5);
     assert_ne!(bucket.get(&artifacts[0]), b"not an artifact");
     assert!(out.contains("activate it with"), "not active until asked: {out}");
     // What it changes against the active bundle, shown before it is published.

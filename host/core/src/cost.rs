@@ -498,6 +498,7 @@ mod tests {
             height,
             video_bitrate: video,
             max_bitrate: video * 3 / 2,
+            quality_level: None,
             profile: "main".into(),
             level: "auto".into(),
             frame_rate_cap: 30.0,

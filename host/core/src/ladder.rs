@@ -11,6 +11,14 @@ pub struct LadderPreset {
     pub thumbnail_at_seconds: Option<f64>,
     pub thumbnail_width: u32,
     pub rungs: Vec<Rung>,
+    /// Whether the content is analysed before planning (`analyse_content`; costs a few sample
+    /// encodes, for planners that use it).
+    #[serde(default)]
+    pub analyse_content: bool,
+    /// The planner the preset is written for (`planner`, a plugin the bundle pins); `None`
+    /// for the bundle's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planner: Option<String>,
     /// The preset's free-form `[plugin]` table, as JSON, for the planner plugin.
     pub plugin_config: serde_json::Value,
 }

@@ -25,6 +25,6 @@ pub use cost::{CostEstimate, CostModel, Passes};
 pub use job::{JobContext, JobDocument, JobOutput, JobResult, JobStateChange, JobStatus};
 pub use ladder::{LadderPreset, Rung};
 pub use plan::{Plan, Rendition, Thumbnail};
-pub use probe::Probe;
+pub use probe::{Analysis, ContentAnalysis, Probe, RatePoint, SizeSample};
 pub use stage::{ConfigProblem, PluginError, PluginFailure, Stage};
 pub use video::{Cursor, Described, Details, Outcome, Page, Video, VideoRecord, VideoStatus, ulid_time_ms};

@@ -1,6 +1,7 @@
 //! The pipeline: two functions, each safe to run again for the same event.
 //!
-//! - [`Pipeline::on_upload`]: head the object → probe → planner → job builder → submit the
+//! - [`Pipeline::on_upload`]: head the object → probe → content analysis (when the preset
+//!   asks) → planner → job builder → submit the
 //!   job; the video is `processing`.
 //! - [`Pipeline::on_job_state`]: job result → post-processor → carry out its actions; the
 //!   video is `done` or `failed`.
@@ -130,13 +131,17 @@ impl Pipeline<'_> {
         let plan = match (&record.plan, record.job_id.is_some()) {
             (Some(plan), true) => plan.clone(),
             _ => {
-                let probe = match self.store.probe(key) {
+                let mut probe = match self.store.probe(key) {
                     Ok(probe) => probe,
                     Err(PortError::Rejected(why)) => return self.refuse(key, why),
                     // Deleted since the head (its video was deleted by its owner).
                     Err(PortError::NotFound(_)) => return Ok(UploadOutcome::NoSuchObject),
                     Err(e) => return Err(e),
                 };
+                let preset = self.policy.preset();
+                if preset.analyse_content {
+                    probe.analysis = self.store.analyse(key, &probe, preset.frame_rate_cap);
+                }
                 match self.policy.plan(&probe) {
                     Ok(plan) => plan,
                     Err(e) => return self.fail(key, format!("the encoding policy could not plan this video ({e})")),

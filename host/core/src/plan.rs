@@ -18,8 +18,13 @@ pub struct Rendition {
     pub name: String,
     pub width: u32,
     pub height: u32,
+    /// The average bitrate (VBR), or with `quality_level` the average the planner expects the
+    /// quality to cost (for estimates; the encoder does not aim at it).
     pub video_bitrate: u64,
     pub max_bitrate: u64,
+    /// Constant quality under `max_bitrate` (QVBR: 1 to 10, in thirds) instead of an average.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality_level: Option<f64>,
     pub profile: String,
     pub level: String,
     pub frame_rate_cap: f64,
@@ -93,6 +98,11 @@ impl Plan {
                     r.video_bitrate,
                     limits::MAX_VIDEO_BITRATE
                 ));
+            }
+            if let Some(level) = r.quality_level
+                && !(1.0..=10.0).contains(&level)
+            {
+                problems.push(format!("{at}: quality_level {level} is out of range (1..=10)"));
             }
             if !limits::valid_profile(&r.profile) {
                 problems.push(format!("{at}: unknown profile `{}`", r.profile));

@@ -88,6 +88,16 @@ fn rung_changes(old: &Rendition, new: &Rendition) -> Vec<FieldChange> {
         change("size", (old.width, old.height), (new.width, new.height), |(w, h)| {
             format!("{w}x{h}")
         }),
+        change(
+            "rate_control",
+            old.quality_level,
+            new.quality_level,
+            |level| match level {
+                None => "VBR".into(),
+                Some(level) => format!("QVBR {level:.2}"),
+            },
+        ),
+        // With QVBR, the bitrate the planner expects.
         change("video_bitrate", &old.video_bitrate, &new.video_bitrate, kbps),
         change("max_bitrate", &old.max_bitrate, &new.max_bitrate, kbps),
         change("profile", &old.profile, &new.profile, |p| p.to_string()),
@@ -125,6 +135,7 @@ mod tests {
             height,
             video_bitrate: kbps * 1000,
             max_bitrate: kbps * 1500,
+            quality_level: None,
             profile: "high".into(),
             level: "4.0".into(),
             frame_rate_cap: 60.0,
@@ -172,6 +183,18 @@ mod tests {
                     new: "3000 kb/s".into()
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn a_rung_turned_constant_quality_says_so_with_its_level() {
+        let mut qvbr = rung("720p", 720, 3000);
+        qvbr.quality_level = Some(8.0 + 1.0 / 3.0);
+        let d = diff(&plan(vec![rung("720p", 720, 3000)], 6), &plan(vec![qvbr], 6));
+        let field = &d.changed[0].fields[0];
+        assert_eq!(
+            (field.field, field.old.as_str(), field.new.as_str()),
+            ("rate_control", "VBR", "QVBR 8.33")
         );
     }
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::video::{Cursor, Described, Details, Outcome, Page, VideoRecord};
-use crate::{Action, JobContext, JobDocument, JobResult, LadderPreset, Plan, PluginError, Probe, Video};
+use crate::{Action, Analysis, JobContext, JobDocument, JobResult, LadderPreset, Plan, PluginError, Probe, Video};
 
 /// Learns a source's size, duration, rotation and streams. `Rejected` when the source is not
 /// a video vodpipe can use (the reason says why, for its uploader); `NotFound` when there is
@@ -66,6 +66,12 @@ pub trait ObjectStore: Send + Sync {
     fn output_prefix(&self, video_id: &str) -> String;
     /// Probes the upload `key`.
     fn probe(&self, key: &str) -> Result<Probe, PortError>;
+    /// The content analysis of the upload `key` (for presets that ask for one), at frame
+    /// rates up to `frame_rate_cap`. Never an error: a failed analysis is `Failed` with the
+    /// reason, and the planner plans without it. Stores that do not analyse answer `NotRun`.
+    fn analyse(&self, _key: &str, _probe: &Probe, _frame_rate_cap: f64) -> Analysis {
+        Analysis::NotRun
+    }
     fn delete_source(&self, key: &str) -> Result<(), PortError>;
     /// Removes everything published for a video (its output prefix).
     fn delete_media(&self, video_id: &str) -> Result<(), PortError>;

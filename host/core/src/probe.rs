@@ -18,6 +18,55 @@ pub struct Probe {
     pub has_audio: bool,
     pub container: String,
     pub video_codec: String,
+    /// What the content analysis measured, when the preset asked for one.
+    #[serde(default, skip_serializing_if = "Analysis::is_not_run")]
+    pub analysis: Analysis,
+}
+
+/// The content analysis before planning: how many bits this source's pictures need at a
+/// few constant qualities, measured on sampled windows encoded at a small size.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum Analysis {
+    /// Not asked for, or not done in this mode.
+    #[default]
+    NotRun,
+    /// Asked for and failed: the planner plans without it.
+    Failed {
+        reason: String,
+    },
+    Measured(ContentAnalysis),
+}
+
+impl Analysis {
+    pub fn is_not_run(&self) -> bool {
+        matches!(self, Self::NotRun)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContentAnalysis {
+    pub frame_rate: f64,
+    /// Length of the windows together.
+    pub sampled_ms: u64,
+    /// The windows encoded at one or two sizes, smallest first.
+    pub samples: Vec<SizeSample>,
+}
+
+/// What the windows cost at one size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SizeSample {
+    /// Display orientation (rotation applied).
+    pub width: u32,
+    pub height: u32,
+    /// Average bitrate at each x264 CRF, lowest CRF first.
+    pub points: Vec<RatePoint>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RatePoint {
+    pub crf: f64,
+    pub bitrate: u64,
 }
 
 impl Probe {
@@ -34,7 +83,15 @@ impl Probe {
             has_audio: true,
             container: String::new(),
             video_codec: String::new(),
+            analysis: Analysis::NotRun,
         }
+    }
+
+    /// Video bits per pixel per frame; `None` when the bitrate, size or frame rate is unknown.
+    pub fn bits_per_pixel(&self) -> Option<f64> {
+        let pixels_per_second = f64::from(self.width) * f64::from(self.height) * self.frame_rate;
+        let bitrate = self.video_bitrate? as f64;
+        (pixels_per_second > 0.0).then(|| bitrate / pixels_per_second)
     }
 
     /// Size as the viewer sees it, rotation applied.

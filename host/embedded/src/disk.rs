@@ -5,15 +5,17 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
-use vodpipe_core::Probe;
 use vodpipe_core::ports::{ObjectMeta, ObjectStore, PortError, Prober};
+use vodpipe_core::{Analysis, Probe};
 
+use crate::analysis::SampleAnalyser;
 use crate::ffprobe::FfprobeProber;
 use crate::job_lock::JobLock;
 
 pub struct DiskStore {
     root: PathBuf,
     prober: FfprobeProber,
+    analyser: SampleAnalyser,
 }
 
 /// Object keys are ids: 1-64 letters, digits, '-' or '_'.
@@ -31,6 +33,7 @@ impl DiskStore {
         Ok(Self {
             root,
             prober: FfprobeProber::default(),
+            analyser: SampleAnalyser::default(),
         })
     }
 
@@ -45,6 +48,11 @@ impl DiskStore {
     }
 
     /// Probes uploads with this ffprobe instead of the one on PATH.
+    pub fn with_analyser(mut self, analyser: SampleAnalyser) -> Self {
+        self.analyser = analyser;
+        self
+    }
+
     pub fn with_prober(mut self, prober: FfprobeProber) -> Self {
         self.prober = prober;
         self
@@ -168,6 +176,20 @@ impl ObjectStore for DiskStore {
     fn probe(&self, key: &str) -> Result<Probe, PortError> {
         let path = self.upload_path(key).map_err(|e| PortError::Rejected(e.to_string()))?;
         self.prober.probe(&path)
+    }
+
+    fn analyse(&self, key: &str, probe: &Probe, frame_rate_cap: f64) -> Analysis {
+        let result = self
+            .upload_path(key)
+            .map_err(|e| e.to_string())
+            .and_then(|path| self.analyser.analyse(&path, probe, frame_rate_cap));
+        match result {
+            Ok(measured) => Analysis::Measured(measured),
+            Err(reason) => {
+                tracing::warn!(video_id = key, %reason, "content analysis failed; the plan falls back to the preset's bitrates");
+                Analysis::Failed { reason }
+            }
+        }
     }
 
     fn delete_source(&self, key: &str) -> Result<(), PortError> {

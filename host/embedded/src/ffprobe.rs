@@ -106,6 +106,7 @@ pub fn parse(json: &Value) -> Result<Probe, PortError> {
         has_audio,
         container: format["format_name"].as_str().unwrap_or_default().to_owned(),
         video_codec: video["codec_name"].as_str().unwrap_or_default().to_owned(),
+        analysis: Default::default(),
     })
 }
 

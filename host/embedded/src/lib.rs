@@ -1,6 +1,7 @@
 //! Adapters for running vodpipe on one machine: files on disk, SQLite, a durable local queue,
 //! ffprobe and ffmpeg.
 
+pub mod analysis;
 pub mod child;
 pub mod disk;
 pub mod ffmpeg;

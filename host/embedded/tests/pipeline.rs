@@ -12,6 +12,7 @@ use std::time::Duration;
 use vodpipe_core::pipeline::{JobStateOutcome, Pipeline, UploadOutcome};
 use vodpipe_core::ports::{Clock, MessageQueue, ObjectStore, VideoRepository};
 use vodpipe_core::{JobResult, JobStatus, VideoStatus};
+use vodpipe_embedded::analysis::SampleAnalyser;
 use vodpipe_embedded::disk::DiskStore;
 use vodpipe_embedded::ffmpeg::test_pattern;
 use vodpipe_embedded::job_lock::JobLock;
@@ -53,13 +54,17 @@ struct Setup {
 }
 
 fn setup() -> Setup {
+    setup_with(None, SampleAnalyser::default())
+}
+
+fn setup_with(preset: Option<&str>, analyser: SampleAnalyser) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_owned();
     let clock = TestClock::default();
     Setup {
-        store: DiskStore::open(&root.join("data")).unwrap(),
+        store: DiskStore::open(&root.join("data")).unwrap().with_analyser(analyser),
         database: Database::open(&root.join("data/vodpipe.db"), Box::new(clock.clone())).unwrap(),
-        policy: common::policy(),
+        policy: preset.map_or_else(common::policy, common::policy_with_preset),
         clock,
         root,
         _dir: dir,
@@ -150,6 +155,58 @@ fn an_upload_is_processed_to_done_and_repeated_events_change_nothing() {
     s.database.send(&late.to_body(), None).unwrap();
     drain(&worker);
     assert_eq!(s.database.get("01VIDEO").unwrap().unwrap().status, VideoStatus::Done);
+}
+
+#[test]
+fn a_content_aware_upload_is_analysed_and_encoded_at_constant_quality() {
+    let s = setup_with(Some("content-aware"), SampleAnalyser::default());
+    let transcoder = QueueTranscoder { queue: &s.database };
+    let worker = worker!(s, transcoder);
+    s.store
+        .put_upload("01VIDEO", &sample(&s.root, "1280x720"), None)
+        .unwrap();
+    upload_event(&s.database, "01VIDEO").unwrap();
+    drain(&worker);
+
+    let video = s.database.get("01VIDEO").unwrap().unwrap();
+    assert_eq!(video.status, VideoStatus::Done, "{video:?}");
+    let plan = video.plan.unwrap();
+    for r in &plan.renditions {
+        let level = r
+            .quality_level
+            .unwrap_or_else(|| panic!("{} is constant quality", r.name));
+        assert!((5.0..=9.0).contains(&level), "{}: {level}", r.name);
+        assert!(r.video_bitrate <= r.max_bitrate);
+    }
+}
+
+#[test]
+fn a_failed_content_analysis_never_fails_the_video_it_plans_the_presets_bitrates() {
+    let broken = SampleAnalyser {
+        ffmpeg: "/nonexistent/ffmpeg".into(),
+        ..SampleAnalyser::default()
+    };
+    let s = setup_with(Some("content-aware"), broken);
+    let transcoder = QueueTranscoder { queue: &s.database };
+    let worker = worker!(s, transcoder);
+    s.store
+        .put_upload("01VIDEO", &sample(&s.root, "1280x720"), None)
+        .unwrap();
+    upload_event(&s.database, "01VIDEO").unwrap();
+    drain(&worker);
+
+    let video = s.database.get("01VIDEO").unwrap().unwrap();
+    assert_eq!(video.status, VideoStatus::Done, "{video:?}");
+    let rates: Vec<(Option<f64>, u64)> = video
+        .plan
+        .unwrap()
+        .renditions
+        .iter()
+        .map(|r| (r.quality_level, r.video_bitrate))
+        .collect();
+    // The test pattern's own bitrate caps the default rungs; each is an average, not a quality.
+    assert!(rates.iter().all(|(level, _)| level.is_none()), "{rates:?}");
+    assert_eq!(rates.len(), 4);
 }
 
 #[test]

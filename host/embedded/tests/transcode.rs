@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 use vodpipe_core::ports::{Policy, Prober};
 use vodpipe_core::{Action, JobContext, JobStatus, Video, VideoStatus};
-use vodpipe_embedded::ffmpeg::{DEFAULT_QUALITY_LEVEL, Rate, bandwidth, crf_for_quality, run, test_pattern, translate};
+use vodpipe_embedded::ffmpeg::{Rate, bandwidth, run, test_pattern, translate};
 use vodpipe_embedded::ffprobe::FfprobeProber;
 use vodpipe_embedded::job_lock::JobLock;
+use vodpipe_job_document::qvbr;
 use vodpipe_runtime::LoadedPolicy;
 
 fn make_source(dir: &Path, size: &str, seconds: u32) -> PathBuf {
@@ -225,7 +226,7 @@ fn a_qvbr_job_runs_as_capped_crf_under_its_peak() {
         h264.insert("QvbrSettings".into(), serde_json::json!({}));
     }
     let hls = translate(&doc).unwrap_or_else(|e| panic!("{e:?}"));
-    let crf = crf_for_quality(DEFAULT_QUALITY_LEVEL);
+    let crf = qvbr::crf_for_level(qvbr::DEFAULT_QUALITY_LEVEL);
     assert!(
         hls.variants.iter().all(|v| v.rate == Rate::ConstantQuality { crf }),
         "{:?}",

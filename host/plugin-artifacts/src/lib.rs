@@ -33,6 +33,7 @@ pub fn builtin_bundle() -> Vec<(String, Vec<u8>)> {
         plugin("mediaconvert-hls"),
         plugin("post-default"),
     );
+    let (per_title, content_aware) = (plugin("ladder-per-title"), plugin("ladder-content-aware"));
     let manifest = format!(
         r#"# vodpipe policy bundle: which plugin runs each stage (pinned by sha256) and which
 # ladder preset is active. Check it with `vodpipe policy check DIR`; see docs/plugins.md.
@@ -43,6 +44,15 @@ name = "builtin"
 preset = "default"
 
 [planner]
+plugin = "plugins/{}.wasm"
+sha256 = "{}"
+
+# Presets written for another planner (`planner = "NAME"` in the preset) run with it.
+[planners.{}]
+plugin = "plugins/{}.wasm"
+sha256 = "{}"
+
+[planners.{}]
 plugin = "plugins/{}.wasm"
 sha256 = "{}"
 
@@ -67,6 +77,12 @@ model = "{}"
 "#,
         planner.name,
         sha256_hex(planner.wasm),
+        per_title.name,
+        per_title.name,
+        sha256_hex(per_title.wasm),
+        content_aware.name,
+        content_aware.name,
+        sha256_hex(content_aware.wasm),
         job_builder.name,
         sha256_hex(job_builder.wasm),
         post_processor.name,
@@ -90,6 +106,7 @@ pub const LADDERS: &[(&str, &str)] = &[
     ("mobile-first", include_str!("../../../ladders/mobile-first.toml")),
     ("high-quality", include_str!("../../../ladders/high-quality.toml")),
     ("per-title", include_str!("../../../ladders/per-title.toml")),
+    ("content-aware", include_str!("../../../ladders/content-aware.toml")),
 ];
 
 /// The cost model: its path in the bundle and its text, as shipped.

@@ -140,6 +140,9 @@ pub struct Bundle {
     pub planner: StagePlugin,
     pub job_builder: StagePlugin,
     pub post_processor: StagePlugin,
+    /// The planners under `[planners]`, for presets written for them (`planner` is already
+    /// the one the active preset names).
+    pub pinned_planners: Vec<StagePlugin>,
     /// Every preset file in `ladders/`, by name, so another can be previewed.
     pub presets: Vec<String>,
     /// The prices cost estimates are made with; `None` when the manifest names no cost model.
@@ -154,6 +157,18 @@ pub struct Bundle {
 impl Bundle {
     pub fn stages(&self) -> [&StagePlugin; 3] {
         [&self.planner, &self.job_builder, &self.post_processor]
+    }
+
+    /// Every plugin the bundle pins, each once: the three stages, then the planners under
+    /// `[planners]` (what publishing uploads and precompiles).
+    pub fn plugins(&self) -> Vec<&StagePlugin> {
+        let mut plugins: Vec<&StagePlugin> = self.stages().into();
+        for planner in &self.pinned_planners {
+            if !plugins.iter().any(|p| p.path == planner.path) {
+                plugins.push(planner);
+            }
+        }
+        plugins
     }
 
     /// Loads and checks a bundle. `preset` overrides the manifest's active preset (to preview
@@ -182,6 +197,7 @@ impl Bundle {
             name,
             preset,
             stages: [planner, job_builder, post_processor],
+            pinned_planners,
             presets,
             cost,
         } = match read {
@@ -198,6 +214,7 @@ impl Bundle {
             planner,
             job_builder,
             post_processor,
+            pinned_planners,
             presets,
             cost_model_file: cost.as_ref().map(|(file, _)| file.clone()),
             cost_model: cost.map(|(_, model)| model),
@@ -210,6 +227,7 @@ struct Parts {
     name: String,
     preset: LadderPreset,
     stages: [StagePlugin; 3],
+    pinned_planners: Vec<StagePlugin>,
     presets: Vec<String>,
     /// The cost model's file and what it says.
     cost: Option<(String, CostModel)>,
@@ -273,7 +291,27 @@ fn read_manifest(
         ladder.finish(src);
     }
 
-    let stages = Stage::ALL.map(|stage| read_stage(src, &mut root, files, stage, hasher));
+    let mut stages = Stage::ALL.map(|stage| read_stage(src, &mut root, files, stage, hasher));
+    let other_planners = read_other_planners(src, &mut root, files, hasher);
+    // A preset written for another planner runs with it, when the bundle pins it.
+    if let (Some(preset), Some(planner)) = (&preset, &stages[0])
+        && let Some(wanted) = &preset.planner
+        && wanted != planner.name()
+    {
+        match other_planners.iter().find(|(name, _)| name == wanted) {
+            Some((_, plugin)) => stages[0] = plugin.clone(),
+            None => other_files.push(Diagnostic::new(
+                &files.describe(&format!("ladders/{}.toml", preset.name)),
+                "",
+                None,
+                "planner",
+                format!(
+                    "the preset is written for planner `{wanted}`, which this bundle neither runs (`[planner]` is `{}`) nor pins (`[planners.{wanted}]`)",
+                    planner.name()
+                ),
+            )),
+        }
+    }
     let cost = read_cost(src, &mut root, files, hasher, &mut other_files);
     root.finish(src);
 
@@ -289,6 +327,7 @@ fn read_manifest(
         name,
         preset,
         stages: [p, j, q],
+        pinned_planners: other_planners.into_iter().filter_map(|(_, plugin)| plugin).collect(),
         presets,
         cost,
     })
@@ -372,8 +411,60 @@ fn read_stage(
     stage: Stage,
     hasher: &mut Sha256,
 ) -> Option<StagePlugin> {
-    let key = stage.bundle_key();
-    let mut table = root.table(src, key, true)?;
+    let table = root.table(src, stage.bundle_key(), true)?;
+    read_plugin(src, table, stage.bundle_key(), files, stage, hasher)
+}
+
+/// `[planners.NAME]`: the other planners the bundle pins, for presets written for them
+/// (a preset's `planner = "NAME"`). Each is read and checked like `[planner]`, whether or
+/// not the active preset uses it.
+fn read_other_planners(
+    src: &mut Source,
+    root: &mut Fields,
+    files: &dyn BundleFiles,
+    hasher: &mut Sha256,
+) -> Vec<(String, Option<StagePlugin>)> {
+    let Some(item) = root.item(src, "planners", false) else {
+        return Vec::new();
+    };
+    let Some(table) = item.as_table_like() else {
+        src.error(item.span(), "planners", "expected a table of `[planners.NAME]` tables");
+        return Vec::new();
+    };
+    let mut planners = Vec::new();
+    for (name, entry) in table.iter() {
+        let key = format!("planners.{name}");
+        let Some(entry_table) = entry.as_table_like() else {
+            src.error(entry.span(), &key, "expected a table with `plugin` and `sha256`");
+            continue;
+        };
+        let fields = Fields::new(entry_table, key.clone(), entry.span());
+        let plugin = read_plugin(src, fields, &key, files, Stage::Planner, hasher);
+        if let Some(plugin) = &plugin
+            && plugin.name() != name
+        {
+            src.error(
+                entry.span(),
+                &format!("{key}.plugin"),
+                format!(
+                    "names `{}`; a pinned planner's file is plugins/{name}.wasm",
+                    plugin.path
+                ),
+            );
+        }
+        planners.push((name.to_owned(), plugin));
+    }
+    planners
+}
+
+fn read_plugin(
+    src: &mut Source,
+    mut table: Fields,
+    key: &str,
+    files: &dyn BundleFiles,
+    stage: Stage,
+    hasher: &mut Sha256,
+) -> Option<StagePlugin> {
     let plugin = table.string(src, "plugin", true);
     let pinned = table.string(src, "sha256", true);
     // Free-form: the plugin's own validate-config checks what is inside. The planner's config

@@ -7,6 +7,8 @@
 //! segment_seconds = 6
 //! frame_rate_cap = 30
 //! allow_upscale = false
+//! analyse_content = false   # true: sample encodes measure the content before planning
+//! planner = "ladder-content-aware"   # written for this planner (the bundle pins it)
 //!
 //! [thumbnail]
 //! at_seconds = 2.0
@@ -101,6 +103,17 @@ fn read(src: &mut Source, expected_name: Option<&str>) -> Option<LadderPreset> {
         .number(src, "frame_rate_cap", false, 1.0..=limits::MAX_FRAME_RATE)
         .or(Some(30.0));
     let allow_upscale = root.boolean(src, "allow_upscale", false);
+    let analyse_content = root.boolean(src, "analyse_content", false);
+    let planner = root.string(src, "planner", false);
+    if let Some((planner, span)) = &planner
+        && !vodpipe_core::plan::valid_name(planner)
+    {
+        src.error(
+            span.clone(),
+            "planner",
+            "must be a plugin name: letters, digits, '-' or '_'",
+        );
+    }
 
     let (mut thumbnail_at_seconds, mut thumbnail_width) = (None, 640);
     if let Some(mut thumbnail) = root.table(src, "thumbnail", false) {
@@ -172,6 +185,8 @@ fn read(src: &mut Source, expected_name: Option<&str>) -> Option<LadderPreset> {
         thumbnail_at_seconds,
         thumbnail_width,
         rungs,
+        analyse_content,
+        planner: planner.map(|(name, _)| name),
         plugin_config,
     })
 }

@@ -119,6 +119,7 @@ mod tests {
             height,
             video_bitrate: max_kbps * 1000 * 2 / 3,
             max_bitrate: max_kbps * 1000,
+            quality_level: None,
             profile: "main".into(),
             level: level.into(),
             frame_rate_cap: fps,
@@ -136,6 +137,8 @@ mod tests {
             thumbnail_at_seconds: None,
             thumbnail_width: 640,
             rungs,
+            analyse_content: false,
+            planner: None,
             plugin_config: serde_json::json!({}),
         }
     }

@@ -62,6 +62,7 @@ fn default_plan() -> (Plan, Probe) {
                 height: r.height,
                 video_bitrate: r.video_bitrate,
                 max_bitrate: r.max_bitrate,
+                quality_level: None,
                 profile: r.profile,
                 level: r.level,
                 frame_rate_cap: r.frame_rate_cap,

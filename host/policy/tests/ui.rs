@@ -158,7 +158,10 @@ fn shipped_ladders_are_valid() {
         names.push(stem);
     }
     names.sort();
-    assert_eq!(names, ["default", "high-quality", "mobile-first", "per-title"]);
+    assert_eq!(
+        names,
+        ["content-aware", "default", "high-quality", "mobile-first", "per-title"]
+    );
 }
 
 #[test]

@@ -174,6 +174,7 @@ pub(crate) fn probe(reader: &mut Reader) -> Result<Probe, PortError> {
         has_audio: tracks.iter().any(|t| t.kind == TRACK_TYPE_AUDIO),
         container: MATROSKA_CONTAINER.to_owned(),
         video_codec: codec_name(&video.codec),
+        analysis: Default::default(),
     })
 }
 

@@ -484,6 +484,7 @@ impl Movie {
             has_audio,
             container: MP4_CONTAINER.to_owned(),
             video_codec: video.codec.map(codec_name).unwrap_or_default(),
+            analysis: Default::default(),
         })
     }
 

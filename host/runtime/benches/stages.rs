@@ -31,6 +31,7 @@ fn source() -> Probe {
         has_audio: true,
         container: "mov,mp4,m4a,3gp,3g2,mj2".into(),
         video_codec: "h264".into(),
+        analysis: Default::default(),
     }
 }
 

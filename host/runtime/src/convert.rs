@@ -1,222 +1,497 @@
-//! Between the domain's types and the plugin contract's.
+//! Between the domain's types and the plugin contract's, for each contract version.
 
-use vodpipe_core as core;
-
-use crate::bindings::types as wit;
-
-pub fn probe(p: &core::Probe) -> wit::Probe {
-    wit::Probe {
-        width: p.width,
-        height: p.height,
-        rotation: p.rotation,
-        duration_ms: p.duration_ms,
-        frame_rate: p.frame_rate,
-        video_bitrate: p.video_bitrate,
-        total_bitrate: p.total_bitrate,
-        has_audio: p.has_audio,
-        container: p.container.clone(),
-        video_codec: p.video_codec.clone(),
-    }
+/// Bytes of a plugin's config problems: every string.
+pub fn problems_size(problems: &[vodpipe_core::ConfigProblem]) -> usize {
+    problems.iter().map(|p| p.key.len() + p.message.len()).sum()
 }
 
-pub fn preset(p: &core::LadderPreset) -> wit::Preset {
-    wit::Preset {
-        name: p.name.clone(),
-        segment_seconds: p.segment_seconds,
-        frame_rate_cap: p.frame_rate_cap,
-        allow_upscale: p.allow_upscale,
-        thumbnail_at_seconds: p.thumbnail_at_seconds,
-        thumbnail_width: p.thumbnail_width,
-        rungs: p
-            .rungs
-            .iter()
-            .map(|r| wit::Rung {
-                name: r.name.clone(),
-                short_side: r.short_side,
-                video_bitrate: r.video_bitrate,
-                max_bitrate: r.max_bitrate,
-                profile: r.profile.clone(),
-                level: r.level.clone(),
-                audio_bitrate: r.audio_bitrate,
-            })
-            .collect(),
-        config: p.plugin_config.to_string(),
-    }
-}
-
-pub fn plan_from(p: wit::Plan) -> core::Plan {
-    core::Plan {
-        renditions: p
-            .renditions
-            .into_iter()
-            .map(|r| core::Rendition {
-                name: r.name,
-                width: r.width,
-                height: r.height,
-                video_bitrate: r.video_bitrate,
-                max_bitrate: r.max_bitrate,
-                profile: r.profile,
-                level: r.level,
-                frame_rate_cap: r.frame_rate_cap,
-                audio_bitrate: r.audio_bitrate,
-            })
-            .collect(),
-        segment_seconds: p.segment_seconds,
-        thumbnail: p.thumbnail.map(|t| core::Thumbnail {
-            at_seconds: t.at_seconds,
-            width: t.width,
-            height: t.height,
-        }),
-    }
-}
-
-pub fn plan_to(p: &core::Plan) -> wit::Plan {
-    wit::Plan {
-        renditions: p
-            .renditions
-            .iter()
-            .map(|r| wit::Rendition {
-                name: r.name.clone(),
-                width: r.width,
-                height: r.height,
-                video_bitrate: r.video_bitrate,
-                max_bitrate: r.max_bitrate,
-                profile: r.profile.clone(),
-                level: r.level.clone(),
-                frame_rate_cap: r.frame_rate_cap,
-                audio_bitrate: r.audio_bitrate,
-            })
-            .collect(),
-        segment_seconds: p.segment_seconds,
-        thumbnail: p.thumbnail.as_ref().map(|t| wit::Thumbnail {
-            at_seconds: t.at_seconds,
-            width: t.width,
-            height: t.height,
-        }),
-    }
-}
-
-pub fn context(c: &core::JobContext) -> wit::JobContext {
-    wit::JobContext {
-        video_id: c.video_id.clone(),
-        input_uri: c.input_uri.clone(),
-        output_prefix: c.output_prefix.clone(),
-        role: c.role.clone(),
-        queue: c.queue.clone(),
-    }
-}
-
-pub fn video(v: &core::Video) -> wit::Video {
-    wit::Video {
-        id: v.id.clone(),
-        user_id: v.user_id.clone(),
-        title: v.title.clone(),
-        status: match v.status {
-            core::VideoStatus::Processing => wit::VideoStatus::Processing,
-            core::VideoStatus::Done => wit::VideoStatus::Done,
-            core::VideoStatus::Failed => wit::VideoStatus::Failed,
-        },
-        source_key: v.source_key.clone(),
-    }
-}
-
-pub fn job_result(r: &core::JobResult) -> wit::JobResult {
-    wit::JobResult {
-        job_id: r.job_id.clone(),
-        status: match r.status {
-            core::JobStatus::Complete => wit::JobStatus::Complete,
-            core::JobStatus::Error => wit::JobStatus::Error,
-        },
-        error_code: r.error_code,
-        error_message: r.error_message.clone(),
-        playlist_path: r.playlist_path.clone(),
-        outputs: r
-            .outputs
-            .iter()
-            .map(|o| wit::JobOutput {
-                path: o.path.clone(),
-                width: o.width,
-                height: o.height,
-                duration_ms: o.duration_ms,
-            })
-            .collect(),
-        thumbnail_path: r.thumbnail_path.clone(),
-    }
-}
-
-pub fn action_from(a: wit::Action) -> core::Action {
-    match a {
-        wit::Action::SetDone => core::Action::SetDone,
-        wit::Action::SetFailed(reason) => {
-            core::Action::SetFailed(reason.chars().take(core::action::MAX_REASON_CHARS).collect())
+/// Conversions of the types both contract versions share (each version has its own copies).
+macro_rules! common {
+    () => {
+        pub fn context(c: &core::JobContext) -> wit::JobContext {
+            wit::JobContext {
+                video_id: c.video_id.clone(),
+                input_uri: c.input_uri.clone(),
+                output_prefix: c.output_prefix.clone(),
+                role: c.role.clone(),
+                queue: c.queue.clone(),
+            }
         }
-        wit::Action::RecordPlayback(p) => core::Action::RecordPlayback(p),
-        wit::Action::RecordThumbnail(p) => core::Action::RecordThumbnail(p),
-        wit::Action::RecordRenditions(list) => core::Action::RecordRenditions(
-            list.into_iter()
-                .map(|r| core::Rendered {
+
+        pub fn video(v: &core::Video) -> wit::Video {
+            wit::Video {
+                id: v.id.clone(),
+                user_id: v.user_id.clone(),
+                title: v.title.clone(),
+                status: match v.status {
+                    core::VideoStatus::Processing => wit::VideoStatus::Processing,
+                    core::VideoStatus::Done => wit::VideoStatus::Done,
+                    core::VideoStatus::Failed => wit::VideoStatus::Failed,
+                },
+                source_key: v.source_key.clone(),
+            }
+        }
+
+        pub fn job_result(r: &core::JobResult) -> wit::JobResult {
+            wit::JobResult {
+                job_id: r.job_id.clone(),
+                status: match r.status {
+                    core::JobStatus::Complete => wit::JobStatus::Complete,
+                    core::JobStatus::Error => wit::JobStatus::Error,
+                },
+                error_code: r.error_code,
+                error_message: r.error_message.clone(),
+                playlist_path: r.playlist_path.clone(),
+                outputs: r
+                    .outputs
+                    .iter()
+                    .map(|o| wit::JobOutput {
+                        path: o.path.clone(),
+                        width: o.width,
+                        height: o.height,
+                        duration_ms: o.duration_ms,
+                    })
+                    .collect(),
+                thumbnail_path: r.thumbnail_path.clone(),
+            }
+        }
+
+        pub fn action_from(a: wit::Action) -> core::Action {
+            match a {
+                wit::Action::SetDone => core::Action::SetDone,
+                wit::Action::SetFailed(reason) => {
+                    core::Action::SetFailed(reason.chars().take(core::action::MAX_REASON_CHARS).collect())
+                }
+                wit::Action::RecordPlayback(p) => core::Action::RecordPlayback(p),
+                wit::Action::RecordThumbnail(p) => core::Action::RecordThumbnail(p),
+                wit::Action::RecordRenditions(list) => core::Action::RecordRenditions(
+                    list.into_iter()
+                        .map(|r| core::Rendered {
+                            name: r.name,
+                            width: r.width,
+                            height: r.height,
+                            playlist_path: r.playlist_path,
+                        })
+                        .collect(),
+                ),
+                wit::Action::RecordDuration(ms) => core::Action::RecordDuration(ms),
+                wit::Action::DeleteSource => core::Action::DeleteSource,
+            }
+        }
+
+        pub fn problems_from(problems: Vec<wit::ConfigProblem>) -> Vec<core::ConfigProblem> {
+            problems
+                .into_iter()
+                .map(|p| core::ConfigProblem {
+                    key: p.key,
+                    message: p.message,
+                })
+                .collect()
+        }
+
+        /// Bytes a list of actions occupied as it crossed the boundary: a word per action
+        /// plus every string.
+        pub fn actions_size(actions: &[wit::Action]) -> usize {
+            actions
+                .iter()
+                .map(|a| match a {
+                    wit::Action::SetFailed(s) | wit::Action::RecordPlayback(s) | wit::Action::RecordThumbnail(s) => {
+                        8 + s.len()
+                    }
+                    wit::Action::RecordRenditions(list) => list
+                        .iter()
+                        .map(|r| 16 + r.name.len() + r.playlist_path.len())
+                        .sum::<usize>(),
+                    _ => 8,
+                })
+                .sum()
+        }
+    };
+}
+
+/// The first contract: no content analysis, every rung and rendition an average bitrate.
+pub mod v0_1 {
+    use vodpipe_core as core;
+
+    use crate::bindings::v0_1::types as wit;
+
+    common!();
+
+    pub fn probe(p: &core::Probe) -> wit::Probe {
+        wit::Probe {
+            width: p.width,
+            height: p.height,
+            rotation: p.rotation,
+            duration_ms: p.duration_ms,
+            frame_rate: p.frame_rate,
+            video_bitrate: p.video_bitrate,
+            total_bitrate: p.total_bitrate,
+            has_audio: p.has_audio,
+            container: p.container.clone(),
+            video_codec: p.video_codec.clone(),
+        }
+    }
+
+    pub fn preset(p: &core::LadderPreset) -> wit::Preset {
+        wit::Preset {
+            name: p.name.clone(),
+            segment_seconds: p.segment_seconds,
+            frame_rate_cap: p.frame_rate_cap,
+            allow_upscale: p.allow_upscale,
+            thumbnail_at_seconds: p.thumbnail_at_seconds,
+            thumbnail_width: p.thumbnail_width,
+            rungs: p
+                .rungs
+                .iter()
+                .map(|r| wit::Rung {
+                    name: r.name.clone(),
+                    short_side: r.short_side,
+                    video_bitrate: r.video_bitrate,
+                    max_bitrate: r.max_bitrate,
+                    profile: r.profile.clone(),
+                    level: r.level.clone(),
+                    audio_bitrate: r.audio_bitrate,
+                })
+                .collect(),
+            config: p.plugin_config.to_string(),
+        }
+    }
+
+    pub fn plan_from(p: wit::Plan) -> core::Plan {
+        core::Plan {
+            renditions: p
+                .renditions
+                .into_iter()
+                .map(|r| core::Rendition {
                     name: r.name,
                     width: r.width,
                     height: r.height,
-                    playlist_path: r.playlist_path,
+                    video_bitrate: r.video_bitrate,
+                    max_bitrate: r.max_bitrate,
+                    profile: r.profile,
+                    level: r.level,
+                    frame_rate_cap: r.frame_rate_cap,
+                    quality_level: None,
+                    audio_bitrate: r.audio_bitrate,
                 })
                 .collect(),
-        ),
-        wit::Action::RecordDuration(ms) => core::Action::RecordDuration(ms),
-        wit::Action::DeleteSource => core::Action::DeleteSource,
+            segment_seconds: p.segment_seconds,
+            thumbnail: p.thumbnail.map(|t| core::Thumbnail {
+                at_seconds: t.at_seconds,
+                width: t.width,
+                height: t.height,
+            }),
+        }
     }
-}
 
-pub fn problems_from(problems: Vec<wit::ConfigProblem>) -> Vec<core::ConfigProblem> {
-    problems
-        .into_iter()
-        .map(|p| core::ConfigProblem {
-            key: p.key,
-            message: p.message,
-        })
-        .collect()
-}
+    /// A constant-quality rendition reaches a 0.1.0 job builder as an average bitrate: the one
+    /// the planner expected, under its peak (0.1.0 has no other rate control).
+    pub fn plan_to(p: &core::Plan) -> wit::Plan {
+        wit::Plan {
+            renditions: p
+                .renditions
+                .iter()
+                .map(|r| wit::Rendition {
+                    name: r.name.clone(),
+                    width: r.width,
+                    height: r.height,
+                    video_bitrate: r.video_bitrate,
+                    max_bitrate: r.max_bitrate,
+                    profile: r.profile.clone(),
+                    level: r.level.clone(),
+                    frame_rate_cap: r.frame_rate_cap,
+                    audio_bitrate: r.audio_bitrate,
+                })
+                .collect(),
+            segment_seconds: p.segment_seconds,
+            thumbnail: p.thumbnail.as_ref().map(|t| wit::Thumbnail {
+                at_seconds: t.at_seconds,
+                width: t.width,
+                height: t.height,
+            }),
+        }
+    }
 
-/// Bytes a plugin's answer occupies, counted as it crossed the boundary: fixed-size fields
-/// plus every string.
-pub mod size {
-    use super::wit;
-
-    const RENDITION_FIXED: usize = 48;
-
-    pub fn plan(p: &wit::Plan) -> usize {
+    /// Bytes of a plan as it crossed the boundary: fixed-size fields plus every string.
+    pub fn plan_size(p: &wit::Plan) -> usize {
         p.renditions
             .iter()
-            .map(|r| RENDITION_FIXED + r.name.len() + r.profile.len() + r.level.len())
+            .map(|r| 48 + r.name.len() + r.profile.len() + r.level.len())
             .sum::<usize>()
             + 32
     }
+}
 
-    pub fn job_document(d: &wit::JobDocument) -> usize {
-        d.create_job.len() + d.metadata.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+/// The current contract: the analysis in the probe, rate control as a variant, profile and
+/// level as enums.
+pub mod v0_2 {
+    use vodpipe_core as core;
+
+    use crate::bindings::v0_2::types as wit;
+
+    common!();
+
+    pub fn probe(p: &core::Probe) -> wit::Probe {
+        wit::Probe {
+            width: p.width,
+            height: p.height,
+            rotation: p.rotation,
+            duration_ms: p.duration_ms,
+            frame_rate: p.frame_rate,
+            video_bitrate: p.video_bitrate,
+            total_bitrate: p.total_bitrate,
+            has_audio: p.has_audio,
+            container: p.container.clone(),
+            video_codec: p.video_codec.clone(),
+            bits_per_pixel: p.bits_per_pixel(),
+            analysis: match &p.analysis {
+                core::Analysis::NotRun => wit::Analysis::NotRun,
+                core::Analysis::Failed { reason } => wit::Analysis::Failed(reason.clone()),
+                core::Analysis::Measured(a) => wit::Analysis::Measured(wit::ContentAnalysis {
+                    frame_rate: a.frame_rate,
+                    sampled_ms: a.sampled_ms,
+                    samples: a
+                        .samples
+                        .iter()
+                        .map(|sample| wit::SizeSample {
+                            width: sample.width,
+                            height: sample.height,
+                            points: sample
+                                .points
+                                .iter()
+                                .map(|point| wit::RatePoint {
+                                    crf: point.crf,
+                                    bitrate: point.bitrate,
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                }),
+            },
+        }
     }
 
-    pub fn actions(actions: &[wit::Action]) -> usize {
-        actions
+    pub fn preset(p: &core::LadderPreset) -> wit::Preset {
+        wit::Preset {
+            name: p.name.clone(),
+            segment_seconds: p.segment_seconds,
+            frame_rate_cap: p.frame_rate_cap,
+            allow_upscale: p.allow_upscale,
+            thumbnail_at_seconds: p.thumbnail_at_seconds,
+            thumbnail_width: p.thumbnail_width,
+            rungs: p
+                .rungs
+                .iter()
+                .map(|r| wit::Rung {
+                    name: r.name.clone(),
+                    short_side: r.short_side,
+                    rate: wit::RateControl::Vbr(wit::VbrRate {
+                        bitrate: r.video_bitrate,
+                        max_bitrate: r.max_bitrate,
+                    }),
+                    profile: profile_to(&r.profile),
+                    level: level_to(&r.level),
+                    audio_bitrate: r.audio_bitrate,
+                })
+                .collect(),
+            analyse_content: p.analyse_content,
+            config: p.plugin_config.to_string(),
+        }
+    }
+
+    pub fn plan_from(p: wit::Plan) -> core::Plan {
+        core::Plan {
+            renditions: p
+                .renditions
+                .into_iter()
+                .map(|r| {
+                    let (video_bitrate, max_bitrate, quality_level) = match r.rate {
+                        wit::RateControl::Vbr(v) => (v.bitrate, v.max_bitrate, None),
+                        wit::RateControl::Qvbr(q) => (q.expected_bitrate, q.max_bitrate, Some(q.quality_level)),
+                    };
+                    core::Rendition {
+                        name: r.name,
+                        width: r.width,
+                        height: r.height,
+                        video_bitrate,
+                        max_bitrate,
+                        quality_level,
+                        profile: profile_name(r.profile).to_owned(),
+                        level: level_name(r.level).to_owned(),
+                        frame_rate_cap: r.frame_rate_cap,
+                        audio_bitrate: r.audio_bitrate,
+                    }
+                })
+                .collect(),
+            segment_seconds: p.segment_seconds,
+            thumbnail: p.thumbnail.map(|t| core::Thumbnail {
+                at_seconds: t.at_seconds,
+                width: t.width,
+                height: t.height,
+            }),
+        }
+    }
+
+    pub fn plan_to(p: &core::Plan) -> wit::Plan {
+        wit::Plan {
+            renditions: p
+                .renditions
+                .iter()
+                .map(|r| wit::Rendition {
+                    name: r.name.clone(),
+                    width: r.width,
+                    height: r.height,
+                    rate: match r.quality_level {
+                        None => wit::RateControl::Vbr(wit::VbrRate {
+                            bitrate: r.video_bitrate,
+                            max_bitrate: r.max_bitrate,
+                        }),
+                        Some(quality_level) => wit::RateControl::Qvbr(wit::QvbrRate {
+                            quality_level,
+                            max_bitrate: r.max_bitrate,
+                            expected_bitrate: r.video_bitrate,
+                        }),
+                    },
+                    profile: profile_to(&r.profile),
+                    level: level_to(&r.level),
+                    frame_rate_cap: r.frame_rate_cap,
+                    audio_bitrate: r.audio_bitrate,
+                })
+                .collect(),
+            segment_seconds: p.segment_seconds,
+            thumbnail: p.thumbnail.as_ref().map(|t| wit::Thumbnail {
+                at_seconds: t.at_seconds,
+                width: t.width,
+                height: t.height,
+            }),
+        }
+    }
+
+    /// Bytes of a plan as it crossed the boundary: fixed-size fields plus every string.
+    pub fn plan_size(p: &wit::Plan) -> usize {
+        p.renditions.iter().map(|r| 64 + r.name.len()).sum::<usize>() + 32
+    }
+
+    const PROFILES: [(wit::Profile, &str); 3] = [
+        (wit::Profile::Baseline, "baseline"),
+        (wit::Profile::Main, "main"),
+        (wit::Profile::High, "high"),
+    ];
+
+    const LEVELS: [(wit::Level, &str); 20] = [
+        (wit::Level::Auto, "auto"),
+        (wit::Level::L1, "1.0"),
+        (wit::Level::L11, "1.1"),
+        (wit::Level::L12, "1.2"),
+        (wit::Level::L13, "1.3"),
+        (wit::Level::L2, "2.0"),
+        (wit::Level::L21, "2.1"),
+        (wit::Level::L22, "2.2"),
+        (wit::Level::L3, "3.0"),
+        (wit::Level::L31, "3.1"),
+        (wit::Level::L32, "3.2"),
+        (wit::Level::L4, "4.0"),
+        (wit::Level::L41, "4.1"),
+        (wit::Level::L42, "4.2"),
+        (wit::Level::L5, "5.0"),
+        (wit::Level::L51, "5.1"),
+        (wit::Level::L52, "5.2"),
+        (wit::Level::L6, "6.0"),
+        (wit::Level::L61, "6.1"),
+        (wit::Level::L62, "6.2"),
+    ];
+
+    fn profile_name(profile: wit::Profile) -> &'static str {
+        PROFILES
             .iter()
-            .map(|a| match a {
-                wit::Action::SetFailed(s) | wit::Action::RecordPlayback(s) | wit::Action::RecordThumbnail(s) => {
-                    8 + s.len()
+            .find(|(p, _)| *p == profile)
+            .map_or("high", |(_, name)| name)
+    }
+
+    /// A checked preset's profile; anything else (never seen: presets are checked when read)
+    /// is `high`, which the plan check then names.
+    fn profile_to(name: &str) -> wit::Profile {
+        PROFILES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map_or(wit::Profile::High, |(p, _)| *p)
+    }
+
+    fn level_name(level: wit::Level) -> &'static str {
+        LEVELS
+            .iter()
+            .find(|(l, _)| *l == level)
+            .map_or("auto", |(_, name)| name)
+    }
+
+    /// A checked preset's level (`"4"` is `"4.0"`).
+    fn level_to(name: &str) -> wit::Level {
+        let name = if name.contains('.') || name == "auto" {
+            name.to_owned()
+        } else {
+            format!("{name}.0")
+        };
+        LEVELS
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map_or(wit::Level::Auto, |(l, _)| *l)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vodpipe_core as core;
+
+    use crate::bindings::v0_2;
+
+    fn plan(quality_level: Option<f64>) -> core::Plan {
+        core::Plan {
+            renditions: vec![core::Rendition {
+                name: "720p".into(),
+                width: 1280,
+                height: 720,
+                video_bitrate: 1_100_000,
+                max_bitrate: 4_500_000,
+                quality_level,
+                profile: "high".into(),
+                level: "4".into(),
+                frame_rate_cap: 30.0,
+                audio_bitrate: Some(128_000),
+            }],
+            segment_seconds: 6,
+            thumbnail: None,
+        }
+    }
+
+    #[test]
+    fn a_0_1_0_job_builder_sees_constant_quality_as_its_expected_average() {
+        let old = super::v0_1::plan_to(&plan(Some(8.333)));
+        let r = &old.renditions[0];
+        assert_eq!((r.video_bitrate, r.max_bitrate), (1_100_000, 4_500_000));
+        assert_eq!((r.profile.as_str(), r.level.as_str()), ("high", "4"));
+    }
+
+    #[test]
+    fn a_plan_crosses_0_2_0_and_back_unchanged() {
+        for quality_level in [None, Some(8.333)] {
+            let plan = plan(quality_level);
+            let wit = super::v0_2::plan_to(&plan);
+            let r = &wit.renditions[0];
+            assert_eq!(
+                (r.profile, r.level),
+                (v0_2::types::Profile::High, v0_2::types::Level::L4)
+            );
+            match (&r.rate, quality_level) {
+                (v0_2::types::RateControl::Vbr(v), None) => assert_eq!(v.bitrate, 1_100_000),
+                (v0_2::types::RateControl::Qvbr(q), Some(level)) => {
+                    assert_eq!((q.quality_level, q.expected_bitrate), (level, 1_100_000))
                 }
-                wit::Action::RecordRenditions(list) => list
-                    .iter()
-                    .map(|r| 16 + r.name.len() + r.playlist_path.len())
-                    .sum::<usize>(),
-                _ => 8,
-            })
-            .sum()
-    }
-
-    pub fn problems(problems: &[wit::ConfigProblem]) -> usize {
-        problems.iter().map(|p| p.key.len() + p.message.len()).sum()
-    }
-
-    pub fn refusal(message: &str) -> usize {
-        message.len()
+                (rate, _) => panic!("{rate:?}"),
+            }
+            let mut back = super::v0_2::plan_from(wit);
+            assert_eq!(back.renditions[0].level, "4.0", "levels come back in their full name");
+            back.renditions[0].level = "4".into();
+            assert_eq!(back, plan);
+        }
     }
 }

@@ -10,8 +10,8 @@ use vodpipe_core::{
 };
 use vodpipe_policy::{Bundle, StagePlugin};
 
-use crate::bindings::{job_builder::JobBuilderPre, planner::PlannerPre, post_processor::PostProcessorPre};
-use crate::convert::{self, size};
+use crate::bindings::{v0_1, v0_2};
+use crate::convert;
 use crate::host::HostState;
 use crate::runtime::PluginRuntime;
 
@@ -20,6 +20,17 @@ struct Loaded<P> {
     pre: P,
     config: String,
 }
+
+/// A stage plugin linked against the contract version it was built for.
+enum Versioned<Old, New> {
+    V0_1(Old),
+    V0_2(New),
+}
+
+type Planner = Versioned<v0_1::planner::PlannerPre<HostState>, v0_2::planner::PlannerPre<HostState>>;
+type JobBuilder = Versioned<v0_1::job_builder::JobBuilderPre<HostState>, v0_2::job_builder::JobBuilderPre<HostState>>;
+type PostProcessor =
+    Versioned<v0_1::post_processor::PostProcessorPre<HostState>, v0_2::post_processor::PostProcessorPre<HostState>>;
 
 /// The reference video of the activation dry run, as failures name it.
 const DRY_RUN_SAMPLE: &str = "reference video 1920x1080, 30 fps, 60 s, 6 Mb/s, with audio";
@@ -31,9 +42,9 @@ pub struct LoadedPolicy {
     pub content_hash: String,
     preset: LadderPreset,
     cost_model: Option<CostModel>,
-    planner: Loaded<PlannerPre<HostState>>,
-    job_builder: Loaded<JobBuilderPre<HostState>>,
-    post_processor: Loaded<PostProcessorPre<HostState>>,
+    planner: Loaded<Planner>,
+    job_builder: Loaded<JobBuilder>,
+    post_processor: Loaded<PostProcessor>,
 }
 
 impl LoadedPolicy {
@@ -41,9 +52,27 @@ impl LoadedPolicy {
     /// accepts its config. Returns every problem found, not just the first.
     pub fn load(runtime: &Arc<PluginRuntime>, bundle: &Bundle) -> Result<Self, Vec<PluginError>> {
         let mut errors = Vec::new();
-        let planner = prepare(runtime, &bundle.planner, PlannerPre::new, &mut errors);
-        let job_builder = prepare(runtime, &bundle.job_builder, JobBuilderPre::new, &mut errors);
-        let post_processor = prepare(runtime, &bundle.post_processor, PostProcessorPre::new, &mut errors);
+        let planner = prepare(
+            runtime,
+            &bundle.planner,
+            v0_1::planner::PlannerPre::new,
+            v0_2::planner::PlannerPre::new,
+            &mut errors,
+        );
+        let job_builder = prepare(
+            runtime,
+            &bundle.job_builder,
+            v0_1::job_builder::JobBuilderPre::new,
+            v0_2::job_builder::JobBuilderPre::new,
+            &mut errors,
+        );
+        let post_processor = prepare(
+            runtime,
+            &bundle.post_processor,
+            v0_1::post_processor::PostProcessorPre::new,
+            v0_2::post_processor::PostProcessorPre::new,
+            &mut errors,
+        );
         let (Some(mut planner), Some(job_builder), Some(post_processor)) = (planner, job_builder, post_processor)
         else {
             return Err(errors);
@@ -137,31 +166,46 @@ impl LoadedPolicy {
             Stage::PostProcessor => (&self.post_processor.name, &self.post_processor.config),
         };
         let answer = self.runtime.call(name, stage, |store| match stage {
-            Stage::Planner => self
-                .planner
-                .pre
-                .instantiate(&mut *store)?
-                .call_validate_config(store, config),
-            Stage::JobBuilder => self
-                .job_builder
-                .pre
-                .instantiate(&mut *store)?
-                .call_validate_config(store, config),
-            Stage::PostProcessor => self
-                .post_processor
-                .pre
-                .instantiate(&mut *store)?
-                .call_validate_config(store, config),
+            Stage::Planner => match &self.planner.pre {
+                Versioned::V0_1(pre) => pre
+                    .instantiate(&mut *store)?
+                    .call_validate_config(store, config)
+                    .map(|answer| answer.map_err(convert::v0_1::problems_from)),
+                Versioned::V0_2(pre) => pre
+                    .instantiate(&mut *store)?
+                    .call_validate_config(store, config)
+                    .map(|answer| answer.map_err(convert::v0_2::problems_from)),
+            },
+            Stage::JobBuilder => match &self.job_builder.pre {
+                Versioned::V0_1(pre) => pre
+                    .instantiate(&mut *store)?
+                    .call_validate_config(store, config)
+                    .map(|answer| answer.map_err(convert::v0_1::problems_from)),
+                Versioned::V0_2(pre) => pre
+                    .instantiate(&mut *store)?
+                    .call_validate_config(store, config)
+                    .map(|answer| answer.map_err(convert::v0_2::problems_from)),
+            },
+            Stage::PostProcessor => match &self.post_processor.pre {
+                Versioned::V0_1(pre) => pre
+                    .instantiate(&mut *store)?
+                    .call_validate_config(store, config)
+                    .map(|answer| answer.map_err(convert::v0_1::problems_from)),
+                Versioned::V0_2(pre) => pre
+                    .instantiate(&mut *store)?
+                    .call_validate_config(store, config)
+                    .map(|answer| answer.map_err(convert::v0_2::problems_from)),
+            },
         })?;
         let problems = match answer {
             Ok(()) => return Ok(()),
             Err(problems) => problems,
         };
-        self.check_size(name, stage, size::problems(&problems))?;
+        self.check_size(name, stage, convert::problems_size(&problems))?;
         Err(PluginError {
             plugin: name.clone(),
             stage,
-            failure: PluginFailure::Config(convert::problems_from(problems)),
+            failure: PluginFailure::Config(problems),
         })
     }
 
@@ -178,7 +222,7 @@ impl LoadedPolicy {
     }
 
     fn refused(&self, plugin: &str, stage: Stage, message: String) -> PluginError {
-        let message = match self.check_size(plugin, stage, size::refusal(&message)) {
+        let message = match self.check_size(plugin, stage, message.len()) {
             Ok(()) => message,
             Err(e) => return e,
         };
@@ -213,70 +257,128 @@ impl Policy for LoadedPolicy {
 
     fn plan(&self, source: &Probe) -> Result<Plan, PluginError> {
         let (name, stage) = (&self.planner.name, Stage::Planner);
-        let (probe, preset) = (convert::probe(source), convert::preset(&self.preset));
-        let answer = self.runtime.call(name, stage, |store| {
-            self.planner
-                .pre
-                .instantiate(&mut *store)?
-                .call_plan(store, &probe, &preset)
-        })?;
-        let plan = answer.map_err(|message| self.refused(name, stage, message))?;
-        self.check_size(name, stage, size::plan(&plan))?;
-        let plan = convert::plan_from(plan);
+        let plan = match &self.planner.pre {
+            Versioned::V0_1(pre) => {
+                use convert::v0_1 as wit;
+                let (probe, preset) = (wit::probe(source), wit::preset(&self.preset));
+                let answer = self.runtime.call(name, stage, |store| {
+                    pre.instantiate(&mut *store)?.call_plan(store, &probe, &preset)
+                })?;
+                let plan = answer.map_err(|message| self.refused(name, stage, message))?;
+                self.check_size(name, stage, wit::plan_size(&plan))?;
+                wit::plan_from(plan)
+            }
+            Versioned::V0_2(pre) => {
+                use convert::v0_2 as wit;
+                let (probe, preset) = (wit::probe(source), wit::preset(&self.preset));
+                let answer = self.runtime.call(name, stage, |store| {
+                    pre.instantiate(&mut *store)?.call_plan(store, &probe, &preset)
+                })?;
+                let plan = answer.map_err(|message| self.refused(name, stage, message))?;
+                self.check_size(name, stage, wit::plan_size(&plan))?;
+                wit::plan_from(plan)
+            }
+        };
         plan.check(source, &self.preset)
             .map_err(|problems| Self::invalid(name, stage, problems.join("; ")))?;
         Ok(plan)
     }
 
     fn build_job(&self, plan: &Plan, context: &JobContext) -> Result<JobDocument, PluginError> {
-        let (name, stage) = (&self.job_builder.name, Stage::JobBuilder);
-        let (wit_plan, wit_context) = (convert::plan_to(plan), convert::context(context));
-        let answer = self.runtime.call(name, stage, |store| {
-            self.job_builder.pre.instantiate(&mut *store)?.call_build(
-                store,
-                &wit_plan,
-                &wit_context,
-                &self.job_builder.config,
-            )
-        })?;
-        let document = answer.map_err(|message| self.refused(name, stage, message))?;
-        self.check_size(name, stage, size::job_document(&document))?;
-        JobDocument::parse(document.create_job, document.metadata).map_err(|why| Self::invalid(name, stage, why))
+        let (name, stage, config) = (&self.job_builder.name, Stage::JobBuilder, &self.job_builder.config);
+        let answer = match &self.job_builder.pre {
+            Versioned::V0_1(pre) => {
+                use convert::v0_1 as wit;
+                let (plan, context) = (wit::plan_to(plan), wit::context(context));
+                self.runtime
+                    .call(name, stage, |store| {
+                        pre.instantiate(&mut *store)?.call_build(store, &plan, &context, config)
+                    })?
+                    .map(|d| (d.create_job, d.metadata))
+            }
+            Versioned::V0_2(pre) => {
+                use convert::v0_2 as wit;
+                let (plan, context) = (wit::plan_to(plan), wit::context(context));
+                self.runtime
+                    .call(name, stage, |store| {
+                        pre.instantiate(&mut *store)?.call_build(store, &plan, &context, config)
+                    })?
+                    .map(|d| (d.create_job, d.metadata))
+            }
+        };
+        let (create_job, metadata) = answer.map_err(|message| self.refused(name, stage, message))?;
+        let size = create_job.len() + metadata.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        self.check_size(name, stage, size)?;
+        JobDocument::parse(create_job, metadata).map_err(|why| Self::invalid(name, stage, why))
     }
 
     fn post_process(&self, video: &Video, result: &JobResult) -> Result<Vec<Action>, PluginError> {
-        let (name, stage) = (&self.post_processor.name, Stage::PostProcessor);
-        let (wit_video, wit_result) = (convert::video(video), convert::job_result(result));
-        let answer = self.runtime.call(name, stage, |store| {
-            self.post_processor.pre.instantiate(&mut *store)?.call_process(
-                store,
-                &wit_video,
-                &wit_result,
-                &self.post_processor.config,
-            )
-        })?;
-        let actions = answer.map_err(|message| self.refused(name, stage, message))?;
-        self.check_size(name, stage, size::actions(&actions))?;
-        let actions: Vec<Action> = actions.into_iter().map(convert::action_from).collect();
+        let (name, stage, config) = (
+            &self.post_processor.name,
+            Stage::PostProcessor,
+            &self.post_processor.config,
+        );
+        let answer = match &self.post_processor.pre {
+            Versioned::V0_1(pre) => {
+                use convert::v0_1 as wit;
+                let (video, result) = (wit::video(video), wit::job_result(result));
+                self.runtime
+                    .call(name, stage, |store| {
+                        pre.instantiate(&mut *store)?
+                            .call_process(store, &video, &result, config)
+                    })?
+                    .map(|actions| {
+                        (
+                            wit::actions_size(&actions),
+                            actions.into_iter().map(wit::action_from).collect(),
+                        )
+                    })
+            }
+            Versioned::V0_2(pre) => {
+                use convert::v0_2 as wit;
+                let (video, result) = (wit::video(video), wit::job_result(result));
+                self.runtime
+                    .call(name, stage, |store| {
+                        pre.instantiate(&mut *store)?
+                            .call_process(store, &video, &result, config)
+                    })?
+                    .map(|actions| {
+                        (
+                            wit::actions_size(&actions),
+                            actions.into_iter().map(wit::action_from).collect(),
+                        )
+                    })
+            }
+        };
+        let (size, actions): (usize, Vec<Action>) = answer.map_err(|message| self.refused(name, stage, message))?;
+        self.check_size(name, stage, size)?;
         check_actions(&actions).map_err(|why| Self::invalid(name, stage, why))?;
         Ok(actions)
     }
 }
 
-fn prepare<P>(
+/// Links a stage plugin against the contract version it was built for: 0.2.0 when its exports
+/// fit it, else 0.1.0.
+fn prepare<Old, New>(
     runtime: &PluginRuntime,
     plugin: &StagePlugin,
-    typed: impl FnOnce(wasmtime::component::InstancePre<HostState>) -> wasmtime::Result<P>,
+    old: impl FnOnce(wasmtime::component::InstancePre<HostState>) -> wasmtime::Result<Old>,
+    new: impl FnOnce(wasmtime::component::InstancePre<HostState>) -> wasmtime::Result<New>,
     errors: &mut Vec<PluginError>,
-) -> Option<Loaded<P>> {
+) -> Option<Loaded<Versioned<Old, New>>> {
     let name = plugin.name().to_owned();
     let result = runtime
         .prepare(&name, plugin.stage, &plugin.wasm, &plugin.sha256)
         .and_then(|pre| {
-            typed(pre).map_err(|e| PluginError {
-                plugin: name.clone(),
-                stage: plugin.stage,
-                failure: PluginFailure::Load(format!("does not export the `{}` world: {e:#}", plugin.stage.world())),
+            new(pre.clone()).map(Versioned::V0_2).or_else(|new_error| {
+                old(pre).map(Versioned::V0_1).map_err(|old_error| PluginError {
+                    plugin: name.clone(),
+                    stage: plugin.stage,
+                    failure: PluginFailure::Load(format!(
+                        "does not export the `{}` world of vodpipe:plugin@0.2.0 ({new_error:#}) or @0.1.0 ({old_error:#})",
+                        plugin.stage.world()
+                    )),
+                })
             })
         });
     match result {

@@ -95,8 +95,11 @@ impl PluginRuntime {
 
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        bindings::types::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
-        bindings::log::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+        // Both contract versions, so plugins built for either link.
+        bindings::v0_1::types::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+        bindings::v0_1::log::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+        bindings::v0_2::types::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+        bindings::v0_2::log::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let (weak_engine, stop) = (engine.weak(), ticker_stop.clone());
@@ -145,11 +148,11 @@ impl PluginRuntime {
         crate::cache::precompile(&self.engine, wasm, sha256)
     }
 
-    /// Artifacts of a bundle's three plugins for this runtime's target, each with its name,
-    /// or why it could not be compiled.
+    /// Artifacts of a bundle's plugins (its stages and pinned planners) for this runtime's
+    /// target, each with its name, or why it could not be compiled.
     pub fn precompile_bundle(&self, bundle: &vodpipe_policy::Bundle) -> Vec<(String, Result<Vec<u8>, String>)> {
         bundle
-            .stages()
+            .plugins()
             .iter()
             .map(|plugin| {
                 (

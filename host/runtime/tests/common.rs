@@ -96,5 +96,6 @@ pub fn source(width: u32, height: u32) -> Probe {
         has_audio: true,
         container: "mov,mp4,m4a,3gp,3g2,mj2".into(),
         video_codec: "h264".into(),
+        analysis: Default::default(),
     }
 }

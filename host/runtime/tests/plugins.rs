@@ -79,8 +79,14 @@ fn swapping_the_planner_is_configuration_only() {
         preset: "per-title",
         ..Default::default()
     };
-    // ladder-table takes no config, so the per-title preset's [plugin] table is refused...
-    let Err(LoadError::Plugins(errors)) = load(&runtime, &table.files(), None) else {
+    // ladder-table takes no config, so the per-title preset's [plugin] table is refused
+    // (once the preset no longer names the planner it is written for)...
+    let mut files = table.files();
+    let preset = files.files.get_mut("ladders/per-title.toml").unwrap();
+    *preset = String::from_utf8_lossy(preset)
+        .replace("planner = \"ladder-per-title\"\n", "")
+        .into_bytes();
+    let Err(LoadError::Plugins(errors)) = load(&runtime, &files, None) else {
         panic!("accepted")
     };
     let message = errors[0].to_string();

@@ -9,6 +9,7 @@
 
 mod create_job;
 pub mod h264;
+pub mod qvbr;
 #[cfg(feature = "read")]
 mod read;
 

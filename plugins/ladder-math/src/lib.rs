@@ -11,6 +11,8 @@
 /// H.264 levels live with the job document, which names them; planners choose them.
 pub use vodpipe_job_document::h264;
 
+pub mod content_aware;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {
     /// Display size, rotation already applied.
@@ -47,8 +49,11 @@ pub struct Rendition {
     pub name: String,
     pub width: u32,
     pub height: u32,
+    /// The average (VBR), or with `quality_level` the average that quality is expected to cost.
     pub video_bitrate: u64,
     pub max_bitrate: u64,
+    /// Constant quality under `max_bitrate` (QVBR, 1 to 10 in thirds) instead of an average.
+    pub quality_level: Option<f64>,
     pub profile: String,
     pub level: String,
     pub frame_rate_cap: f64,
@@ -112,6 +117,7 @@ pub fn plan(source: &Source, ladder: &Ladder, bitrate_factor: f64) -> Result<Pla
                 height,
                 video_bitrate: scaled(r.video_bitrate, bitrate_factor),
                 max_bitrate: scaled(r.max_bitrate, bitrate_factor),
+                quality_level: None,
                 profile: r.profile.clone(),
                 level: r.level.clone(),
                 frame_rate_cap,
@@ -133,6 +139,7 @@ pub fn plan(source: &Source, ladder: &Ladder, bitrate_factor: f64) -> Result<Pla
             height,
             video_bitrate: scaled(smallest.video_bitrate, pixels * bitrate_factor),
             max_bitrate: scaled(smallest.max_bitrate, pixels * bitrate_factor),
+            quality_level: None,
             profile: smallest.profile.clone(),
             level: smallest.level.clone(),
             frame_rate_cap,
@@ -263,6 +270,22 @@ pub fn cap_to_source(plan: &mut Plan, source: &Source, source_bitrate: u64) -> V
     notes
 }
 
+/// Lowers every rendition's peak to what the source spends on as many pixels (the cap of
+/// [`cap_to_source`]): for constant quality, where the peak is all that bounds the average.
+pub fn cap_peaks_to_source(plan: &mut Plan, source: &Source, source_bitrate: u64) {
+    let source_pixels = f64::from(source.width) * f64::from(source.height);
+    if source_bitrate == 0 || source_pixels <= 0.0 {
+        return;
+    }
+    for rendition in &mut plan.renditions {
+        let pixels = f64::from(rendition.width) * f64::from(rendition.height);
+        let scale = (pixels / source_pixels).powf(SOURCE_CAP_EXPONENT).min(1.0);
+        let cap = ((source_bitrate as f64 * scale) as u64).max(MIN_VIDEO_BITRATE);
+        rendition.max_bitrate = rendition.max_bitrate.min(cap).max(rendition.video_bitrate.min(cap));
+        rendition.video_bitrate = rendition.video_bitrate.min(rendition.max_bitrate);
+    }
+}
+
 /// Bits grow about as this power of the pixels: see [`cap_to_source`].
 const SOURCE_CAP_EXPONENT: f64 = 0.75;
 
@@ -278,7 +301,9 @@ fn even_floor(x: u32) -> u32 {
 /// Conversions between the planner world's types and these rules' own.
 #[cfg(feature = "sdk")]
 pub mod sdk {
-    use vodpipe_plugin_sdk::planner::{Plan, Preset, Probe, Rendition, Thumbnail};
+    use vodpipe_plugin_sdk::planner::{
+        Level, Plan, Preset, Probe, Profile, QvbrRate, RateControl, Rendition, Thumbnail, VbrRate,
+    };
 
     pub fn source(probe: &Probe) -> crate::Source {
         let (width, height) = probe.display_size();
@@ -291,6 +316,8 @@ pub mod sdk {
         }
     }
 
+    /// The preset's rungs; a rung's rate is its average and peak whichever the mode (presets
+    /// write VBR rungs).
     pub fn ladder(preset: Preset) -> crate::Ladder {
         crate::Ladder {
             rungs: preset
@@ -299,10 +326,10 @@ pub mod sdk {
                 .map(|r| crate::Rung {
                     name: r.name,
                     short_side: r.short_side,
-                    video_bitrate: r.video_bitrate,
-                    max_bitrate: r.max_bitrate,
-                    profile: r.profile,
-                    level: r.level,
+                    video_bitrate: r.rate.average_bitrate(),
+                    max_bitrate: r.rate.max_bitrate(),
+                    profile: r.profile.name().to_owned(),
+                    level: r.level.name().to_owned(),
                     audio_bitrate: r.audio_bitrate,
                 })
                 .collect(),
@@ -328,10 +355,20 @@ pub mod sdk {
                     name: r.name,
                     width: r.width,
                     height: r.height,
-                    video_bitrate: r.video_bitrate,
-                    max_bitrate: r.max_bitrate,
-                    profile: r.profile,
-                    level: r.level,
+                    rate: match r.quality_level {
+                        None => RateControl::Vbr(VbrRate {
+                            bitrate: r.video_bitrate,
+                            max_bitrate: r.max_bitrate,
+                        }),
+                        Some(quality_level) => RateControl::Qvbr(QvbrRate {
+                            quality_level,
+                            max_bitrate: r.max_bitrate,
+                            expected_bitrate: r.video_bitrate,
+                        }),
+                    },
+                    // The rules only write names they read from the preset or the level table.
+                    profile: Profile::parse(&r.profile).unwrap_or(Profile::High),
+                    level: Level::parse(&r.level).unwrap_or(Level::Auto),
                     frame_rate_cap: r.frame_rate_cap,
                     audio_bitrate: r.audio_bitrate,
                 })
@@ -369,6 +406,7 @@ mod tests {
                 height,
                 video_bitrate: bitrate,
                 max_bitrate: bitrate * 3 / 2,
+                quality_level: None,
                 profile: "main".into(),
                 level: "auto".into(),
                 frame_rate_cap: 30.0,
@@ -397,6 +435,12 @@ mod tests {
             super::cap_to_source(&mut plan, &source, 0).is_empty(),
             "an unknown bitrate caps nothing"
         );
+
+        // For constant quality the peak, which bounds the average, goes to the cap too.
+        super::cap_peaks_to_source(&mut plan, &source, 1_200_000);
+        let peaks: Vec<u64> = plan.renditions.iter().map(|r| r.max_bitrate).collect();
+        assert_eq!(peaks, [1_200_000, 424_264, 64_000]);
+        assert!(plan.renditions.iter().all(|r| r.video_bitrate <= r.max_bitrate));
     }
 
     use super::*;

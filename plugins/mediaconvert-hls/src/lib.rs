@@ -12,17 +12,20 @@
 use std::collections::BTreeMap;
 
 use vodpipe_job_document::h264::{CodecLevel, Profile};
+use vodpipe_job_document::qvbr;
 use vodpipe_job_document::{
     AacProfile, AacRateControlMode, AacSettings, AudioCodec, AudioCodecSettings, AudioDescription, AudioSelector,
     ClientCache, CodecSpecification, CodingMode, Container, ContainerSettings, CreateJob, DefaultSelection,
-    DirectoryStructure, FileGroupSettings, FrameCaptureSettings, FramerateControl, GopSizeUnits, H264Settings,
-    HlsGroupSettings, HlsSettings, Input, JobSettings, M3u8Settings, ManifestCompression, ManifestDurationFormat,
-    Output, OutputGroup, OutputGroupSettings, OutputGroupType, OutputSelection, OutputSettings, ProgramDateTime,
-    RateControlMode, Rotate, ScalingBehavior, SceneChangeDetect, SegmentControl, SegmentLengthControl,
+    DirectoryStructure, FileGroupSettings, FrameCaptureSettings, FramerateControl, GopSizeUnits, H264QvbrSettings,
+    H264Settings, HlsGroupSettings, HlsSettings, Input, JobSettings, M3u8Settings, ManifestCompression,
+    ManifestDurationFormat, Output, OutputGroup, OutputGroupSettings, OutputGroupType, OutputSelection, OutputSettings,
+    ProgramDateTime, RateControlMode, Rotate, ScalingBehavior, SceneChangeDetect, SegmentControl, SegmentLengthControl,
     StreamInfResolution, TimecodeConfig, TimecodeSource, VideoCodec, VideoCodecSettings, VideoDescription,
     VideoSelector,
 };
-use vodpipe_plugin_sdk::job_builder::{Config, JobBuilder, JobContext, JobDocument, Plan, Reader, Rendition};
+use vodpipe_plugin_sdk::job_builder::{
+    Config, JobBuilder, JobContext, JobDocument, Plan, RateControl, Reader, Rendition,
+};
 
 struct MediaConvertHls;
 
@@ -182,12 +185,27 @@ impl JobBuilder for MediaConvertHls {
 
 const AUDIO_SELECTOR: &str = "Audio Selector 1";
 
+/// A quality level in MediaConvert's two fields: the whole level, and the thirds above it as
+/// the fine tune (0 to 1, left out when 0).
+fn qvbr_settings(level: f64) -> H264QvbrSettings {
+    let level = qvbr::round_to_thirds(level.clamp(1.0, 10.0));
+    let whole = level.floor();
+    let fine_tune = ((level - whole) * 1000.0).round() / 1000.0;
+    H264QvbrSettings {
+        qvbr_quality_level: Some(whole as u32),
+        qvbr_quality_level_fine_tune: (fine_tune > 0.0).then_some(fine_tune),
+    }
+}
+
 fn hls_output(r: &Rendition, settings: &Settings) -> Result<Output, String> {
     let (framerate_numerator, framerate_denominator) = rational(r.frame_rate_cap);
-    let codec_profile =
-        Profile::parse(&r.profile).ok_or_else(|| format!("unsupported H.264 profile `{}`", r.profile))?;
-    let codec_level =
-        CodecLevel::from_plan(&r.level).ok_or_else(|| format!("unsupported H.264 level `{}`", r.level))?;
+    let (profile, level) = (r.profile.name(), r.level.name());
+    let codec_profile = Profile::parse(profile).ok_or_else(|| format!("unsupported H.264 profile `{profile}`"))?;
+    let codec_level = CodecLevel::from_plan(level).ok_or_else(|| format!("unsupported H.264 level `{level}`"))?;
+    let (rate_control_mode, bitrate, qvbr_settings) = match &r.rate {
+        RateControl::Vbr(vbr) => (RateControlMode::Vbr, Some(vbr.bitrate), None),
+        RateControl::Qvbr(qvbr) => (RateControlMode::Qvbr, None, Some(qvbr_settings(qvbr.quality_level))),
+    };
     Ok(Output {
         name_modifier: Some(format!("_{}", r.name)),
         container_settings: Some(ContainerSettings {
@@ -204,10 +222,10 @@ fn hls_output(r: &Rendition, settings: &Settings) -> Result<Output, String> {
             codec_settings: VideoCodecSettings {
                 codec: VideoCodec::H264,
                 h264_settings: Some(H264Settings {
-                    rate_control_mode: RateControlMode::Vbr,
-                    bitrate: Some(r.video_bitrate),
-                    max_bitrate: Some(r.max_bitrate),
-                    qvbr_settings: None,
+                    rate_control_mode,
+                    bitrate,
+                    max_bitrate: Some(r.rate.max_bitrate()),
+                    qvbr_settings,
                     codec_profile: Some(codec_profile),
                     codec_level: Some(codec_level),
                     gop_size: Some(settings.gop_seconds),

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 pub use vodpipe_job_document::Problem;
 use vodpipe_job_document::h264::{CodecLevel, Level, Profile};
+use vodpipe_job_document::qvbr;
 use vodpipe_job_document::{
     CodingMode, Container, CreateJob, FileGroupSettings, FramerateControl, GopSizeUnits, H264QvbrSettings,
     H264Settings, HlsGroupSettings, ManifestDurationFormat, Output, OutputGroupType, RateControlMode, ScalingBehavior,
@@ -55,7 +56,7 @@ pub struct Variant {
 pub enum Rate {
     /// `VBR`: this average, in bit/s.
     Average(u64),
-    /// `QVBR`: x264's constant rate factor for the quality level ([`crf_for_quality`]).
+    /// `QVBR`: x264's constant rate factor for the quality level ([`qvbr::crf_for_level`]).
     ConstantQuality { crf: f64 },
 }
 
@@ -382,9 +383,9 @@ fn read_rate(h264: &H264Settings, at: &str, p: &mut Vec<Problem>) -> Option<Rate
                 ));
             }
             let level = h264.qvbr_settings.as_ref().and_then(H264QvbrSettings::quality_level);
-            match level.unwrap_or(DEFAULT_QUALITY_LEVEL) {
+            match level.unwrap_or(qvbr::DEFAULT_QUALITY_LEVEL) {
                 level if (1.0..=10.0).contains(&level) => Some(Rate::ConstantQuality {
-                    crf: crf_for_quality(level),
+                    crf: qvbr::crf_for_level(level),
                 }),
                 level => {
                     p.push(Problem::new(
@@ -397,38 +398,6 @@ fn read_rate(h264: &H264Settings, at: &str, p: &mut Vec<Problem>) -> Option<Rate
         }
     }
 }
-
-/// The quality level QVBR holds when the document leaves it to the encoder (AUTO).
-pub const DEFAULT_QUALITY_LEVEL: f64 = 7.0;
-
-/// x264's constant rate factor for a QVBR quality level (1 to 10, in thirds): the CRF at which
-/// the median VMAF of the quality corpus's 720p rungs reaches the level's target
-/// (`bench/crf.py`, docs/quality.md), linear between levels, to a tenth.
-pub fn crf_for_quality(level: f64) -> f64 {
-    let level = level.clamp(1.0, 10.0);
-    let at = QUALITY_CRF
-        .partition_point(|(l, _)| *l <= level)
-        .clamp(1, QUALITY_CRF.len() - 1);
-    let ((l0, c0), (l1, c1)) = (QUALITY_CRF[at - 1], QUALITY_CRF[at]);
-    let crf = c0 + (c1 - c0) * (level - l0) / (l1 - l0);
-    (crf * 10.0).round() / 10.0
-}
-
-/// (quality level, CRF), by level: see [`crf_for_quality`]. Each level's target VMAF and the
-/// measured curve are in docs/quality.md ("Constant quality"); `bench/crf.py` prints this
-/// table from them (level 10's 98 is above the median at CRF 12, the lowest measured).
-const QUALITY_CRF: [(f64, f64); 10] = [
-    (1.0, 35.7),
-    (2.0, 33.8),
-    (3.0, 32.0),
-    (4.0, 30.0),
-    (5.0, 28.1),
-    (6.0, 26.0),
-    (7.0, 23.5),
-    (8.0, 20.4),
-    (9.0, 16.8),
-    (10.0, 12.0),
-];
 
 fn read_frame_capture_group(
     at: &str,
@@ -664,20 +633,6 @@ mod tests {
                 "Settings.OutputGroups[2].OutputGroupSettings.Type: only one HLS group and one frame-capture group are supported",
             ]
         );
-    }
-
-    #[test]
-    fn quality_levels_map_to_crf_monotonically_within_the_measured_range() {
-        let crfs: Vec<f64> = (3..=30).map(|third| crf_for_quality(f64::from(third) / 3.0)).collect();
-        assert!(
-            crfs.windows(2).all(|w| w[0] >= w[1]),
-            "a higher level never gets a higher CRF: {crfs:?}"
-        );
-        assert_eq!(crf_for_quality(0.0), crf_for_quality(1.0));
-        assert_eq!(crf_for_quality(12.0), crf_for_quality(10.0));
-        for (level, crf) in QUALITY_CRF {
-            assert_eq!(crf_for_quality(level), crf, "a measured point is its own answer");
-        }
     }
 
     #[test]

@@ -15,6 +15,6 @@ mod playlists;
 mod process;
 
 pub use args::{arguments, fit, source_filters};
-pub use job::{Audio, DEFAULT_QUALITY_LEVEL, HlsJob, Problem, Rate, ThumbnailJob, Variant, crf_for_quality, translate};
+pub use job::{Audio, HlsJob, Problem, Rate, ThumbnailJob, Variant, translate};
 pub use playlists::bandwidth;
 pub use process::{MachineFailure, error_result, run, test_pattern};

@@ -8,3 +8,10 @@ pub fn policy() -> LoadedPolicy {
     let runtime = PluginRuntime::new(None, Limits::default()).unwrap();
     load(&runtime, &builtin_files(), None).unwrap()
 }
+
+/// The built-in bundle with another of its presets active.
+#[allow(dead_code)]
+pub fn policy_with_preset(preset: &str) -> LoadedPolicy {
+    let runtime = PluginRuntime::new(None, Limits::default()).unwrap();
+    load(&runtime, &builtin_files(), Some(preset)).unwrap()
+}

@@ -2,7 +2,9 @@
 //! each misbehaviour is contained.
 
 use vodpipe_plugin_sdk::log;
-use vodpipe_plugin_sdk::planner::{Config, ConfigProblem, Plan, Planner, Preset, Probe, Reader, Rendition};
+use vodpipe_plugin_sdk::planner::{
+    Config, ConfigProblem, Level, Plan, Planner, Preset, Probe, Profile, RateControl, Reader, Rendition, VbrRate,
+};
 
 struct Hostile;
 
@@ -32,10 +34,12 @@ fn rendition(width: u32, height: u32) -> Rendition {
         name: format!("{height}p"),
         width,
         height,
-        video_bitrate: 1_000_000,
-        max_bitrate: 1_500_000,
-        profile: "main".into(),
-        level: "3.1".into(),
+        rate: RateControl::Vbr(VbrRate {
+            bitrate: 1_000_000,
+            max_bitrate: 1_500_000,
+        }),
+        profile: Profile::Main,
+        level: Level::L31,
         frame_rate_cap: 30.0,
         audio_bitrate: Some(128_000),
     }
