@@ -205,7 +205,10 @@ pub fn measure_preset(
         std::fs::remove_dir_all(&data).with_context(|| format!("removing {}", data.display()))?;
     }
 
-    let cost = crate::cost::estimate(policy, &plan, probe);
+    // The plan the video was encoded with (after the content analysis, when the preset asks
+    // for one), not the preview above.
+    let encoded = record.plan.as_ref().unwrap_or(&plan);
+    let cost = crate::cost::estimate(policy, encoded, probe);
     Ok(Report {
         source: SourceInfo {
             path: file.display().to_string(),

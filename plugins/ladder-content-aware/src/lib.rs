@@ -2,16 +2,18 @@
 //! chosen from the content analysis, never above what the source itself spends.
 //!
 //! 1. The rungs that fit the source, at the preset's bitrates (as `ladder-table`).
-//! 2. `cap_to_source`: no rendition's budget, nor (for constant quality) its peak, above
-//!    what the source spends on as many pixels.
-//! 3. With the analysis measured: each rendition at the highest quality level up to
-//!    `quality_level` whose expected cost is within its budget, else the level its budget
-//!    buys (not below `min_quality_level`); the rung's peak stays the hard limit. Then
-//!    renditions within `min_step` of a neighbour in expected bitrate are dropped.
-//! 4. Without an analysis by design (not run: AWS mode, or a preset without
-//!    `analyse_content`): every rendition at `quality_level` under a peak of its budget, so
-//!    the encoder adapts within it and never spends more than the preset's average.
-//! 5. With a failed analysis: the preset's bitrates as VBR (after the cap), and a warning.
+//! 2. `cap_to_source`: no rendition's budget above what the source spends on as many pixels.
+//! 3. Every constant-quality rendition's peak is its budget: it never costs more than the
+//!    preset's average for the rung (nor than the source spends), only less where the
+//!    content allows.
+//! 4. With the analysis measured: each rendition at the highest level from `quality_level`
+//!    down to `min_quality_level` that is expected to cost at most 85% of its budget (room
+//!    for the model's error under the peak); a rendition for which none is keeps VBR at its
+//!    budget, as the preset has it. Then renditions at one level within `min_step` of a
+//!    neighbour in expected bitrate are dropped.
+//! 5. Without an analysis by design (not run: AWS mode, or a preset without
+//!    `analyse_content`): every rendition at `quality_level`; the encoder adapts under the peak.
+//! 6. With a failed analysis: the preset's bitrates as VBR (after the cap), and a warning.
 //!
 //! Config (`[plugin]` table of the preset):
 //! - `quality_level` (default 9, 1..=10): the highest QVBR level a rung gets;
@@ -21,7 +23,7 @@
 //! - `cap_to_source` (default true).
 
 use vodpipe_ladder_math::content_aware::{Levels, RateModel, choose_levels, drop_near_duplicates};
-use vodpipe_ladder_math::{cap_peaks_to_source, cap_to_source, plan, sdk};
+use vodpipe_ladder_math::{cap_to_source, plan, sdk};
 use vodpipe_plugin_sdk::log;
 use vodpipe_plugin_sdk::planner::{Analysis, Config, Plan, Planner, Preset, Probe, Reader};
 
@@ -66,19 +68,13 @@ impl Planner for LadderContentAware {
                 log::info(&note);
             }
         }
-        let mut notes = match &source.analysis {
+        let model = match &source.analysis {
+            Analysis::NotRun => None,
             Analysis::Failed(reason) => {
                 log::warn(&format!(
                     "the content analysis failed ({reason}); planning the preset's bitrates"
                 ));
                 return Ok(sdk::plan_out(plan));
-            }
-            Analysis::NotRun => {
-                // Nothing measured: the budget is the peak, so QVBR never costs more than VBR would.
-                for rendition in &mut plan.renditions {
-                    rendition.max_bitrate = rendition.video_bitrate;
-                }
-                choose_levels(&mut plan, None, settings.levels)
             }
             Analysis::Measured(analysis) => {
                 let samples = analysis
@@ -86,20 +82,14 @@ impl Planner for LadderContentAware {
                     .iter()
                     .map(|s| (s.width, s.height, s.points.iter().map(|p| (p.crf, p.bitrate)).collect()))
                     .collect();
-                match RateModel::new(samples) {
-                    Some(model) => choose_levels(&mut plan, Some(&model), settings.levels),
-                    None => {
-                        log::warn("the content analysis measured too little to use; planning the preset's bitrates");
-                        return Ok(sdk::plan_out(plan));
-                    }
-                }
+                let Some(model) = RateModel::new(samples) else {
+                    log::warn("the content analysis measured too little to use; planning the preset's bitrates");
+                    return Ok(sdk::plan_out(plan));
+                };
+                Some(model)
             }
         };
-        // A constant quality's average is bounded only by its peak: the peak, too, stays
-        // within what the source spends.
-        if let Some(bitrate) = source_bitrate {
-            cap_peaks_to_source(&mut plan, &source_rules, bitrate);
-        }
+        let mut notes = choose_levels(&mut plan, model.as_ref(), settings.levels);
         notes.extend(drop_near_duplicates(&mut plan, settings.min_step));
         for note in notes {
             log::info(&note);

@@ -270,22 +270,6 @@ pub fn cap_to_source(plan: &mut Plan, source: &Source, source_bitrate: u64) -> V
     notes
 }
 
-/// Lowers every rendition's peak to what the source spends on as many pixels (the cap of
-/// [`cap_to_source`]): for constant quality, where the peak is all that bounds the average.
-pub fn cap_peaks_to_source(plan: &mut Plan, source: &Source, source_bitrate: u64) {
-    let source_pixels = f64::from(source.width) * f64::from(source.height);
-    if source_bitrate == 0 || source_pixels <= 0.0 {
-        return;
-    }
-    for rendition in &mut plan.renditions {
-        let pixels = f64::from(rendition.width) * f64::from(rendition.height);
-        let scale = (pixels / source_pixels).powf(SOURCE_CAP_EXPONENT).min(1.0);
-        let cap = ((source_bitrate as f64 * scale) as u64).max(MIN_VIDEO_BITRATE);
-        rendition.max_bitrate = rendition.max_bitrate.min(cap).max(rendition.video_bitrate.min(cap));
-        rendition.video_bitrate = rendition.video_bitrate.min(rendition.max_bitrate);
-    }
-}
-
 /// Bits grow about as this power of the pixels: see [`cap_to_source`].
 const SOURCE_CAP_EXPONENT: f64 = 0.75;
 
@@ -435,12 +419,6 @@ mod tests {
             super::cap_to_source(&mut plan, &source, 0).is_empty(),
             "an unknown bitrate caps nothing"
         );
-
-        // For constant quality the peak, which bounds the average, goes to the cap too.
-        super::cap_peaks_to_source(&mut plan, &source, 1_200_000);
-        let peaks: Vec<u64> = plan.renditions.iter().map(|r| r.max_bitrate).collect();
-        assert_eq!(peaks, [1_200_000, 424_264, 64_000]);
-        assert!(plan.renditions.iter().all(|r| r.video_bitrate <= r.max_bitrate));
     }
 
     use super::*;
