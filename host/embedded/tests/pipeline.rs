@@ -157,9 +157,8 @@ fn an_upload_is_processed_to_done_and_repeated_events_change_nothing() {
     assert_eq!(s.database.get("01VIDEO").unwrap().unwrap().status, VideoStatus::Done);
 }
 
-#[test]
-fn a_content_aware_upload_is_analysed_and_encoded_at_constant_quality() {
-    let s = setup_with(Some("content-aware"), SampleAnalyser::default());
+/// A 1280x720 test pattern uploaded as `01VIDEO` and worked through: its record.
+fn process_a_720p_upload(s: &Setup) -> vodpipe_core::VideoRecord {
     let transcoder = QueueTranscoder { queue: &s.database };
     let worker = worker!(s, transcoder);
     s.store
@@ -167,8 +166,13 @@ fn a_content_aware_upload_is_analysed_and_encoded_at_constant_quality() {
         .unwrap();
     upload_event(&s.database, "01VIDEO").unwrap();
     drain(&worker);
+    s.database.get("01VIDEO").unwrap().unwrap()
+}
 
-    let video = s.database.get("01VIDEO").unwrap().unwrap();
+#[test]
+fn a_content_aware_upload_is_analysed_and_encoded_at_constant_quality() {
+    let s = setup_with(Some("content-aware"), SampleAnalyser::default());
+    let video = process_a_720p_upload(&s);
     assert_eq!(video.status, VideoStatus::Done, "{video:?}");
     let plan = video.plan.unwrap();
     for r in &plan.renditions {
@@ -187,15 +191,7 @@ fn a_failed_content_analysis_never_fails_the_video_it_plans_the_presets_bitrates
         ..SampleAnalyser::default()
     };
     let s = setup_with(Some("content-aware"), broken);
-    let transcoder = QueueTranscoder { queue: &s.database };
-    let worker = worker!(s, transcoder);
-    s.store
-        .put_upload("01VIDEO", &sample(&s.root, "1280x720"), None)
-        .unwrap();
-    upload_event(&s.database, "01VIDEO").unwrap();
-    drain(&worker);
-
-    let video = s.database.get("01VIDEO").unwrap().unwrap();
+    let video = process_a_720p_upload(&s);
     assert_eq!(video.status, VideoStatus::Done, "{video:?}");
     let rates: Vec<(Option<f64>, u64)> = video
         .plan

@@ -27,6 +27,22 @@ enum Versioned<Old, New> {
     V0_2(New),
 }
 
+/// `validate-config` of a stage plugin of either version, its problems in the domain's type.
+macro_rules! validate {
+    ($pre:expr, $store:ident, $config:ident) => {
+        match $pre {
+            Versioned::V0_1(pre) => pre
+                .instantiate(&mut *$store)?
+                .call_validate_config($store, $config)
+                .map(|answer| answer.map_err(convert::v0_1::problems_from)),
+            Versioned::V0_2(pre) => pre
+                .instantiate(&mut *$store)?
+                .call_validate_config($store, $config)
+                .map(|answer| answer.map_err(convert::v0_2::problems_from)),
+        }
+    };
+}
+
 type Planner = Versioned<v0_1::planner::PlannerPre<HostState>, v0_2::planner::PlannerPre<HostState>>;
 type JobBuilder = Versioned<v0_1::job_builder::JobBuilderPre<HostState>, v0_2::job_builder::JobBuilderPre<HostState>>;
 type PostProcessor =
@@ -166,36 +182,9 @@ impl LoadedPolicy {
             Stage::PostProcessor => (&self.post_processor.name, &self.post_processor.config),
         };
         let answer = self.runtime.call(name, stage, |store| match stage {
-            Stage::Planner => match &self.planner.pre {
-                Versioned::V0_1(pre) => pre
-                    .instantiate(&mut *store)?
-                    .call_validate_config(store, config)
-                    .map(|answer| answer.map_err(convert::v0_1::problems_from)),
-                Versioned::V0_2(pre) => pre
-                    .instantiate(&mut *store)?
-                    .call_validate_config(store, config)
-                    .map(|answer| answer.map_err(convert::v0_2::problems_from)),
-            },
-            Stage::JobBuilder => match &self.job_builder.pre {
-                Versioned::V0_1(pre) => pre
-                    .instantiate(&mut *store)?
-                    .call_validate_config(store, config)
-                    .map(|answer| answer.map_err(convert::v0_1::problems_from)),
-                Versioned::V0_2(pre) => pre
-                    .instantiate(&mut *store)?
-                    .call_validate_config(store, config)
-                    .map(|answer| answer.map_err(convert::v0_2::problems_from)),
-            },
-            Stage::PostProcessor => match &self.post_processor.pre {
-                Versioned::V0_1(pre) => pre
-                    .instantiate(&mut *store)?
-                    .call_validate_config(store, config)
-                    .map(|answer| answer.map_err(convert::v0_1::problems_from)),
-                Versioned::V0_2(pre) => pre
-                    .instantiate(&mut *store)?
-                    .call_validate_config(store, config)
-                    .map(|answer| answer.map_err(convert::v0_2::problems_from)),
-            },
+            Stage::Planner => validate!(&self.planner.pre, store, config),
+            Stage::JobBuilder => validate!(&self.job_builder.pre, store, config),
+            Stage::PostProcessor => validate!(&self.post_processor.pre, store, config),
         })?;
         let problems = match answer {
             Ok(()) => return Ok(()),

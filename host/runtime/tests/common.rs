@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use vodpipe_core::Probe;
+use vodpipe_core::{JobContext, Probe};
 use vodpipe_plugin_artifacts::{Guest, LADDERS, by_name, sha256_hex};
 use vodpipe_policy::MemoryFiles;
 use vodpipe_runtime::reload::load;
@@ -97,5 +97,16 @@ pub fn source(width: u32, height: u32) -> Probe {
         container: "mov,mp4,m4a,3gp,3g2,mj2".into(),
         video_codec: "h264".into(),
         analysis: Default::default(),
+    }
+}
+
+/// The job context of an AWS-mode video, for building jobs.
+pub fn context() -> JobContext {
+    JobContext {
+        video_id: "01JDVP6Q7Z8X9Y0A1B2C3D4E5F".into(),
+        input_uri: "s3://uploads/01JDVP6Q7Z8X9Y0A1B2C3D4E5F".into(),
+        output_prefix: "s3://media/01JDVP6Q7Z8X9Y0A1B2C3D4E5F/".into(),
+        role: "arn:aws:iam::123456789012:role/vodpipe-mediaconvert".into(),
+        queue: None,
     }
 }

@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::{Spec, runtime, source};
+use common::{Spec, context, runtime, source};
 use vodpipe_core::ports::Policy;
-use vodpipe_core::{Action, JobContext, JobOutput, JobResult, JobStatus, PluginFailure, Stage, Video, VideoStatus};
+use vodpipe_core::{Action, JobOutput, JobResult, JobStatus, PluginFailure, Stage, Video, VideoStatus};
 use vodpipe_runtime::reload::{LoadError, load};
 
 fn sizes(policy: &dyn Policy, probe: &vodpipe_core::Probe) -> Vec<(u32, u32)> {
@@ -185,16 +185,6 @@ fn plugin_config_problems_name_their_keys() {
         "{report}"
     );
     assert_eq!(lines[4], "4 problems", "{report}");
-}
-
-fn context() -> JobContext {
-    JobContext {
-        video_id: "01JDVP6Q7Z8X9Y0A1B2C3D4E5F".into(),
-        input_uri: "s3://uploads/01JDVP6Q7Z8X9Y0A1B2C3D4E5F".into(),
-        output_prefix: "s3://media/01JDVP6Q7Z8X9Y0A1B2C3D4E5F/".into(),
-        role: "arn:aws:iam::123456789012:role/vodpipe-mediaconvert".into(),
-        queue: None,
-    }
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //!    preset's average for the rung (nor than the source spends), only less where the
 //!    content allows.
 //! 4. With the analysis measured: each rendition at the highest level from `quality_level`
-//!    down to `min_quality_level` that is expected to cost at most 85% of its budget (room
+//!    down to `min_quality_level` that is expected to cost at most 90% of its budget (room
 //!    for the model's error under the peak); a rendition for which none is keeps VBR at its
 //!    budget, as the preset has it. Then renditions at one level within `min_step` of a
 //!    neighbour in expected bitrate are dropped.
@@ -17,9 +17,10 @@
 //!
 //! Config (`[plugin]` table of the preset):
 //! - `quality_level` (default 9, 1..=10): the highest QVBR level a rung gets;
-//! - `min_quality_level` (default 5, 1..=10): the lowest its budget may push it to;
+//! - `min_quality_level` (default 5, 1..=10, at most `quality_level`): the lowest constant
+//!   quality a rung gets; below it, VBR at the budget;
 //! - `min_step` (default 1.4, 1..=4): the smallest ratio of expected bitrates between
-//!   neighbouring renditions; 1 keeps every rendition;
+//!   neighbouring renditions at one level; 1 keeps every rendition;
 //! - `cap_to_source` (default true).
 
 use vodpipe_ladder_math::content_aware::{Levels, RateModel, choose_levels, drop_near_duplicates};

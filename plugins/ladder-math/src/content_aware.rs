@@ -63,7 +63,10 @@ impl RateModel {
 
     /// Expected bit/s at `crf` for a picture of `pixels`: from the measured size nearest in
     /// log-pixels, grown with the pixels at the exponent the two sizes measured at this CRF
-    /// (within 0.4..=1.3), or 3/4 with one size.
+    /// (within 0.4..=1.3), or 3/4 with one size. Below the smallest size the exponent is at
+    /// most 3/4: small pictures cost more per pixel than a steep large-size exponent says
+    /// (the corpus's 60 fps sports clip measured 1.2 between 360p and 720p, and its 240p
+    /// rung, planned at that, ran into its peak).
     pub fn bitrate_at(&self, crf: f64, pixels: f64) -> f64 {
         let (small, large) = (&self.sizes[0], &self.sizes[self.sizes.len() - 1]);
         let exponent = if self.sizes.len() == 1 {
@@ -76,6 +79,11 @@ impl RateModel {
             small
         } else {
             large
+        };
+        let exponent = if pixels < small.pixels {
+            exponent.min(SIZE_EXPONENT)
+        } else {
+            exponent
         };
         (nearest.log_bitrate(crf) + exponent * (pixels / nearest.pixels).ln()).exp()
     }
@@ -94,7 +102,7 @@ pub struct Levels {
 /// it the peak (the budget) would bind often, and x264's CRF under a binding peak spends its
 /// bits worse than its average-bitrate mode at the same average (the corpus's 60 fps sports
 /// clip at 720p: 1.9 VMAF lower for 18% more bits, docs/quality.md).
-pub const HEADROOM: f64 = 0.85;
+pub const HEADROOM: f64 = 0.9;
 
 /// Chooses each rendition's rate control; `plan` comes at the preset's bitrates (VBR),
 /// already capped to the source, and each rendition's average is its budget.
@@ -279,6 +287,9 @@ mod tests {
         );
         let at_1080 = m.bitrate_at(28.0, 1920.0 * 1080.0);
         assert!((at_1080 / 200_000.0 - 2.25f64.powf(0.5)).abs() < 1e-9);
+        // Below the smaller size, at most 3/4: a quarter of the pixels costs at least a third.
+        let at_180 = m.bitrate_at(18.0, small / 4.0);
+        assert!((at_180 / 1_000_000.0 - 0.25f64.powf(0.75)).abs() < 1e-9);
         // A measured exponent beyond 1.3 is held to it.
         let noisy = RateModel::new(vec![
             (640, 360, vec![(18.0, 100_000), (28.0, 50_000)]),
@@ -302,13 +313,13 @@ mod tests {
         assert!((3_200_000..3_400_000).contains(&r.video_bitrate), "{}", r.video_bitrate);
         assert_eq!(r.max_bitrate, 5_000_000, "the budget is the peak");
 
-        // A 2 Mb/s budget: the highest level expected within 85% of it.
+        // A 2 Mb/s budget: the highest level expected within 90% of it.
         let mut costly = plan(vec![rendition("720p", 1280, 720, 2000)]);
         choose_levels(&mut costly, Some(&model()), levels);
         let r = &costly.renditions[0];
         let level = r.quality_level.unwrap();
         assert!((5.0..9.0).contains(&level), "{level}");
-        assert!(r.video_bitrate <= 1_700_000, "{}", r.video_bitrate);
+        assert!(r.video_bitrate <= 1_800_000, "{}", r.video_bitrate);
         let one_third_up = model().bitrate_at(qvbr::crf_for_level(level + 1.0 / 3.0), 1280.0 * 720.0);
         assert!(
             one_third_up > 1_700_000.0,
