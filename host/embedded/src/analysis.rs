@@ -37,7 +37,7 @@ impl Default for SampleAnalyser {
             crfs: vec![18.0, 28.0],
             windows: 3,
             gop_seconds: 2.0,
-            share: 0.15,
+            share: 0.10,
             max_seconds: 12.0,
         }
     }
@@ -195,7 +195,7 @@ mod tests {
     #[test]
     fn windows_are_whole_gops_spread_over_a_share_of_the_video() {
         let analyser = SampleAnalyser::default();
-        // 60 s: 15% is 9 s, four GOPs: three windows of one GOP centred at 10, 30, 50 s.
+        // 60 s: 10% is 6 s, three GOPs: three windows of one GOP centred at 10, 30, 50 s.
         assert_eq!(analyser.windows(60.0), [(9.0, 2.0), (29.0, 2.0), (49.0, 2.0)]);
         // 10 min: 12 s at most, six GOPs: three windows of two.
         let long = analyser.windows(600.0);

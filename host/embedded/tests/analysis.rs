@@ -51,7 +51,7 @@ fn busier_content_costs_more_at_every_crf_and_lower_crfs_cost_more() {
             "360p, and the source's own size under 720p"
         );
         assert_eq!(analysis.frame_rate, 30.0);
-        assert_eq!(analysis.sampled_ms, 2_000, "15% of 4 s is under one GOP: one GOP");
+        assert_eq!(analysis.sampled_ms, 2_000, "10% of 4 s is under one GOP: one GOP");
         for sample in &analysis.samples {
             assert_eq!(sample.points.len(), 2);
             assert!(sample.points[0].bitrate > sample.points[1].bitrate, "{analysis:?}");
