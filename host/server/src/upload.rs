@@ -87,9 +87,9 @@ impl Drop for Received {
     }
 }
 
-async fn upload(State(endpoint): State<UploadEndpoint>, headers: HeaderMap, multipart: Multipart) -> Response {
+async fn upload(State(endpoint): State<UploadEndpoint>, headers: HeaderMap, mut multipart: Multipart) -> Response {
     let id = request_id(&headers);
-    match receive(&endpoint, multipart).await {
+    match receive(&endpoint, &mut multipart).await {
         Ok((key, status)) => {
             tracing::info!(key, "upload stored");
             let location = format!("/{BUCKET}/{key}");
@@ -110,12 +110,33 @@ async fn upload(State(endpoint): State<UploadEndpoint>, headers: HeaderMap, mult
             }
             response
         }
-        Err(error) => S3Error(error, id).into_response(),
+        Err(error) => {
+            let small = headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+                .is_some_and(|length| length <= DRAIN_LIMIT);
+            if small {
+                drain(&mut multipart).await;
+            }
+            S3Error(error, id).into_response()
+        }
+    }
+}
+
+/// The largest refused request whose body is read to its end before the answer: most clients
+/// send the whole body before they read a response, and a connection closed under them loses
+/// the answer. A larger body is not read for nothing: the connection is closed on it.
+const DRAIN_LIMIT: usize = 8 << 20;
+
+/// Reads what is left of the form (skipping a field also reads it).
+async fn drain(multipart: &mut Multipart) {
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
     }
 }
 
 /// Reads the form, checks it, stores the file; returns the key and the success status asked for.
-async fn receive(endpoint: &UploadEndpoint, mut multipart: Multipart) -> Result<(String, u16), PostError> {
+async fn receive(endpoint: &UploadEndpoint, multipart: &mut Multipart) -> Result<(String, u16), PostError> {
     let mut fields: BTreeMap<String, String> = BTreeMap::new();
     loop {
         let Some(mut field) = multipart.next_field().await.map_err(malformed)? else {
