@@ -79,8 +79,8 @@ fn publish_activate_rollback_and_list() {
     assert!(keys.contains(&format!("vodpipe/policy/bundles/{builtin}/ladders/mobile-first.toml")));
     assert_eq!(
         keys.iter().filter(|k| k.ends_with(".wasm")).count(),
-        3,
-        "the three plugins the manifest names"
+        5,
+        "the plugins the manifest names: three stages, two pinned planners"
     );
     assert!(
         keys.contains(&format!("vodpipe/policy/bundles/{builtin}/pricing/aws.toml")),
