@@ -94,19 +94,10 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// `probe` with the content analysis of `file` when `preset` asks for one, as the pipeline
-/// plans an upload; a failed analysis is reported on stderr and planned without, as there.
+/// plans an upload; a failed analysis is logged as a warning and planned without, as there.
 pub fn with_analysis(mut probe: Probe, file: Option<&std::path::Path>, preset: &LadderPreset) -> Probe {
     if let (true, Some(file)) = (preset.analyse_content, file) {
-        probe.analysis = match SampleAnalyser::default().analyse(file, &probe, preset.frame_rate_cap) {
-            Ok(measured) => Analysis::Measured(measured),
-            Err(reason) => {
-                eprintln!(
-                    "warning: {}: content analysis failed ({reason}); planning without it",
-                    file.display()
-                );
-                Analysis::Failed { reason }
-            }
-        };
+        probe.analysis = SampleAnalyser::default().outcome(file, &probe, preset.frame_rate_cap);
     }
     probe
 }

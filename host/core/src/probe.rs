@@ -87,10 +87,11 @@ impl Probe {
         }
     }
 
-    /// Video bits per pixel per frame; `None` when the bitrate, size or frame rate is unknown.
+    /// Bits per pixel per frame of the video stream (of the whole file when the video's own
+    /// bitrate is unknown); `None` when no bitrate, the size or the frame rate is known.
     pub fn bits_per_pixel(&self) -> Option<f64> {
         let pixels_per_second = f64::from(self.width) * f64::from(self.height) * self.frame_rate;
-        let bitrate = self.video_bitrate? as f64;
+        let bitrate = self.video_bitrate.or(self.total_bitrate)? as f64;
         (pixels_per_second > 0.0).then(|| bitrate / pixels_per_second)
     }
 
@@ -101,5 +102,23 @@ impl Probe {
         } else {
             (self.width, self.height)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_per_pixel_take_the_videos_bitrate_else_the_files() {
+        let mut probe = Probe::from_size(1280, 720);
+        probe.frame_rate = 25.0;
+        assert_eq!(probe.bits_per_pixel(), None, "no bitrate");
+        probe.total_bitrate = Some(4_608_000);
+        assert_eq!(probe.bits_per_pixel(), Some(0.2));
+        probe.video_bitrate = Some(2_304_000);
+        assert_eq!(probe.bits_per_pixel(), Some(0.1));
+        probe.frame_rate = 0.0;
+        assert_eq!(probe.bits_per_pixel(), None, "no frame rate");
     }
 }

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use vodpipe_core::{ContentAnalysis, Probe, RatePoint, SizeSample};
+use vodpipe_core::{Analysis, ContentAnalysis, Probe, RatePoint, SizeSample};
 
 /// How the analysis samples a source.
 #[derive(Debug, Clone)]
@@ -44,6 +44,22 @@ impl Default for SampleAnalyser {
 }
 
 impl SampleAnalyser {
+    /// [`SampleAnalyser::analyse`] as a planner gets it: measured, or failed with the reason,
+    /// which is logged as a warning (the plan falls back to the preset's bitrates).
+    pub fn outcome(&self, source: &Path, probe: &Probe, frame_rate_cap: f64) -> Analysis {
+        match self.analyse(source, probe, frame_rate_cap) {
+            Ok(measured) => Analysis::Measured(measured),
+            Err(reason) => {
+                tracing::warn!(
+                    source = %source.display(),
+                    %reason,
+                    "content analysis failed; the plan falls back to the preset's bitrates"
+                );
+                Analysis::Failed { reason }
+            }
+        }
+    }
+
     /// Measures `source` (as `probe` describes it) at frame rates up to `frame_rate_cap`.
     /// The error says what went wrong, for the log and the planner.
     pub fn analyse(&self, source: &Path, probe: &Probe, frame_rate_cap: f64) -> Result<ContentAnalysis, String> {

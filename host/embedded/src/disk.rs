@@ -179,16 +179,10 @@ impl ObjectStore for DiskStore {
     }
 
     fn analyse(&self, key: &str, probe: &Probe, frame_rate_cap: f64) -> Analysis {
-        let result = self
-            .upload_path(key)
-            .map_err(|e| e.to_string())
-            .and_then(|path| self.analyser.analyse(&path, probe, frame_rate_cap));
-        match result {
-            Ok(measured) => Analysis::Measured(measured),
-            Err(reason) => {
-                tracing::warn!(video_id = key, %reason, "content analysis failed; the plan falls back to the preset's bitrates");
-                Analysis::Failed { reason }
-            }
+        match self.upload_path(key) {
+            Ok(path) => self.analyser.outcome(&path, probe, frame_rate_cap),
+            // Not seen: the probe just read the upload under the same key.
+            Err(e) => Analysis::Failed { reason: e.to_string() },
         }
     }
 

@@ -474,7 +474,7 @@ fn read_plugin(
         (Stage::Planner, Some(item)) => {
             src.error(
                 item.span(),
-                "planner.config",
+                &format!("{key}.config"),
                 "the planner's config is the `[plugin]` table of the ladder preset",
             );
             serde_json::json!({})

@@ -79,6 +79,22 @@ macro_rules! common {
             }
         }
 
+        fn thumbnail_from(t: wit::Thumbnail) -> core::Thumbnail {
+            core::Thumbnail {
+                at_seconds: t.at_seconds,
+                width: t.width,
+                height: t.height,
+            }
+        }
+
+        fn thumbnail_to(t: &core::Thumbnail) -> wit::Thumbnail {
+            wit::Thumbnail {
+                at_seconds: t.at_seconds,
+                width: t.width,
+                height: t.height,
+            }
+        }
+
         pub fn problems_from(problems: Vec<wit::ConfigProblem>) -> Vec<core::ConfigProblem> {
             problems
                 .into_iter()
@@ -176,11 +192,7 @@ pub mod v0_1 {
                 })
                 .collect(),
             segment_seconds: p.segment_seconds,
-            thumbnail: p.thumbnail.map(|t| core::Thumbnail {
-                at_seconds: t.at_seconds,
-                width: t.width,
-                height: t.height,
-            }),
+            thumbnail: p.thumbnail.map(thumbnail_from),
         }
     }
 
@@ -204,11 +216,7 @@ pub mod v0_1 {
                 })
                 .collect(),
             segment_seconds: p.segment_seconds,
-            thumbnail: p.thumbnail.as_ref().map(|t| wit::Thumbnail {
-                at_seconds: t.at_seconds,
-                width: t.width,
-                height: t.height,
-            }),
+            thumbnail: p.thumbnail.as_ref().map(thumbnail_to),
         }
     }
 
@@ -324,11 +332,7 @@ pub mod v0_2 {
                 })
                 .collect(),
             segment_seconds: p.segment_seconds,
-            thumbnail: p.thumbnail.map(|t| core::Thumbnail {
-                at_seconds: t.at_seconds,
-                width: t.width,
-                height: t.height,
-            }),
+            thumbnail: p.thumbnail.map(thumbnail_from),
         }
     }
 
@@ -359,11 +363,7 @@ pub mod v0_2 {
                 })
                 .collect(),
             segment_seconds: p.segment_seconds,
-            thumbnail: p.thumbnail.as_ref().map(|t| wit::Thumbnail {
-                at_seconds: t.at_seconds,
-                width: t.width,
-                height: t.height,
-            }),
+            thumbnail: p.thumbnail.as_ref().map(thumbnail_to),
         }
     }
 

@@ -39,7 +39,7 @@ impl Planner for LadderPerTitle {
     type Config = Settings;
 
     fn plan(source: Probe, preset: Preset, settings: Settings) -> Result<Plan, String> {
-        let factor = match bits_per_pixel(&source) {
+        let factor = match source.bits_per_pixel {
             Some(bpp) => (bpp / settings.reference_bpp).clamp(settings.min_factor, settings.max_factor),
             None => 1.0,
         };
@@ -58,13 +58,6 @@ impl Planner for LadderPerTitle {
         }
         Ok(sdk::plan_out(plan))
     }
-}
-
-/// Bits per pixel per frame of the source's video stream, when its bitrate is known.
-fn bits_per_pixel(source: &Probe) -> Option<f64> {
-    let bitrate = source.video_bitrate.or(source.total_bitrate)? as f64;
-    let pixels_per_second = source.width as f64 * source.height as f64 * source.frame_rate;
-    (pixels_per_second > 0.0).then(|| bitrate / pixels_per_second)
 }
 
 vodpipe_plugin_sdk::export_planner!(LadderPerTitle);

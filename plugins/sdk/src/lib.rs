@@ -216,7 +216,7 @@ pub mod planner {
     //!   180, 270 clockwise) is applied ([`Probe::display_size`] applies it); `frame_rate`
     //!   `0.0` and `duration_ms` `0` when unknown; `video_bitrate`/`total_bitrate` `None`
     //!   when the container does not say; `has_audio`, `container`, `video_codec`;
-    //!   `bits_per_pixel` (video bits per pixel per frame, when known); `analysis`
+    //!   `bits_per_pixel` (bits per pixel per frame of the video, or of the whole file when the video's bitrate is unknown); `analysis`
     //!   ([`Analysis`]: `NotRun`, `Failed(reason)`, or `Measured` with the average bitrate of
     //!   sampled windows at a few x264 CRFs, at a small size, when the preset sets
     //!   `analyse_content`).
