@@ -88,6 +88,7 @@ fn the_second_of_two_racing_writes_loses() {
         .create_if_absent(&VideoRecord::new("v1", Some("alice".into()), 1))
         .unwrap();
     let plan = Plan {
+        packaging: vodpipe_core::Packaging::Ts,
         renditions: Vec::new(),
         segment_seconds: 6,
         thumbnail: None,
@@ -186,7 +187,10 @@ fn items_keep_the_stored_format_and_a_corrupt_one_is_named() {
     let setup = setup();
     let (table, repository) = setup.fresh_named();
     let plan = Plan {
+        packaging: vodpipe_core::Packaging::Ts,
         renditions: vec![Rendition {
+            bit_depth: 8,
+            codec: vodpipe_core::VideoCodec::H264,
             name: "720p".into(),
             width: 1280,
             height: 720,

@@ -8,7 +8,7 @@ use anyhow::anyhow;
 use clap::Args;
 use serde_json::json;
 use vodpipe_core::ports::{Policy, Prober};
-use vodpipe_core::{Analysis, JobContext, LadderPreset, Plan, Probe};
+use vodpipe_core::{Analysis, JobContext, LadderPreset, Packaging, Plan, Probe, VideoCodec};
 use vodpipe_embedded::analysis::SampleAnalyser;
 use vodpipe_embedded::ffprobe::FfprobeProber;
 use vodpipe_policy::DirFiles;
@@ -214,7 +214,10 @@ fn print_plan(plan: &Plan) {
             rate,
             video,
             format!("{} kb/s", r.max_bitrate / 1000),
-            r.profile,
+            match r.codec {
+                VideoCodec::H264 => r.profile.clone(),
+                codec => format!("{} {}b", codec.name(), r.bit_depth),
+            },
             r.level,
             format!("{:.2}", r.frame_rate_cap)
                 .trim_end_matches('0')
@@ -226,5 +229,12 @@ fn print_plan(plan: &Plan) {
     let thumbnail = plan.thumbnail.as_ref().map_or("none".to_owned(), |t| {
         format!("{}x{} at {:.1} s", t.width, t.height, t.at_seconds)
     });
-    println!("segments: {} s; thumbnail: {thumbnail}", plan.segment_seconds);
+    let packaging = match plan.packaging {
+        Packaging::Ts => String::new(),
+        Packaging::Cmaf => "; packaging: cmaf (fragmented MP4, HLS and DASH)".to_owned(),
+    };
+    println!(
+        "segments: {} s; thumbnail: {thumbnail}{packaging}",
+        plan.segment_seconds
+    );
 }

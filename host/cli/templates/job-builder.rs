@@ -2,13 +2,16 @@
 //! `CreateJob` request with one HLS output group: one H.264 output per rendition (named
 //! `_<rendition name>`, as the host's post-processors expect) with AAC audio when the
 //! rendition has audio, and the master playlist `index.m3u8`. The embedded ffmpeg
-//! transcoder runs the same document (docs/embedded.md lists what it supports).
+//! transcoder runs the same document (docs/embedded.md lists what it supports). It writes
+//! MPEG-TS and H.264 only: a preset with `packaging = "cmaf"` or HEVC/AV1 rungs is refused
+//! (the built-in `mediaconvert-hls` writes those).
 //!
 //! Config (the `[job_builder.config]` table of `bundle.toml`):
 //! - `gop_seconds` (default 2, 0.5..=10): keyframe interval; segments must be a multiple of it.
 
 use vodpipe_plugin_sdk::job_builder::{
-    Config, JobBuilder, JobContext, JobDocument, Plan, RateControl, Reader, Rendition,
+    Config, H264Format, JobBuilder, JobContext, JobDocument, Packaging, Plan, RateControl, Reader, Rendition,
+    VideoCodec,
 };
 use vodpipe_plugin_sdk::serde_json::{Value, json};
 
@@ -36,7 +39,17 @@ impl JobBuilder for PluginName {
                 plan.segment_seconds, settings.gop_seconds
             ));
         }
-        let outputs: Vec<Value> = plan.renditions.iter().map(|r| output(r, &settings)).collect();
+        if plan.packaging != Packaging::Ts {
+            return Err("this job builder writes MPEG-TS only; the preset asks for CMAF".into());
+        }
+        let outputs = plan
+            .renditions
+            .iter()
+            .map(|r| match r.codec {
+                VideoCodec::H264(h264) => Ok(output(r, h264, &settings)),
+                _ => Err(format!("rendition `{}`: this job builder writes H.264 only", r.name)),
+            })
+            .collect::<Result<Vec<Value>, String>>()?;
         let create_job = json!({
             "Role": context.role,
             "Settings": {
@@ -65,11 +78,11 @@ impl JobBuilder for PluginName {
 }
 
 /// One HLS output: the rendition's size, rate control, profile and level.
-fn output(rendition: &Rendition, settings: &Settings) -> Value {
+fn output(rendition: &Rendition, format: H264Format, settings: &Settings) -> Value {
     let mut h264 = json!({
         "MaxBitrate": rendition.rate.max_bitrate(),
-        "CodecProfile": rendition.profile.name().to_uppercase(),
-        "CodecLevel": codec_level(rendition.level.name()),
+        "CodecProfile": format.profile.name().to_uppercase(),
+        "CodecLevel": codec_level(format.level.name()),
         "GopSize": settings.gop_seconds,
         "GopSizeUnits": "SECONDS",
     });

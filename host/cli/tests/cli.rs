@@ -353,7 +353,19 @@ fn job_documents_validate_against_the_mediaconvert_api_model() {
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     let silent = sample("silent.mp4");
-    let cases: [&[&str]; 7] = [
+    // A ladder of three codecs in CMAF: AV1 and HEVC rungs beside the H.264 ones.
+    let bundle = dir.path().join("bundle");
+    let bundle = bundle.to_str().unwrap();
+    ok(&["policy", "init", bundle]);
+    std::fs::write(
+        dir.path().join("bundle/ladders/codecs.toml"),
+        "schema = 1\nname = \"codecs\"\nsegment_seconds = 6\npackaging = \"cmaf\"\n\
+         [[rungs]]\nname = \"1080p-av1\"\nshort_side = 1080\nvideo_kbps = 3000\ncodec = \"av1\"\nbit_depth = 10\n\
+         [[rungs]]\nname = \"720p-hevc\"\nshort_side = 720\nvideo_kbps = 2000\ncodec = \"hevc\"\nbit_depth = 10\n\
+         [[rungs]]\nname = \"720p\"\nshort_side = 720\nvideo_kbps = 3000\nprofile = \"high\"\naudio_kbps = 96\n",
+    )
+    .unwrap();
+    let cases: [&[&str]; 9] = [
         &["--width", "1280", "--height", "720"],
         &["--width", "1920", "--height", "1080", "--preset", "high-quality"],
         &["--width", "720", "--height", "1280", "--preset", "mobile-first"],
@@ -363,6 +375,11 @@ fn job_documents_validate_against_the_mediaconvert_api_model() {
         // in thirds: a whole level and its fine tune).
         &["--width", "1920", "--height", "1080", "--preset", "content-aware"],
         &[&silent, "--preset", "content-aware"],
+        // CMAF: video tracks, one audio track per audio bitrate, I-frame playlists.
+        &["--width", "1280", "--height", "720", "--preset", "cmaf"],
+        &[
+            "--width", "1920", "--height", "1080", "--policy", bundle, "--preset", "codecs",
+        ],
     ];
     for (i, case) in cases.iter().enumerate() {
         let args: Vec<&str> = case.to_vec();
@@ -389,7 +406,7 @@ fn job_documents_validate_against_the_mediaconvert_api_model() {
         "{report}"
     );
 
-    for qvbr in &files[5..] {
+    for qvbr in &files[5..7] {
         let job: Value = serde_json::from_str(&std::fs::read_to_string(qvbr).unwrap()).unwrap();
         for output in job["Settings"]["OutputGroups"][0]["Outputs"].as_array().unwrap() {
             let h264 = &output["VideoDescription"]["CodecSettings"]["H264Settings"];
@@ -397,6 +414,48 @@ fn job_documents_validate_against_the_mediaconvert_api_model() {
             assert!(h264["QvbrSettings"]["QvbrQualityLevel"].is_u64() && h264.get("Bitrate").is_none());
         }
     }
+
+    let codecs: Value = serde_json::from_str(&std::fs::read_to_string(&files[8]).unwrap()).unwrap();
+    let group = &codecs["Settings"]["OutputGroups"][0];
+    assert_eq!(group["OutputGroupSettings"]["Type"], "CMAF_GROUP_SETTINGS");
+    let outputs = group["Outputs"].as_array().unwrap();
+    let codec = |o: &Value| {
+        o["VideoDescription"]["CodecSettings"]["Codec"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        outputs.iter().map(codec).collect::<Vec<_>>(),
+        [
+            Some("AV1".into()),
+            Some("H_265".into()),
+            Some("H_264".into()),
+            None,
+            None
+        ],
+        "three video tracks, then the audio tracks at 128 and 96 kb/s"
+    );
+    let settings = &outputs[0]["VideoDescription"]["CodecSettings"];
+    assert_eq!(
+        (
+            &settings["Av1Settings"]["RateControlMode"],
+            &settings["Av1Settings"]["BitDepth"]
+        ),
+        (&Value::from("QVBR"), &Value::from("BIT_10"))
+    );
+    let hevc = &outputs[1]["VideoDescription"]["CodecSettings"]["H265Settings"];
+    assert_eq!(
+        (&hevc["CodecProfile"], &hevc["WriteMp4PackagingType"]),
+        (&Value::from("MAIN10_MAIN"), &Value::from("HVC1"))
+    );
+    assert_eq!(
+        outputs[2]["ContainerSettings"]["CmfcSettings"],
+        serde_json::json!({ "AudioRenditionSets": "audio-96k", "IFrameOnlyManifest": "INCLUDE" })
+    );
+    assert_eq!(
+        outputs[3]["ContainerSettings"]["CmfcSettings"]["AudioGroupId"],
+        "audio-128k"
+    );
 
     // The validator is not a rubber stamp: a broken document is refused.
     let mut broken: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();

@@ -144,6 +144,7 @@ pub fn a_users_listing_has_every_status_and_only_theirs(repository: &dyn VideoRe
 
 pub fn final_states_never_change(repository: &dyn VideoRepository) {
     let plan = crate::Plan {
+        packaging: crate::Packaging::Ts,
         renditions: Vec::new(),
         segment_seconds: 6,
         thumbnail: None,

@@ -493,6 +493,8 @@ mod tests {
 
     fn rendition(name: &str, width: u32, height: u32, video: u64, audio: Option<u64>) -> Rendition {
         Rendition {
+            bit_depth: 8,
+            codec: crate::VideoCodec::H264,
             name: name.into(),
             width,
             height,
@@ -509,6 +511,7 @@ mod tests {
     /// 1080p at 4.0 Mb/s + 0.128 audio, 480p at 0.872 + 0.128: 5 Mb/s in all.
     fn plan() -> Plan {
         Plan {
+            packaging: crate::Packaging::Ts,
             renditions: vec![
                 rendition("1080p", 1920, 1080, 3_872_000, Some(128_000)),
                 rendition("480p", 854, 480, 872_000, Some(128_000)),

@@ -19,8 +19,90 @@ pub struct LadderPreset {
     /// for the bundle's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub planner: Option<String>,
+    /// How the renditions are packaged (`packaging`): MPEG-TS HLS or CMAF (HLS and DASH).
+    #[serde(default)]
+    pub packaging: Packaging,
     /// The preset's free-form `[plugin]` table, as JSON, for the planner plugin.
     pub plugin_config: serde_json::Value,
+}
+
+/// How renditions are cut into segments and listed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Packaging {
+    /// MPEG-TS segments carrying their rendition's audio; an HLS master playlist.
+    #[default]
+    Ts,
+    /// Fragmented MP4 (CMAF) segments, the audio a rendition of its own; an HLS master
+    /// playlist and a DASH MPD over the same segments.
+    Cmaf,
+}
+
+impl Packaging {
+    pub const ALL: [Packaging; 2] = [Packaging::Ts, Packaging::Cmaf];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ts => "ts",
+            Self::Cmaf => "cmaf",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// A rung's or rendition's video codec.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VideoCodec {
+    #[default]
+    H264,
+    /// HEVC (H.265): CMAF packaging only.
+    Hevc,
+    /// AV1: CMAF packaging only.
+    Av1,
+}
+
+impl VideoCodec {
+    pub const ALL: [VideoCodec; 3] = [VideoCodec::H264, VideoCodec::Hevc, VideoCodec::Av1];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::H264 => "h264",
+            Self::Hevc => "hevc",
+            Self::Av1 => "av1",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The bit depths the codec is encoded at: H.264 at 8 only (its High 10 profile plays
+    /// almost nowhere), HEVC and AV1 at 8 or 10.
+    pub fn bit_depths(self) -> &'static [u8] {
+        match self {
+            Self::H264 => &[8],
+            Self::Hevc | Self::Av1 => &[8, 10],
+        }
+    }
+
+    /// "8", "8 or 10": the bit depths, for messages.
+    pub fn bit_depths_text(self) -> String {
+        let depths: Vec<String> = self.bit_depths().iter().map(u8::to_string).collect();
+        depths.join(" or ")
+    }
+
+    /// Whether MPEG-TS segments can carry it (vodpipe writes HEVC and AV1 in CMAF only).
+    pub fn in_ts(self) -> bool {
+        self == Self::H264
+    }
+}
+
+pub(crate) fn eight_bits() -> u8 {
+    8
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,9 +113,16 @@ pub struct Rung {
     /// Bits per second.
     pub video_bitrate: u64,
     pub max_bitrate: u64,
-    /// "baseline", "main" or "high".
+    #[serde(default)]
+    pub codec: VideoCodec,
+    /// 8 or 10 (HEVC and AV1).
+    #[serde(default = "eight_bits")]
+    pub bit_depth: u8,
+    /// H.264's "baseline", "main" or "high"; "main" for HEVC and AV1 (their profile follows
+    /// the bit depth).
     pub profile: String,
-    /// "3.0", "3.1", "4.0", ... or "auto".
+    /// H.264's "3.0", "3.1", "4.0", ... or "auto"; "auto" for HEVC and AV1 (their encoders
+    /// choose).
     pub level: String,
     pub audio_bitrate: u64,
 }

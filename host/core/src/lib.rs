@@ -23,7 +23,7 @@ pub mod video;
 pub use action::{Action, Rendered};
 pub use cost::{CostEstimate, CostModel, Passes};
 pub use job::{JobContext, JobDocument, JobOutput, JobResult, JobStateChange, JobStatus};
-pub use ladder::{LadderPreset, Rung};
+pub use ladder::{LadderPreset, Packaging, Rung, VideoCodec};
 pub use plan::{Plan, Rendition, Thumbnail};
 pub use probe::{Analysis, ContentAnalysis, Probe, RatePoint, SizeSample};
 pub use stage::{ConfigProblem, PluginError, PluginFailure, Stage};

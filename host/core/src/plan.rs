@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ladder::{LadderPreset, limits};
+use crate::ladder::{LadderPreset, Packaging, VideoCodec, limits};
 use crate::probe::Probe;
 
 /// What a planner decided: the renditions to encode, the segment length, the thumbnail.
@@ -11,6 +11,9 @@ pub struct Plan {
     pub renditions: Vec<Rendition>,
     pub segment_seconds: u32,
     pub thumbnail: Option<Thumbnail>,
+    /// The preset's.
+    #[serde(default)]
+    pub packaging: Packaging,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,7 +28,14 @@ pub struct Rendition {
     /// Constant quality under `max_bitrate` (QVBR: 1 to 10, in thirds) instead of an average.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality_level: Option<f64>,
+    #[serde(default)]
+    pub codec: VideoCodec,
+    /// 8 or 10 (HEVC and AV1).
+    #[serde(default = "crate::ladder::eight_bits")]
+    pub bit_depth: u8,
+    /// H.264's; "main" for HEVC and AV1.
     pub profile: String,
+    /// H.264's; "auto" for HEVC and AV1.
     pub level: String,
     pub frame_rate_cap: f64,
     pub audio_bitrate: Option<u64>,
@@ -104,11 +114,31 @@ impl Plan {
             {
                 problems.push(format!("{at}: quality_level {level} is out of range (1..=10)"));
             }
-            if !limits::valid_profile(&r.profile) {
-                problems.push(format!("{at}: unknown profile `{}`", r.profile));
+            if r.codec == VideoCodec::H264 {
+                if !limits::valid_profile(&r.profile) {
+                    problems.push(format!("{at}: unknown profile `{}`", r.profile));
+                }
+                if !limits::valid_level(&r.level) {
+                    problems.push(format!("{at}: unknown level `{}`", r.level));
+                }
+            } else if (r.profile.as_str(), r.level.as_str()) != ("main", "auto") {
+                problems.push(format!(
+                    "{at}: {} takes profile `main` and level `auto` (its encoder chooses), not `{}` and `{}`",
+                    r.codec.name(),
+                    r.profile,
+                    r.level
+                ));
             }
-            if !limits::valid_level(&r.level) {
-                problems.push(format!("{at}: unknown level `{}`", r.level));
+            if !r.codec.bit_depths().contains(&r.bit_depth) {
+                problems.push(format!(
+                    "{at}: {} is encoded at {} bits, not {}",
+                    r.codec.name(),
+                    r.codec.bit_depths_text(),
+                    r.bit_depth
+                ));
+            }
+            if !r.codec.in_ts() && self.packaging == Packaging::Ts {
+                problems.push(format!("{at}: {} needs packaging `cmaf`", r.codec.name()));
             }
             if !(r.frame_rate_cap > 0.0 && r.frame_rate_cap <= limits::MAX_FRAME_RATE) {
                 problems.push(format!("{at}: frame_rate_cap {} is out of range", r.frame_rate_cap));
@@ -130,6 +160,13 @@ impl Plan {
             problems.push(format!(
                 "thumbnail: {}x{} at {}s is not a valid capture",
                 t.width, t.height, t.at_seconds
+            ));
+        }
+        if self.packaging != preset.packaging {
+            problems.push(format!(
+                "packaging `{}` is not the preset's `{}`",
+                self.packaging.name(),
+                preset.packaging.name()
             ));
         }
         if problems.is_empty() { Ok(()) } else { Err(problems) }

@@ -130,6 +130,8 @@ mod tests {
 
     fn rung(name: &str, height: u32, kbps: u64) -> Rendition {
         Rendition {
+            bit_depth: 8,
+            codec: crate::VideoCodec::H264,
             name: name.into(),
             width: height * 16 / 9,
             height,
@@ -145,6 +147,7 @@ mod tests {
 
     fn plan(renditions: Vec<Rendition>, segment_seconds: u32) -> Plan {
         Plan {
+            packaging: crate::Packaging::Ts,
             renditions,
             segment_seconds,
             thumbnail: Some(Thumbnail {

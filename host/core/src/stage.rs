@@ -68,6 +68,10 @@ pub enum PluginFailure {
     OutputTooLarge(usize),
     #[error("returned an invalid answer: {0}")]
     InvalidOutput(String),
+    /// The plugin was built for an older contract that cannot carry what the preset asks
+    /// for (HEVC rungs for a 0.2.0 planner, CMAF for a 0.2.0 job builder).
+    #[error("was built for an older contract: {0}")]
+    OlderContract(String),
     /// The plugin ran fine and said no, e.g. a source it cannot plan.
     #[error("refused: {0}")]
     Refused(String),

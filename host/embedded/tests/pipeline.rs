@@ -170,6 +170,41 @@ fn process_a_720p_upload(s: &Setup) -> vodpipe_core::VideoRecord {
 }
 
 #[test]
+fn a_cmaf_upload_gets_one_shared_audio_track_i_frame_playlists_and_a_dash_manifest() {
+    let s = setup_with(Some("cmaf"), SampleAnalyser::default());
+    let video = process_a_720p_upload(&s);
+    assert_eq!(video.status, VideoStatus::Done, "{video:?}");
+    let media = s.store.media_dir("01VIDEO");
+    let master_path = media.join(video.playback_path.as_deref().unwrap());
+    let master = std::fs::read_to_string(&master_path).unwrap();
+    // One audio track for the four renditions (the preset gives every rung 128 kb/s), stored
+    // once; the video tracks carry none.
+    let lines = |tag: &str| master.lines().filter(|l| l.starts_with(tag)).count();
+    assert_eq!(lines("#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio-128k\""), 1, "{master}");
+    assert_eq!(lines("#EXT-X-STREAM-INF:"), 4, "{master}");
+    assert_eq!(
+        master.matches("CODECS=\"avc1.").count(),
+        8,
+        "four variants and four I-frame streams: {master}"
+    );
+    assert_eq!(master.matches(",AUDIO=\"audio-128k\"").count(), 4, "{master}");
+    let files: Vec<String> = media
+        .read_dir()
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(files.iter().all(|f| !f.ends_with(".ts")), "{files:?}");
+    let audio_segments = files.iter().filter(|f| f.starts_with("index_audio_128k_0")).count();
+    assert_eq!(
+        audio_segments, 1,
+        "a 2 s clip is one segment of one audio track: {files:?}"
+    );
+    assert!(files.contains(&"index.mpd".to_owned()) && files.contains(&"index_720p_iframes.m3u8".to_owned()));
+    // Everything else a strict player checks, the DASH manifest and the I-frame ranges included.
+    vodpipe_test_support::conformance::assert_conformant(&master_path);
+}
+
+#[test]
 fn a_content_aware_upload_is_analysed_and_encoded_at_constant_quality() {
     let s = setup_with(Some("content-aware"), SampleAnalyser::default());
     let video = process_a_720p_upload(&s);

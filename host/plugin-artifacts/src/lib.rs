@@ -107,6 +107,7 @@ pub const LADDERS: &[(&str, &str)] = &[
     ("high-quality", include_str!("../../../ladders/high-quality.toml")),
     ("per-title", include_str!("../../../ladders/per-title.toml")),
     ("content-aware", include_str!("../../../ladders/content-aware.toml")),
+    ("cmaf", include_str!("../../../ladders/cmaf.toml")),
 ];
 
 /// The cost model: its path in the bundle and its text, as shipped.

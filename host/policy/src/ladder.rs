@@ -9,6 +9,7 @@
 //! allow_upscale = false
 //! analyse_content = false   # true: sample encodes measure the content before planning
 //! planner = "ladder-content-aware"   # written for this planner (the bundle pins it)
+//! packaging = "ts"    # or "cmaf": fragmented MP4 for HLS and DASH, the audio shared
 //!
 //! [thumbnail]
 //! at_seconds = 2.0
@@ -19,8 +20,10 @@
 //! short_side = 720
 //! video_kbps = 3000
 //! max_kbps = 4500
-//! profile = "main"
-//! level = "auto"      # or "3.1": raised when too low for a rendition
+//! codec = "h264"     # or "hevc", "av1" (packaging "cmaf" only)
+//! profile = "main"    # h264 only
+//! level = "auto"      # h264 only; or "3.1": raised when too low for a rendition
+//! bit_depth = 8       # hevc and av1: 8 or 10
 //! audio_kbps = 128
 //!
 //! [plugin]      # free-form, for the planner plugin
@@ -30,7 +33,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use vodpipe_core::ladder::limits;
-use vodpipe_core::{LadderPreset, Rung};
+use vodpipe_core::{LadderPreset, Packaging, Rung, VideoCodec};
 
 use crate::diag::Diagnostics;
 use crate::fields::{Fields, Source, to_json};
@@ -105,6 +108,16 @@ fn read(src: &mut Source, expected_name: Option<&str>) -> Option<LadderPreset> {
     let allow_upscale = root.boolean(src, "allow_upscale", false);
     let analyse_content = root.boolean(src, "analyse_content", false);
     let planner = root.string(src, "planner", false);
+    let packaging = match root.string(src, "packaging", false) {
+        None => Some(Packaging::Ts),
+        Some((name, span)) => {
+            let packaging = Packaging::parse(&name);
+            if packaging.is_none() {
+                src.error(span, "packaging", format!("`{name}` is not one of ts, cmaf"));
+            }
+            packaging
+        }
+    };
     if let Some((planner, span)) = &planner
         && !vodpipe_core::plan::valid_name(planner)
     {
@@ -138,14 +151,27 @@ fn read(src: &mut Source, expected_name: Option<&str>) -> Option<LadderPreset> {
     }
     let mut rungs = Vec::new();
     let mut names: HashMap<String, usize> = HashMap::new();
-    let mut sides: HashMap<u32, usize> = HashMap::new();
+    let mut sides: HashMap<(u32, VideoCodec), usize> = HashMap::new();
     for (i, mut table) in rung_tables.into_iter().enumerate() {
         let rung = read_rung(src, &mut table);
         let span = table.span();
         table.finish(src);
-        let Some((rung, level_span)) = rung else { continue };
+        let Some((rung, level_span, codec_span)) = rung else {
+            continue;
+        };
         let at = format!("rungs[{i}]");
-        if let Some(cap) = frame_rate_cap
+        if packaging == Some(Packaging::Ts) && !rung.codec.in_ts() {
+            src.error(
+                codec_span.or(span.clone()),
+                &format!("{at}.codec"),
+                format!(
+                    "{} is written in CMAF segments only: set `packaging = \"cmaf\"`",
+                    rung.codec.name()
+                ),
+            );
+        }
+        if rung.codec == VideoCodec::H264
+            && let Some(cap) = frame_rate_cap
             && let Some(warning) = levels::rung_warning(&rung, cap)
         {
             // An explicit level is pointed at; "auto", written or not, at its rung.
@@ -158,11 +184,16 @@ fn read(src: &mut Source, expected_name: Option<&str>) -> Option<LadderPreset> {
                 format!("duplicate rung: `{}` is also rungs[{first}]", rung.name),
             );
         }
-        if let Some(first) = sides.insert(rung.short_side, i) {
+        // A multi-codec ladder has a rung of each codec at a size.
+        if let Some(first) = sides.insert((rung.short_side, rung.codec), i) {
             src.error(
                 span,
                 &format!("{at}.short_side"),
-                format!("duplicate rung: {} is also rungs[{first}]", rung.short_side),
+                format!(
+                    "duplicate rung: {} {} is also rungs[{first}]",
+                    rung.codec.name(),
+                    rung.short_side
+                ),
             );
         }
         rungs.push(rung);
@@ -187,12 +218,15 @@ fn read(src: &mut Source, expected_name: Option<&str>) -> Option<LadderPreset> {
         rungs,
         analyse_content,
         planner: planner.map(|(name, _)| name),
+        packaging: packaging?,
         plugin_config,
     })
 }
 
-/// A rung, and where its `level` is written (none when it is left out).
-fn read_rung(src: &mut Source, t: &mut Fields) -> Option<(Rung, Option<Range<usize>>)> {
+/// A rung, and where its `level` and its `codec` are written (none when left out).
+type ReadRung = (Rung, Option<Range<usize>>, Option<Range<usize>>);
+
+fn read_rung(src: &mut Source, t: &mut Fields) -> Option<ReadRung> {
     let kbps = |v: i64| v as u64 * 1000;
     let name = t.string(src, "name", true);
     if let Some((name, span)) = &name
@@ -231,6 +265,33 @@ fn read_rung(src: &mut Source, t: &mut Fields) -> Option<(Rung, Option<Range<usi
             format!("{max} kbps is below video_kbps ({video} kbps)"),
         );
     }
+    let codec_written = t.string(src, "codec", false);
+    let codec = match &codec_written {
+        None => Some(VideoCodec::H264),
+        Some((name, span)) => {
+            let codec = VideoCodec::parse(name);
+            if codec.is_none() {
+                let path = t.path("codec");
+                src.error(span.clone(), &path, format!("`{name}` is not one of h264, hevc, av1"));
+            }
+            codec
+        }
+    };
+    let bit_depth = t.integer(src, "bit_depth", false, 8..=10, " bits");
+    if let (Some(codec), Some(depth)) = (codec, bit_depth)
+        && !codec.bit_depths().contains(&(depth as u8))
+    {
+        let path = t.path("bit_depth");
+        src.error(
+            t.span(),
+            &path,
+            format!(
+                "{} is encoded at {} bits, not {depth}",
+                codec.name(),
+                codec.bit_depths_text()
+            ),
+        );
+    }
     let profile = t.string(src, "profile", false);
     if let Some((p, span)) = &profile
         && !limits::valid_profile(p)
@@ -253,18 +314,34 @@ fn read_rung(src: &mut Source, t: &mut Fields) -> Option<(Rung, Option<Range<usi
             format!("`{l}` is not an H.264 level ({})", limits::levels()),
         );
     }
+    // HEVC's and AV1's profile follows the bit depth and their encoders choose the level.
+    if let Some(codec) = codec.filter(|c| *c != VideoCodec::H264) {
+        for (key, written) in [("profile", &profile), ("level", &level)] {
+            if let Some((_, span)) = written {
+                let path = t.path(key);
+                src.error(
+                    span.clone(),
+                    &path,
+                    format!("applies to h264 rungs only ({} chooses its own)", codec.name()),
+                );
+            }
+        }
+    }
     let audio_range = (limits::MIN_AUDIO_BITRATE / 1000) as i64..=(limits::MAX_AUDIO_BITRATE / 1000) as i64;
     let audio = t.integer(src, "audio_kbps", false, audio_range, " kbps").unwrap_or(128);
     let video = video?;
     let (level, level_span) = level.map_or_else(|| ("auto".to_owned(), None), |(l, span)| (l, span));
+    let codec = codec?;
     let rung = Rung {
         name: name?.0,
         short_side: short_side? as u32,
         video_bitrate: kbps(video),
         max_bitrate: kbps(max.unwrap_or((video * 3 / 2).min((limits::MAX_VIDEO_BITRATE / 1000) as i64))),
+        codec,
+        bit_depth: bit_depth.map_or(8, |depth| depth as u8),
         profile: profile.map_or_else(|| "main".to_owned(), |(p, _)| p),
         level,
         audio_bitrate: kbps(audio),
     };
-    Some((rung, level_span))
+    Some((rung, level_span, codec_written.and_then(|(_, span)| span)))
 }

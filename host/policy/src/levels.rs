@@ -73,6 +73,8 @@ mod tests {
 
     fn rung(name: &str, short_side: u32, max_kbps: u64, profile: &str, level: &str) -> Rung {
         Rung {
+            bit_depth: 8,
+            codec: vodpipe_core::VideoCodec::H264,
             name: name.into(),
             short_side,
             video_bitrate: max_kbps * 1000 * 2 / 3,
@@ -114,6 +116,8 @@ mod tests {
 
     fn rendition(name: &str, (width, height): (u32, u32), fps: f64, max_kbps: u64, level: &str) -> Rendition {
         Rendition {
+            bit_depth: 8,
+            codec: vodpipe_core::VideoCodec::H264,
             name: name.into(),
             width,
             height,
@@ -129,6 +133,7 @@ mod tests {
 
     fn preset(rungs: Vec<Rung>) -> LadderPreset {
         LadderPreset {
+            packaging: vodpipe_core::Packaging::Ts,
             name: "test".into(),
             description: String::new(),
             segment_seconds: 6,
@@ -145,6 +150,7 @@ mod tests {
 
     fn plan(renditions: Vec<Rendition>) -> Plan {
         Plan {
+            packaging: vodpipe_core::Packaging::Ts,
             renditions,
             segment_seconds: 6,
             thumbnail: None,

@@ -32,10 +32,12 @@ fn default_plan() -> (Plan, Probe) {
         has_audio: true,
     };
     let ladder = rules::Ladder {
+        packaging: vodpipe_ladder_math::Packaging::Ts,
         rungs: preset
             .rungs
             .iter()
             .map(|r| rules::Rung {
+                codec: vodpipe_ladder_math::Codec::H264,
                 name: r.name.clone(),
                 short_side: r.short_side,
                 video_bitrate: r.video_bitrate,
@@ -53,10 +55,13 @@ fn default_plan() -> (Plan, Probe) {
     };
     let plan = rules::plan(&source, &ladder, 1.0).unwrap();
     let plan = Plan {
+        packaging: vodpipe_core::Packaging::Ts,
         renditions: plan
             .renditions
             .into_iter()
             .map(|r| Rendition {
+                bit_depth: 8,
+                codec: vodpipe_core::VideoCodec::H264,
                 name: r.name,
                 width: r.width,
                 height: r.height,

@@ -160,7 +160,14 @@ fn shipped_ladders_are_valid() {
     names.sort();
     assert_eq!(
         names,
-        ["content-aware", "default", "high-quality", "mobile-first", "per-title"]
+        [
+            "cmaf",
+            "content-aware",
+            "default",
+            "high-quality",
+            "mobile-first",
+            "per-title"
+        ]
     );
 }
 

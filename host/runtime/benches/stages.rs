@@ -106,10 +106,12 @@ fn warm(c: &mut Criterion) {
     // The same planner compiled natively, with the same preset.
     let preset = policy.preset().clone();
     let ladder = native::Ladder {
+        packaging: vodpipe_ladder_math::Packaging::Ts,
         rungs: preset
             .rungs
             .iter()
             .map(|r| native::Rung {
+                codec: vodpipe_ladder_math::Codec::H264,
                 name: r.name.clone(),
                 short_side: r.short_side,
                 video_bitrate: r.video_bitrate,

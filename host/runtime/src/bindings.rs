@@ -47,12 +47,23 @@ pub mod v0_1 {
     );
 }
 
-/// The current contract (what the SDK builds): rate control as a variant, the content analysis.
+/// The second contract: rate control as a variant, the content analysis.
 pub mod v0_2 {
     contract!(
         "../../plugins/wit/v0.2.0",
         "vodpipe:plugin/planner@0.2.0",
         "vodpipe:plugin/job-builder@0.2.0",
         "vodpipe:plugin/post-processor@0.2.0"
+    );
+}
+
+/// The current contract (what the SDK builds): packaging on presets and plans, the video codec
+/// on rungs and renditions.
+pub mod v0_3 {
+    contract!(
+        "../../plugins/wit/v0.3.0",
+        "vodpipe:plugin/planner@0.3.0",
+        "vodpipe:plugin/job-builder@0.3.0",
+        "vodpipe:plugin/post-processor@0.3.0"
     );
 }

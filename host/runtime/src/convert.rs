@@ -1,11 +1,37 @@
 //! Between the domain's types and the plugin contract's, for each contract version.
 
 /// Bytes of a plugin's config problems: every string.
+use vodpipe_core as core;
+
 pub fn problems_size(problems: &[vodpipe_core::ConfigProblem]) -> usize {
     problems.iter().map(|p| p.key.len() + p.message.len()).sum()
 }
 
-/// Conversions of the types both contract versions share (each version has its own copies).
+/// What an older contract cannot say of a preset: a rung of another codec than H.264.
+fn h264_only(rungs: impl IntoIterator<Item = (String, core::VideoCodec)>, version: &str) -> Result<(), String> {
+    match rungs.into_iter().find(|(_, codec)| *codec != core::VideoCodec::H264) {
+        Some((name, codec)) => Err(format!(
+            "the `{name}` rung is {}, which vodpipe:plugin@{version} cannot carry (it knows H.264 only): rebuild \
+             the plugin against 0.3.0",
+            codec.name()
+        )),
+        None => Ok(()),
+    }
+}
+
+/// What an older job builder cannot write: CMAF packaging, or another codec than H.264.
+fn older_job_builder(plan: &core::Plan, version: &str) -> Result<(), String> {
+    if plan.packaging != core::Packaging::Ts {
+        return Err(format!(
+            "the preset asks for `{}` packaging and vodpipe:plugin@{version} job builders write MPEG-TS only: \
+             rebuild the plugin against 0.3.0",
+            plan.packaging.name()
+        ));
+    }
+    h264_only(plan.renditions.iter().map(|r| (r.name.clone(), r.codec)), version)
+}
+
+/// Conversions of the types every contract version shares (each version has its own copies).
 macro_rules! common {
     () => {
         pub fn context(c: &core::JobContext) -> wit::JobContext {
@@ -148,8 +174,9 @@ pub mod v0_1 {
         }
     }
 
-    pub fn preset(p: &core::LadderPreset) -> wit::Preset {
-        wit::Preset {
+    pub fn preset(p: &core::LadderPreset) -> Result<wit::Preset, String> {
+        super::h264_only(p.rungs.iter().map(|r| (r.name.clone(), r.codec)), "0.1.0")?;
+        Ok(wit::Preset {
             name: p.name.clone(),
             segment_seconds: p.segment_seconds,
             frame_rate_cap: p.frame_rate_cap,
@@ -170,10 +197,11 @@ pub mod v0_1 {
                 })
                 .collect(),
             config: p.plugin_config.to_string(),
-        }
+        })
     }
 
-    pub fn plan_from(p: wit::Plan) -> core::Plan {
+    /// A 0.1.0 plan is H.264, packaged as the preset says.
+    pub fn plan_from(p: wit::Plan, preset: &core::LadderPreset) -> core::Plan {
         core::Plan {
             renditions: p
                 .renditions
@@ -184,6 +212,8 @@ pub mod v0_1 {
                     height: r.height,
                     video_bitrate: r.video_bitrate,
                     max_bitrate: r.max_bitrate,
+                    codec: core::VideoCodec::H264,
+                    bit_depth: 8,
                     profile: r.profile,
                     level: r.level,
                     frame_rate_cap: r.frame_rate_cap,
@@ -193,13 +223,15 @@ pub mod v0_1 {
                 .collect(),
             segment_seconds: p.segment_seconds,
             thumbnail: p.thumbnail.map(thumbnail_from),
+            packaging: preset.packaging,
         }
     }
 
     /// A constant-quality rendition reaches a 0.1.0 job builder as an average bitrate: the one
     /// the planner expected, under its peak (0.1.0 has no other rate control).
-    pub fn plan_to(p: &core::Plan) -> wit::Plan {
-        wit::Plan {
+    pub fn plan_to(p: &core::Plan) -> Result<wit::Plan, String> {
+        super::older_job_builder(p, "0.1.0")?;
+        Ok(wit::Plan {
             renditions: p
                 .renditions
                 .iter()
@@ -217,7 +249,7 @@ pub mod v0_1 {
                 .collect(),
             segment_seconds: p.segment_seconds,
             thumbnail: p.thumbnail.as_ref().map(thumbnail_to),
-        }
+        })
     }
 
     /// Bytes of a plan as it crossed the boundary: fixed-size fields plus every string.
@@ -230,8 +262,8 @@ pub mod v0_1 {
     }
 }
 
-/// The current contract: the analysis in the probe, rate control as a variant, profile and
-/// level as enums.
+/// The second contract: the analysis in the probe, rate control as a variant, profile and
+/// level as enums; H.264 in MPEG-TS only.
 pub mod v0_2 {
     use vodpipe_core as core;
 
@@ -279,8 +311,9 @@ pub mod v0_2 {
         }
     }
 
-    pub fn preset(p: &core::LadderPreset) -> wit::Preset {
-        wit::Preset {
+    pub fn preset(p: &core::LadderPreset) -> Result<wit::Preset, String> {
+        super::h264_only(p.rungs.iter().map(|r| (r.name.clone(), r.codec)), "0.2.0")?;
+        Ok(wit::Preset {
             name: p.name.clone(),
             segment_seconds: p.segment_seconds,
             frame_rate_cap: p.frame_rate_cap,
@@ -304,10 +337,11 @@ pub mod v0_2 {
                 .collect(),
             analyse_content: p.analyse_content,
             config: p.plugin_config.to_string(),
-        }
+        })
     }
 
-    pub fn plan_from(p: wit::Plan) -> core::Plan {
+    /// A 0.2.0 plan is H.264, packaged as the preset says.
+    pub fn plan_from(p: wit::Plan, preset: &core::LadderPreset) -> core::Plan {
         core::Plan {
             renditions: p
                 .renditions
@@ -324,6 +358,8 @@ pub mod v0_2 {
                         video_bitrate,
                         max_bitrate,
                         quality_level,
+                        codec: core::VideoCodec::H264,
+                        bit_depth: 8,
                         profile: profile_name(r.profile).to_owned(),
                         level: level_name(r.level).to_owned(),
                         frame_rate_cap: r.frame_rate_cap,
@@ -333,11 +369,13 @@ pub mod v0_2 {
                 .collect(),
             segment_seconds: p.segment_seconds,
             thumbnail: p.thumbnail.map(thumbnail_from),
+            packaging: preset.packaging,
         }
     }
 
-    pub fn plan_to(p: &core::Plan) -> wit::Plan {
-        wit::Plan {
+    pub fn plan_to(p: &core::Plan) -> Result<wit::Plan, String> {
+        super::older_job_builder(p, "0.2.0")?;
+        Ok(wit::Plan {
             renditions: p
                 .renditions
                 .iter()
@@ -364,6 +402,267 @@ pub mod v0_2 {
                 .collect(),
             segment_seconds: p.segment_seconds,
             thumbnail: p.thumbnail.as_ref().map(thumbnail_to),
+        })
+    }
+
+    /// Bytes of a plan as it crossed the boundary: fixed-size fields plus every string.
+    pub fn plan_size(p: &wit::Plan) -> usize {
+        p.renditions.iter().map(|r| 64 + r.name.len()).sum::<usize>() + 32
+    }
+
+    const PROFILES: [(wit::Profile, &str); 3] = [
+        (wit::Profile::Baseline, "baseline"),
+        (wit::Profile::Main, "main"),
+        (wit::Profile::High, "high"),
+    ];
+
+    const LEVELS: [(wit::Level, &str); 20] = [
+        (wit::Level::Auto, "auto"),
+        (wit::Level::L1, "1.0"),
+        (wit::Level::L11, "1.1"),
+        (wit::Level::L12, "1.2"),
+        (wit::Level::L13, "1.3"),
+        (wit::Level::L2, "2.0"),
+        (wit::Level::L21, "2.1"),
+        (wit::Level::L22, "2.2"),
+        (wit::Level::L3, "3.0"),
+        (wit::Level::L31, "3.1"),
+        (wit::Level::L32, "3.2"),
+        (wit::Level::L4, "4.0"),
+        (wit::Level::L41, "4.1"),
+        (wit::Level::L42, "4.2"),
+        (wit::Level::L5, "5.0"),
+        (wit::Level::L51, "5.1"),
+        (wit::Level::L52, "5.2"),
+        (wit::Level::L6, "6.0"),
+        (wit::Level::L61, "6.1"),
+        (wit::Level::L62, "6.2"),
+    ];
+
+    fn profile_name(profile: wit::Profile) -> &'static str {
+        PROFILES
+            .iter()
+            .find(|(p, _)| *p == profile)
+            .map_or("high", |(_, name)| name)
+    }
+
+    /// A checked preset's profile; anything else (never seen: presets are checked when read)
+    /// is `high`, which the plan check then names.
+    fn profile_to(name: &str) -> wit::Profile {
+        PROFILES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map_or(wit::Profile::High, |(p, _)| *p)
+    }
+
+    fn level_name(level: wit::Level) -> &'static str {
+        LEVELS
+            .iter()
+            .find(|(l, _)| *l == level)
+            .map_or("auto", |(_, name)| name)
+    }
+
+    /// A checked preset's level (`"4"` is `"4.0"`).
+    fn level_to(name: &str) -> wit::Level {
+        let name = if name.contains('.') || name == "auto" {
+            name.to_owned()
+        } else {
+            format!("{name}.0")
+        };
+        LEVELS
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map_or(wit::Level::Auto, |(l, _)| *l)
+    }
+}
+
+/// The current contract: packaging on presets and plans, the video codec on rungs and
+/// renditions.
+pub mod v0_3 {
+    use vodpipe_core as core;
+
+    use crate::bindings::v0_3::types as wit;
+
+    common!();
+
+    pub fn probe(p: &core::Probe) -> wit::Probe {
+        wit::Probe {
+            width: p.width,
+            height: p.height,
+            rotation: p.rotation,
+            duration_ms: p.duration_ms,
+            frame_rate: p.frame_rate,
+            video_bitrate: p.video_bitrate,
+            total_bitrate: p.total_bitrate,
+            has_audio: p.has_audio,
+            container: p.container.clone(),
+            video_codec: p.video_codec.clone(),
+            bits_per_pixel: p.bits_per_pixel(),
+            analysis: match &p.analysis {
+                core::Analysis::NotRun => wit::Analysis::NotRun,
+                core::Analysis::Failed { reason } => wit::Analysis::Failed(reason.clone()),
+                core::Analysis::Measured(a) => wit::Analysis::Measured(wit::ContentAnalysis {
+                    frame_rate: a.frame_rate,
+                    sampled_ms: a.sampled_ms,
+                    samples: a
+                        .samples
+                        .iter()
+                        .map(|sample| wit::SizeSample {
+                            width: sample.width,
+                            height: sample.height,
+                            points: sample
+                                .points
+                                .iter()
+                                .map(|point| wit::RatePoint {
+                                    crf: point.crf,
+                                    bitrate: point.bitrate,
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                }),
+            },
+        }
+    }
+
+    pub fn preset(p: &core::LadderPreset) -> Result<wit::Preset, String> {
+        Ok(wit::Preset {
+            name: p.name.clone(),
+            segment_seconds: p.segment_seconds,
+            frame_rate_cap: p.frame_rate_cap,
+            allow_upscale: p.allow_upscale,
+            thumbnail_at_seconds: p.thumbnail_at_seconds,
+            thumbnail_width: p.thumbnail_width,
+            rungs: p
+                .rungs
+                .iter()
+                .map(|r| wit::Rung {
+                    name: r.name.clone(),
+                    short_side: r.short_side,
+                    rate: wit::RateControl::Vbr(wit::VbrRate {
+                        bitrate: r.video_bitrate,
+                        max_bitrate: r.max_bitrate,
+                    }),
+                    codec: codec_to(r.codec, r.bit_depth, &r.profile, &r.level),
+                    audio_bitrate: r.audio_bitrate,
+                })
+                .collect(),
+            analyse_content: p.analyse_content,
+            packaging: packaging_to(p.packaging),
+            config: p.plugin_config.to_string(),
+        })
+    }
+
+    pub fn plan_from(p: wit::Plan, _preset: &core::LadderPreset) -> core::Plan {
+        core::Plan {
+            renditions: p
+                .renditions
+                .into_iter()
+                .map(|r| {
+                    let (codec, bit_depth, profile, level) = codec_from(r.codec);
+                    let (video_bitrate, max_bitrate, quality_level) = match r.rate {
+                        wit::RateControl::Vbr(v) => (v.bitrate, v.max_bitrate, None),
+                        wit::RateControl::Qvbr(q) => (q.expected_bitrate, q.max_bitrate, Some(q.quality_level)),
+                    };
+                    core::Rendition {
+                        name: r.name,
+                        width: r.width,
+                        height: r.height,
+                        video_bitrate,
+                        max_bitrate,
+                        quality_level,
+                        codec,
+                        bit_depth,
+                        profile: profile.to_owned(),
+                        level: level.to_owned(),
+                        frame_rate_cap: r.frame_rate_cap,
+                        audio_bitrate: r.audio_bitrate,
+                    }
+                })
+                .collect(),
+            segment_seconds: p.segment_seconds,
+            thumbnail: p.thumbnail.map(thumbnail_from),
+            packaging: match p.packaging {
+                wit::Packaging::Ts => core::Packaging::Ts,
+                wit::Packaging::Cmaf => core::Packaging::Cmaf,
+            },
+        }
+    }
+
+    pub fn plan_to(p: &core::Plan) -> Result<wit::Plan, String> {
+        Ok(wit::Plan {
+            renditions: p
+                .renditions
+                .iter()
+                .map(|r| wit::Rendition {
+                    name: r.name.clone(),
+                    width: r.width,
+                    height: r.height,
+                    rate: match r.quality_level {
+                        None => wit::RateControl::Vbr(wit::VbrRate {
+                            bitrate: r.video_bitrate,
+                            max_bitrate: r.max_bitrate,
+                        }),
+                        Some(quality_level) => wit::RateControl::Qvbr(wit::QvbrRate {
+                            quality_level,
+                            max_bitrate: r.max_bitrate,
+                            expected_bitrate: r.video_bitrate,
+                        }),
+                    },
+                    codec: codec_to(r.codec, r.bit_depth, &r.profile, &r.level),
+                    frame_rate_cap: r.frame_rate_cap,
+                    audio_bitrate: r.audio_bitrate,
+                })
+                .collect(),
+            segment_seconds: p.segment_seconds,
+            thumbnail: p.thumbnail.as_ref().map(thumbnail_to),
+            packaging: packaging_to(p.packaging),
+        })
+    }
+
+    fn packaging_to(packaging: core::Packaging) -> wit::Packaging {
+        match packaging {
+            core::Packaging::Ts => wit::Packaging::Ts,
+            core::Packaging::Cmaf => wit::Packaging::Cmaf,
+        }
+    }
+
+    fn bit_depth_to(bits: u8) -> wit::BitDepth {
+        if bits == 10 {
+            wit::BitDepth::Ten
+        } else {
+            wit::BitDepth::Eight
+        }
+    }
+
+    /// The domain's codec fields as the contract's variant (H.264's profile and level in it).
+    fn codec_to(codec: core::VideoCodec, bit_depth: u8, profile: &str, level: &str) -> wit::VideoCodec {
+        match codec {
+            core::VideoCodec::H264 => wit::VideoCodec::H264(wit::H264Format {
+                profile: profile_to(profile),
+                level: level_to(level),
+            }),
+            core::VideoCodec::Hevc => wit::VideoCodec::Hevc(bit_depth_to(bit_depth)),
+            core::VideoCodec::Av1 => wit::VideoCodec::Av1(bit_depth_to(bit_depth)),
+        }
+    }
+
+    /// The contract's codec as the domain's: codec, bit depth, profile and level (`main` and
+    /// `auto` for HEVC and AV1).
+    fn codec_from(codec: wit::VideoCodec) -> (core::VideoCodec, u8, &'static str, &'static str) {
+        let bits = |depth| match depth {
+            wit::BitDepth::Eight => 8,
+            wit::BitDepth::Ten => 10,
+        };
+        match codec {
+            wit::VideoCodec::H264(h264) => (
+                core::VideoCodec::H264,
+                8,
+                profile_name(h264.profile),
+                level_name(h264.level),
+            ),
+            wit::VideoCodec::Hevc(depth) => (core::VideoCodec::Hevc, bits(depth), "main", "auto"),
+            wit::VideoCodec::Av1(depth) => (core::VideoCodec::Av1, bits(depth), "main", "auto"),
         }
     }
 
@@ -442,7 +741,7 @@ pub mod v0_2 {
 mod tests {
     use vodpipe_core as core;
 
-    use crate::bindings::v0_2;
+    use crate::bindings::{v0_2, v0_3};
 
     fn plan(quality_level: Option<f64>) -> core::Plan {
         core::Plan {
@@ -453,6 +752,8 @@ mod tests {
                 video_bitrate: 1_100_000,
                 max_bitrate: 4_500_000,
                 quality_level,
+                codec: core::VideoCodec::H264,
+                bit_depth: 8,
                 profile: "high".into(),
                 level: "4".into(),
                 frame_rate_cap: 30.0,
@@ -460,12 +761,13 @@ mod tests {
             }],
             segment_seconds: 6,
             thumbnail: None,
+            packaging: core::Packaging::Ts,
         }
     }
 
     #[test]
     fn a_0_1_0_job_builder_sees_constant_quality_as_its_expected_average() {
-        let old = super::v0_1::plan_to(&plan(Some(8.333)));
+        let old = super::v0_1::plan_to(&plan(Some(8.333))).unwrap();
         let r = &old.renditions[0];
         assert_eq!((r.video_bitrate, r.max_bitrate), (1_100_000, 4_500_000));
         assert_eq!((r.profile.as_str(), r.level.as_str()), ("high", "4"));
@@ -475,7 +777,7 @@ mod tests {
     fn a_plan_crosses_0_2_0_and_back_unchanged() {
         for quality_level in [None, Some(8.333)] {
             let plan = plan(quality_level);
-            let wit = super::v0_2::plan_to(&plan);
+            let wit = super::v0_2::plan_to(&plan).unwrap();
             let r = &wit.renditions[0];
             assert_eq!(
                 (r.profile, r.level),
@@ -488,10 +790,74 @@ mod tests {
                 }
                 (rate, _) => panic!("{rate:?}"),
             }
-            let mut back = super::v0_2::plan_from(wit);
+            let mut back = super::v0_2::plan_from(wit, &preset(core::Packaging::Ts));
             assert_eq!(back.renditions[0].level, "4.0", "levels come back in their full name");
             back.renditions[0].level = "4".into();
             assert_eq!(back, plan);
         }
+    }
+
+    fn preset(packaging: core::Packaging) -> core::LadderPreset {
+        core::LadderPreset {
+            name: "p".into(),
+            description: String::new(),
+            segment_seconds: 6,
+            frame_rate_cap: 30.0,
+            allow_upscale: false,
+            thumbnail_at_seconds: None,
+            thumbnail_width: 640,
+            rungs: Vec::new(),
+            analyse_content: false,
+            planner: None,
+            packaging,
+            plugin_config: serde_json::json!({}),
+        }
+    }
+
+    #[test]
+    fn a_plan_of_every_codec_crosses_0_3_0_and_back_unchanged() {
+        let mut plan = plan(Some(8.333));
+        plan.packaging = core::Packaging::Cmaf;
+        let mut hevc = plan.renditions[0].clone();
+        (hevc.name, hevc.codec, hevc.bit_depth, hevc.profile, hevc.level) = (
+            "720p-hevc".into(),
+            core::VideoCodec::Hevc,
+            10,
+            "main".into(),
+            "auto".into(),
+        );
+        let mut av1 = hevc.clone();
+        (av1.name, av1.codec, av1.bit_depth) = ("720p-av1".into(), core::VideoCodec::Av1, 8);
+        plan.renditions.extend([hevc, av1]);
+        let wit = super::v0_3::plan_to(&plan).unwrap();
+        assert_eq!(wit.packaging, v0_3::types::Packaging::Cmaf);
+        assert!(matches!(
+            wit.renditions[1].codec,
+            v0_3::types::VideoCodec::Hevc(v0_3::types::BitDepth::Ten)
+        ));
+        let mut back = super::v0_3::plan_from(wit, &preset(core::Packaging::Ts));
+        back.renditions[0].level = "4".into();
+        assert_eq!(back, plan, "0.3.0 carries its own packaging, not the preset's");
+    }
+
+    #[test]
+    fn older_contracts_refuse_what_they_cannot_carry() {
+        let mut cmaf = plan(None);
+        cmaf.packaging = core::Packaging::Cmaf;
+        let refused = super::v0_2::plan_to(&cmaf).unwrap_err();
+        assert!(
+            refused.contains("`cmaf` packaging") && refused.contains("0.2.0"),
+            "{refused}"
+        );
+        let mut hevc = plan(None);
+        hevc.renditions[0].codec = core::VideoCodec::Hevc;
+        let refused = super::v0_1::plan_to(&hevc).unwrap_err();
+        assert!(refused.contains("`720p` rung is hevc"), "{refused}");
+        // An old planner plans for a CMAF preset: the host packages its plan as the preset says.
+        let old = super::v0_2::plan_to(&plan(None)).unwrap();
+        assert_eq!(
+            super::v0_2::plan_from(old, &preset(core::Packaging::Cmaf)).packaging,
+            core::Packaging::Cmaf
+        );
     }
 }

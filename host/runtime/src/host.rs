@@ -5,7 +5,7 @@ use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::{v0_1, v0_2};
+use crate::bindings::{v0_1, v0_2, v0_3};
 
 /// Log lines a plugin may write per call; the rest are counted and dropped.
 const MAX_LOG_LINES: usize = 200;
@@ -72,6 +72,7 @@ impl ResourceLimiter for HostState {
 
 impl v0_1::types::Host for HostState {}
 impl v0_2::types::Host for HostState {}
+impl v0_3::types::Host for HostState {}
 
 /// The log interface is the same in every contract version.
 impl v0_1::log::Host for HostState {
@@ -90,7 +91,21 @@ impl v0_1::log::Host for HostState {
 
 impl v0_2::log::Host for HostState {
     fn write(&mut self, level: v0_2::log::Level, message: String) {
-        use v0_2::log;
+        use v0_2::log::Level;
+        let level = match level {
+            Level::Trace => v0_3::log::Level::Trace,
+            Level::Debug => v0_3::log::Level::Debug,
+            Level::Info => v0_3::log::Level::Info,
+            Level::Warn => v0_3::log::Level::Warn,
+            Level::Error => v0_3::log::Level::Error,
+        };
+        v0_3::log::Host::write(self, level, message);
+    }
+}
+
+impl v0_3::log::Host for HostState {
+    fn write(&mut self, level: v0_3::log::Level, message: String) {
+        use v0_3::log;
         if matches!(level, log::Level::Error) && message.starts_with(PANIC_LINE_PREFIX) {
             // Kept even past the line limit: a plugin that floods its log and then panics
             // still says why it stopped. It is the cause of the trap that follows, which

@@ -10,7 +10,7 @@ use vodpipe_core::{
 };
 use vodpipe_policy::{Bundle, StagePlugin};
 
-use crate::bindings::{v0_1, v0_2};
+use crate::bindings::{v0_1, v0_2, v0_3};
 use crate::convert;
 use crate::host::HostState;
 use crate::runtime::PluginRuntime;
@@ -22,31 +22,58 @@ struct Loaded<P> {
 }
 
 /// A stage plugin linked against the contract version it was built for.
-enum Versioned<Old, New> {
-    V0_1(Old),
-    V0_2(New),
+enum Versioned<V1, V2, V3> {
+    V0_1(V1),
+    V0_2(V2),
+    V0_3(V3),
 }
 
-/// `validate-config` of a stage plugin of either version, its problems in the domain's type.
-macro_rules! validate {
-    ($pre:expr, $store:ident, $config:ident) => {
-        match $pre {
-            Versioned::V0_1(pre) => pre
-                .instantiate(&mut *$store)?
-                .call_validate_config($store, $config)
-                .map(|answer| answer.map_err(convert::v0_1::problems_from)),
-            Versioned::V0_2(pre) => pre
-                .instantiate(&mut *$store)?
-                .call_validate_config($store, $config)
-                .map(|answer| answer.map_err(convert::v0_2::problems_from)),
+/// Runs `$body` with `$pre` bound to the plugin's pre-instance and `$wit` to the conversions of
+/// the contract version it was built for: one body for every version.
+macro_rules! per_version {
+    ($versioned:expr, |$pre:ident, $wit:ident| $body:expr) => {
+        match $versioned {
+            Versioned::V0_1($pre) => {
+                use convert::v0_1 as $wit;
+                $body
+            }
+            Versioned::V0_2($pre) => {
+                use convert::v0_2 as $wit;
+                $body
+            }
+            Versioned::V0_3($pre) => {
+                use convert::v0_3 as $wit;
+                $body
+            }
         }
     };
 }
 
-type Planner = Versioned<v0_1::planner::PlannerPre<HostState>, v0_2::planner::PlannerPre<HostState>>;
-type JobBuilder = Versioned<v0_1::job_builder::JobBuilderPre<HostState>, v0_2::job_builder::JobBuilderPre<HostState>>;
-type PostProcessor =
-    Versioned<v0_1::post_processor::PostProcessorPre<HostState>, v0_2::post_processor::PostProcessorPre<HostState>>;
+/// `validate-config` of a stage plugin of any version, its problems in the domain's type.
+macro_rules! validate {
+    ($versioned:expr, $store:ident, $config:ident) => {
+        per_version!($versioned, |pre, wit| pre
+            .instantiate(&mut *$store)?
+            .call_validate_config($store, $config)
+            .map(|answer| answer.map_err(wit::problems_from)))
+    };
+}
+
+type Planner = Versioned<
+    v0_1::planner::PlannerPre<HostState>,
+    v0_2::planner::PlannerPre<HostState>,
+    v0_3::planner::PlannerPre<HostState>,
+>;
+type JobBuilder = Versioned<
+    v0_1::job_builder::JobBuilderPre<HostState>,
+    v0_2::job_builder::JobBuilderPre<HostState>,
+    v0_3::job_builder::JobBuilderPre<HostState>,
+>;
+type PostProcessor = Versioned<
+    v0_1::post_processor::PostProcessorPre<HostState>,
+    v0_2::post_processor::PostProcessorPre<HostState>,
+    v0_3::post_processor::PostProcessorPre<HostState>,
+>;
 
 /// The reference video of the activation dry run, as failures name it.
 const DRY_RUN_SAMPLE: &str = "reference video 1920x1080, 30 fps, 60 s, 6 Mb/s, with audio";
@@ -71,22 +98,31 @@ impl LoadedPolicy {
         let planner = prepare(
             runtime,
             &bundle.planner,
-            v0_1::planner::PlannerPre::new,
-            v0_2::planner::PlannerPre::new,
+            (
+                v0_1::planner::PlannerPre::new,
+                v0_2::planner::PlannerPre::new,
+                v0_3::planner::PlannerPre::new,
+            ),
             &mut errors,
         );
         let job_builder = prepare(
             runtime,
             &bundle.job_builder,
-            v0_1::job_builder::JobBuilderPre::new,
-            v0_2::job_builder::JobBuilderPre::new,
+            (
+                v0_1::job_builder::JobBuilderPre::new,
+                v0_2::job_builder::JobBuilderPre::new,
+                v0_3::job_builder::JobBuilderPre::new,
+            ),
             &mut errors,
         );
         let post_processor = prepare(
             runtime,
             &bundle.post_processor,
-            v0_1::post_processor::PostProcessorPre::new,
-            v0_2::post_processor::PostProcessorPre::new,
+            (
+                v0_1::post_processor::PostProcessorPre::new,
+                v0_2::post_processor::PostProcessorPre::new,
+                v0_3::post_processor::PostProcessorPre::new,
+            ),
             &mut errors,
         );
         let (Some(mut planner), Some(job_builder), Some(post_processor)) = (planner, job_builder, post_processor)
@@ -246,28 +282,20 @@ impl Policy for LoadedPolicy {
 
     fn plan(&self, source: &Probe) -> Result<Plan, PluginError> {
         let (name, stage) = (&self.planner.name, Stage::Planner);
-        let plan = match &self.planner.pre {
-            Versioned::V0_1(pre) => {
-                use convert::v0_1 as wit;
-                let (probe, preset) = (wit::probe(source), wit::preset(&self.preset));
-                let answer = self.runtime.call(name, stage, |store| {
-                    pre.instantiate(&mut *store)?.call_plan(store, &probe, &preset)
-                })?;
-                let plan = answer.map_err(|message| self.refused(name, stage, message))?;
-                self.check_size(name, stage, wit::plan_size(&plan))?;
-                wit::plan_from(plan)
-            }
-            Versioned::V0_2(pre) => {
-                use convert::v0_2 as wit;
-                let (probe, preset) = (wit::probe(source), wit::preset(&self.preset));
-                let answer = self.runtime.call(name, stage, |store| {
-                    pre.instantiate(&mut *store)?.call_plan(store, &probe, &preset)
-                })?;
-                let plan = answer.map_err(|message| self.refused(name, stage, message))?;
-                self.check_size(name, stage, wit::plan_size(&plan))?;
-                wit::plan_from(plan)
-            }
+        let older = |message: String| PluginError {
+            plugin: name.clone(),
+            stage,
+            failure: PluginFailure::OlderContract(message),
         };
+        let plan = per_version!(&self.planner.pre, |pre, wit| {
+            let (probe, preset) = (wit::probe(source), wit::preset(&self.preset).map_err(older)?);
+            let answer = self.runtime.call(name, stage, |store| {
+                pre.instantiate(&mut *store)?.call_plan(store, &probe, &preset)
+            })?;
+            let plan = answer.map_err(|message| self.refused(name, stage, message))?;
+            self.check_size(name, stage, wit::plan_size(&plan))?;
+            wit::plan_from(plan, &self.preset)
+        });
         plan.check(source, &self.preset)
             .map_err(|problems| Self::invalid(name, stage, problems.join("; ")))?;
         Ok(plan)
@@ -275,26 +303,19 @@ impl Policy for LoadedPolicy {
 
     fn build_job(&self, plan: &Plan, context: &JobContext) -> Result<JobDocument, PluginError> {
         let (name, stage, config) = (&self.job_builder.name, Stage::JobBuilder, &self.job_builder.config);
-        let answer = match &self.job_builder.pre {
-            Versioned::V0_1(pre) => {
-                use convert::v0_1 as wit;
-                let (plan, context) = (wit::plan_to(plan), wit::context(context));
-                self.runtime
-                    .call(name, stage, |store| {
-                        pre.instantiate(&mut *store)?.call_build(store, &plan, &context, config)
-                    })?
-                    .map(|d| (d.create_job, d.metadata))
-            }
-            Versioned::V0_2(pre) => {
-                use convert::v0_2 as wit;
-                let (plan, context) = (wit::plan_to(plan), wit::context(context));
-                self.runtime
-                    .call(name, stage, |store| {
-                        pre.instantiate(&mut *store)?.call_build(store, &plan, &context, config)
-                    })?
-                    .map(|d| (d.create_job, d.metadata))
-            }
-        };
+        let answer = per_version!(&self.job_builder.pre, |pre, wit| {
+            let plan = wit::plan_to(plan).map_err(|message| PluginError {
+                plugin: name.clone(),
+                stage,
+                failure: PluginFailure::OlderContract(message),
+            })?;
+            let context = wit::context(context);
+            self.runtime
+                .call(name, stage, |store| {
+                    pre.instantiate(&mut *store)?.call_build(store, &plan, &context, config)
+                })?
+                .map(|d| (d.create_job, d.metadata))
+        });
         let (create_job, metadata) = answer.map_err(|message| self.refused(name, stage, message))?;
         let size = create_job.len() + metadata.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
         self.check_size(name, stage, size)?;
@@ -307,38 +328,20 @@ impl Policy for LoadedPolicy {
             Stage::PostProcessor,
             &self.post_processor.config,
         );
-        let answer = match &self.post_processor.pre {
-            Versioned::V0_1(pre) => {
-                use convert::v0_1 as wit;
-                let (video, result) = (wit::video(video), wit::job_result(result));
-                self.runtime
-                    .call(name, stage, |store| {
-                        pre.instantiate(&mut *store)?
-                            .call_process(store, &video, &result, config)
-                    })?
-                    .map(|actions| {
-                        (
-                            wit::actions_size(&actions),
-                            actions.into_iter().map(wit::action_from).collect(),
-                        )
-                    })
-            }
-            Versioned::V0_2(pre) => {
-                use convert::v0_2 as wit;
-                let (video, result) = (wit::video(video), wit::job_result(result));
-                self.runtime
-                    .call(name, stage, |store| {
-                        pre.instantiate(&mut *store)?
-                            .call_process(store, &video, &result, config)
-                    })?
-                    .map(|actions| {
-                        (
-                            wit::actions_size(&actions),
-                            actions.into_iter().map(wit::action_from).collect(),
-                        )
-                    })
-            }
-        };
+        let answer = per_version!(&self.post_processor.pre, |pre, wit| {
+            let (video, result) = (wit::video(video), wit::job_result(result));
+            self.runtime
+                .call(name, stage, |store| {
+                    pre.instantiate(&mut *store)?
+                        .call_process(store, &video, &result, config)
+                })?
+                .map(|actions| {
+                    (
+                        wit::actions_size(&actions),
+                        actions.into_iter().map(wit::action_from).collect(),
+                    )
+                })
+        });
         let (size, actions): (usize, Vec<Action>) = answer.map_err(|message| self.refused(name, stage, message))?;
         self.check_size(name, stage, size)?;
         check_actions(&actions).map_err(|why| Self::invalid(name, stage, why))?;
@@ -346,27 +349,36 @@ impl Policy for LoadedPolicy {
     }
 }
 
-/// Links a stage plugin against the contract version it was built for: 0.2.0 when its exports
-/// fit it, else 0.1.0.
-fn prepare<Old, New>(
+/// The pre-instance constructors of one stage's world, one per contract version.
+type Linkers<V1, V2, V3> = (
+    fn(wasmtime::component::InstancePre<HostState>) -> wasmtime::Result<V1>,
+    fn(wasmtime::component::InstancePre<HostState>) -> wasmtime::Result<V2>,
+    fn(wasmtime::component::InstancePre<HostState>) -> wasmtime::Result<V3>,
+);
+
+/// Links a stage plugin against the contract version it was built for: the newest whose world
+/// its exports fit.
+fn prepare<V1, V2, V3>(
     runtime: &PluginRuntime,
     plugin: &StagePlugin,
-    old: impl FnOnce(wasmtime::component::InstancePre<HostState>) -> wasmtime::Result<Old>,
-    new: impl FnOnce(wasmtime::component::InstancePre<HostState>) -> wasmtime::Result<New>,
+    (v1, v2, v3): Linkers<V1, V2, V3>,
     errors: &mut Vec<PluginError>,
-) -> Option<Loaded<Versioned<Old, New>>> {
+) -> Option<Loaded<Versioned<V1, V2, V3>>> {
     let name = plugin.name().to_owned();
     let result = runtime
         .prepare(&name, plugin.stage, &plugin.wasm, &plugin.sha256)
         .and_then(|pre| {
-            new(pre.clone()).map(Versioned::V0_2).or_else(|new_error| {
-                old(pre).map(Versioned::V0_1).map_err(|old_error| PluginError {
-                    plugin: name.clone(),
-                    stage: plugin.stage,
-                    failure: PluginFailure::Load(format!(
-                        "does not export the `{}` world of vodpipe:plugin@0.2.0 ({new_error:#}) or @0.1.0 ({old_error:#})",
-                        plugin.stage.world()
-                    )),
+            v3(pre.clone()).map(Versioned::V0_3).or_else(|v3_error| {
+                v2(pre.clone()).map(Versioned::V0_2).or_else(|v2_error| {
+                    v1(pre).map(Versioned::V0_1).map_err(|v1_error| PluginError {
+                        plugin: name.clone(),
+                        stage: plugin.stage,
+                        failure: PluginFailure::Load(format!(
+                            "does not export the `{}` world of vodpipe:plugin@0.3.0 ({v3_error:#}), @0.2.0 \
+                             ({v2_error:#}) or @0.1.0 ({v1_error:#})",
+                            plugin.stage.world()
+                        )),
+                    })
                 })
             })
         });

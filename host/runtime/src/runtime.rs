@@ -95,11 +95,13 @@ impl PluginRuntime {
 
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        // Both contract versions, so plugins built for either link.
+        // Every contract version, so plugins built for any of them link.
         bindings::v0_1::types::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
         bindings::v0_1::log::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
         bindings::v0_2::types::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
         bindings::v0_2::log::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+        bindings::v0_3::types::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+        bindings::v0_3::log::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let (weak_engine, stop) = (engine.weak(), ticker_stop.clone());

@@ -106,7 +106,7 @@ pub struct OutputGroup {
     pub outputs: Vec<Output>,
 }
 
-/// `Type` says which of the settings applies; the other is absent.
+/// `Type` says which of the settings applies; the others are absent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct OutputGroupSettings {
@@ -115,15 +115,73 @@ pub struct OutputGroupSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hls_group_settings: Option<HlsGroupSettings>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub cmaf_group_settings: Option<CmafGroupSettings>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_group_settings: Option<FileGroupSettings>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OutputGroupType {
+    /// MPEG-TS segments and HLS playlists.
     HlsGroupSettings,
+    /// Fragmented MP4 segments, HLS playlists and a DASH MPD over them.
+    CmafGroupSettings,
     /// Frame captures (the thumbnail).
     FileGroupSettings,
+}
+
+/// A CMAF group: every output its own track (video renditions, audio renditions), one
+/// destination for both manifests (`<destination>.m3u8`, `<destination>.mpd`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CmafGroupSettings {
+    /// The manifests without their extension: `<prefix><manifest name>`.
+    pub destination: String,
+    /// Seconds.
+    pub segment_length: u32,
+    /// Seconds; vodpipe writes one fragment per segment (default 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fragment_length: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment_control: Option<SegmentControl>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment_length_control: Option<SegmentLengthControl>,
+    /// Default `ENABLED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_hls_manifest: Option<Switch>,
+    /// Default `ENABLED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_dash_manifest: Option<Switch>,
+    /// `ENABLED`: the MPD lists every segment's time and duration (a SegmentTimeline).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_segment_timeline_in_representation: Option<Switch>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mpd_profile: Option<MpdProfile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest_duration_format: Option<ManifestDurationFormat>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_inf_resolution: Option<StreamInfResolution>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codec_specification: Option<CodecSpecification>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_cache: Option<ClientCache>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest_compression: Option<ManifestCompression>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Switch {
+    Enabled,
+    Disabled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MpdProfile {
+    /// `urn:mpeg:dash:profile:isoff-live:2011` style: a segment per file.
+    MainProfile,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -203,6 +261,9 @@ pub enum CodecSpecification {
     /// `CODECS` as RFC 4281 (6381) strings: `avc1.64001f,mp4a.40.2`.
     #[serde(rename = "RFC_4281")]
     Rfc4281,
+    /// The CMAF group's spelling of the same.
+    #[serde(rename = "RFC_6381")]
+    Rfc6381,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,7 +302,9 @@ pub struct Output {
     pub container_settings: Option<ContainerSettings>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output_settings: Option<OutputSettings>,
-    pub video_description: VideoDescription,
+    /// Absent for an audio rendition of a CMAF group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_description: Option<VideoDescription>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audio_descriptions: Vec<AudioDescription>,
 }
@@ -252,6 +315,8 @@ pub struct ContainerSettings {
     pub container: Container,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub m3u8_settings: Option<M3u8Settings>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cmfc_settings: Option<CmfcSettings>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,8 +324,45 @@ pub struct ContainerSettings {
 pub enum Container {
     /// MPEG-TS segments of an HLS rendition.
     M3u8,
+    /// A CMAF track: fragmented MP4 segments.
+    Cmfc,
     /// A frame capture's JPEG.
     Raw,
+}
+
+/// A CMAF track's part in the manifests.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CmfcSettings {
+    /// An audio track: the HLS audio group it belongs to (`EXT-X-MEDIA GROUP-ID`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio_group_id: Option<String>,
+    /// A video track: the audio groups it plays with (`EXT-X-STREAM-INF AUDIO`), comma
+    /// separated; vodpipe writes one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio_rendition_sets: Option<String>,
+    /// An audio track: `DEFAULT`/`AUTOSELECT` in the HLS master playlist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio_track_type: Option<AudioTrackType>,
+    /// A video track: `INCLUDE` writes its I-frame playlist (`EXT-X-I-FRAME-STREAM-INF`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub i_frame_only_manifest: Option<IFrameOnlyManifest>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AudioTrackType {
+    /// `DEFAULT=YES,AUTOSELECT=YES`.
+    AlternateAudioAutoSelectDefault,
+    /// `DEFAULT=NO,AUTOSELECT=YES`.
+    AlternateAudioAutoSelect,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum IFrameOnlyManifest {
+    Include,
+    Exclude,
 }
 
 /// MediaConvert's defaults; written as `{}`.
@@ -274,9 +376,14 @@ pub struct OutputSettings {
     pub hls_settings: Option<HlsSettings>,
 }
 
-/// MediaConvert's defaults; written as `{}`.
+/// An HLS rendition's part in the master playlist.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct HlsSettings {}
+#[serde(rename_all = "PascalCase")]
+pub struct HlsSettings {
+    /// `INCLUDE` writes its I-frame playlist (`EXT-X-I-FRAME-STREAM-INF`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub i_frame_only_manifest: Option<IFrameOnlyManifest>,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -296,13 +403,17 @@ pub enum ScalingBehavior {
     StretchToOutput,
 }
 
-/// `Codec` says which of the settings applies; the other is absent.
+/// `Codec` says which of the settings applies; the others are absent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct VideoCodecSettings {
     pub codec: VideoCodec,
     #[serde(rename = "H264Settings", skip_serializing_if = "Option::is_none")]
     pub h264_settings: Option<H264Settings>,
+    #[serde(rename = "H265Settings", skip_serializing_if = "Option::is_none")]
+    pub h265_settings: Option<H265Settings>,
+    #[serde(rename = "Av1Settings", skip_serializing_if = "Option::is_none")]
+    pub av1_settings: Option<Av1Settings>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frame_capture_settings: Option<FrameCaptureSettings>,
 }
@@ -311,8 +422,114 @@ pub struct VideoCodecSettings {
 pub enum VideoCodec {
     #[serde(rename = "H_264")]
     H264,
+    /// HEVC; vodpipe writes it in CMAF groups only.
+    #[serde(rename = "H_265")]
+    H265,
+    /// AV1; vodpipe writes it in CMAF groups only.
+    #[serde(rename = "AV1")]
+    Av1,
     #[serde(rename = "FRAME_CAPTURE")]
     FrameCapture,
+}
+
+/// HEVC as vodpipe writes it: the same rate control and GOP as H.264, the profile by bit
+/// depth, the level left to the encoder, `hvc1` sample entries (what Apple's players need).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct H265Settings {
+    pub rate_control_mode: RateControlMode,
+    /// Average bit/s: required with `VBR`, not used with `QVBR`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bitrate: Option<u64>,
+    /// Peak bit/s: with `VBR` default the average; required with `QVBR`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_bitrate: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qvbr_settings: Option<H264QvbrSettings>,
+    /// Default `MAIN_MAIN`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codec_profile: Option<H265Profile>,
+    /// `AUTO` only: the encoder chooses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codec_level: Option<AutoLevel>,
+    /// Default 2 (in `GopSizeUnits`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gop_size: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gop_size_units: Option<GopSizeUnits>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gop_closed_cadence: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scene_change_detect: Option<SceneChangeDetect>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framerate_control: Option<FramerateControl>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framerate_numerator: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framerate_denominator: Option<u32>,
+    /// Default `HVC1`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_mp4_packaging_type: Option<Mp4PackagingType>,
+}
+
+/// HEVC's profile and tier as MediaConvert names them together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum H265Profile {
+    /// Main profile, Main tier: 8 bits.
+    MainMain,
+    /// Main 10 profile, Main tier.
+    Main10Main,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AutoLevel {
+    Auto,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Mp4PackagingType {
+    /// Parameter sets in the sample entry only.
+    Hvc1,
+}
+
+/// AV1 as MediaConvert encodes it: QVBR only, the GOP in frames.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Av1Settings {
+    /// `QVBR` is the only mode MediaConvert has for AV1.
+    pub rate_control_mode: Av1RateControlMode,
+    pub max_bitrate: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qvbr_settings: Option<H264QvbrSettings>,
+    /// Default `BIT_8`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bit_depth: Option<Av1BitDepth>,
+    /// Frames (AV1 takes no seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gop_size: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framerate_control: Option<FramerateControl>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framerate_numerator: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framerate_denominator: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Av1RateControlMode {
+    Qvbr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Av1BitDepth {
+    #[serde(rename = "BIT_8")]
+    Bit8,
+    #[serde(rename = "BIT_10")]
+    Bit10,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -424,7 +641,16 @@ pub struct FrameCaptureSettings {
 pub struct AudioDescription {
     /// The name of one of the input's audio selectors.
     pub audio_source_name: String,
+    /// `FOLLOW_INPUT`: the track's language is the source's (when it has one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language_code_control: Option<LanguageCodeControl>,
     pub codec_settings: AudioCodecSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LanguageCodeControl {
+    FollowInput,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

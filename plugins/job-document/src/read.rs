@@ -229,7 +229,14 @@ mod tests {
     #[test]
     fn a_document_of_known_settings_reads_and_writes_back_the_same() {
         let job = CreateJob::read(&minimal()).unwrap();
-        assert_eq!(job.settings.output_groups[0].outputs[0].video_description.width, 640);
+        assert_eq!(
+            job.settings.output_groups[0].outputs[0]
+                .video_description
+                .as_ref()
+                .unwrap()
+                .width,
+            640
+        );
         assert_eq!(serde_json::to_value(&job).unwrap(), minimal());
     }
 
@@ -245,6 +252,8 @@ mod tests {
         let job = CreateJob::read(&document).unwrap();
         let h264 = job.settings.output_groups[0].outputs[0]
             .video_description
+            .as_ref()
+            .unwrap()
             .codec_settings
             .h264_settings
             .clone();

@@ -118,6 +118,16 @@ pub fn choose_levels(plan: &mut Plan, model: Option<&RateModel>, levels: Levels)
     let mut notes = Vec::new();
     for rendition in &mut plan.renditions {
         let budget = rendition.video_bitrate;
+        // The quality levels are measured for x264 (docs/quality.md); other encoders' rate
+        // factors mean other qualities.
+        if rendition.codec != crate::Codec::H264 {
+            notes.push(format!(
+                "rendition `{}`: VBR at its {} kb/s budget (quality levels are measured for H.264 only)",
+                rendition.name,
+                budget / 1000
+            ));
+            continue;
+        }
         let pixels = f64::from(rendition.width) * f64::from(rendition.height);
         let chosen = match model {
             None => Some((levels.ceiling, budget as f64)),
@@ -219,6 +229,7 @@ mod tests {
 
     fn rendition(name: &str, width: u32, height: u32, kbps: u64) -> Rendition {
         Rendition {
+            codec: crate::Codec::H264,
             name: name.into(),
             width,
             height,
@@ -234,6 +245,7 @@ mod tests {
 
     fn plan(renditions: Vec<Rendition>) -> Plan {
         Plan {
+            packaging: crate::Packaging::Ts,
             renditions,
             segment_seconds: 6,
             thumbnail: None,

@@ -23,12 +23,46 @@ pub struct Source {
     pub has_audio: bool,
 }
 
+/// A rung's video codec: H.264 (its profile and level are the rung's), or HEVC or AV1 at a
+/// bit depth (their encoders choose profile and level).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Codec {
+    #[default]
+    H264,
+    Hevc {
+        bit_depth: u8,
+    },
+    Av1 {
+        bit_depth: u8,
+    },
+}
+
+impl Codec {
+    /// `h264`, `hevc` or `av1`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::H264 => "h264",
+            Self::Hevc { .. } => "hevc",
+            Self::Av1 { .. } => "av1",
+        }
+    }
+}
+
+/// How the plan is packaged: the preset's, passed on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Packaging {
+    #[default]
+    Ts,
+    Cmaf,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rung {
     pub name: String,
     pub short_side: u32,
     pub video_bitrate: u64,
     pub max_bitrate: u64,
+    pub codec: Codec,
     pub profile: String,
     pub level: String,
     pub audio_bitrate: u64,
@@ -42,6 +76,7 @@ pub struct Ladder {
     pub segment_seconds: u32,
     pub thumbnail_at_seconds: Option<f64>,
     pub thumbnail_width: u32,
+    pub packaging: Packaging,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +89,8 @@ pub struct Rendition {
     pub max_bitrate: u64,
     /// Constant quality under `max_bitrate` (QVBR, 1 to 10 in thirds) instead of an average.
     pub quality_level: Option<f64>,
+    pub codec: Codec,
+    /// H.264's; `main` and `auto` for the other codecs.
     pub profile: String,
     pub level: String,
     pub frame_rate_cap: f64,
@@ -72,6 +109,7 @@ pub struct Plan {
     pub renditions: Vec<Rendition>,
     pub segment_seconds: u32,
     pub thumbnail: Option<Thumbnail>,
+    pub packaging: Packaging,
     /// What the rules changed from the preset and why (a level raised), for the planner's log.
     pub notes: Vec<String>,
 }
@@ -118,6 +156,7 @@ pub fn plan(source: &Source, ladder: &Ladder, bitrate_factor: f64) -> Result<Pla
                 video_bitrate: scaled(r.video_bitrate, bitrate_factor),
                 max_bitrate: scaled(r.max_bitrate, bitrate_factor),
                 quality_level: None,
+                codec: r.codec,
                 profile: r.profile.clone(),
                 level: r.level.clone(),
                 frame_rate_cap,
@@ -128,27 +167,41 @@ pub fn plan(source: &Source, ladder: &Ladder, bitrate_factor: f64) -> Result<Pla
 
     if renditions.is_empty() {
         // Smaller than the smallest rung: one rendition at the source's own size, with the
-        // smallest rung's bitrates scaled down by pixel count.
-        let smallest = rungs[rungs.len() - 1];
+        // smallest rung's bitrates scaled down by pixel count; in a ladder of several codecs,
+        // one of each (named `240p`, `240p-av1`).
         let short = even_floor(source_short);
         let (width, height) = fit(source, short);
-        let pixels = (short as f64 / smallest.short_side as f64).powi(2);
-        renditions.push(Rendition {
-            name: format!("{short}p"),
-            width,
-            height,
-            video_bitrate: scaled(smallest.video_bitrate, pixels * bitrate_factor),
-            max_bitrate: scaled(smallest.max_bitrate, pixels * bitrate_factor),
-            quality_level: None,
-            profile: smallest.profile.clone(),
-            level: smallest.level.clone(),
-            frame_rate_cap,
-            audio_bitrate: audio(smallest),
-        });
+        let one_codec = rungs.iter().all(|r| r.codec == rungs[0].codec);
+        let mut codecs: Vec<Codec> = Vec::new();
+        for smallest in rungs.iter().rev() {
+            if codecs.contains(&smallest.codec) {
+                continue;
+            }
+            let name = match smallest.codec {
+                Codec::H264 => format!("{short}p"),
+                _ if one_codec => format!("{short}p"),
+                codec => format!("{short}p-{}", codec.name()),
+            };
+            codecs.push(smallest.codec);
+            let pixels = (short as f64 / smallest.short_side as f64).powi(2);
+            renditions.push(Rendition {
+                name,
+                width,
+                height,
+                video_bitrate: scaled(smallest.video_bitrate, pixels * bitrate_factor),
+                max_bitrate: scaled(smallest.max_bitrate, pixels * bitrate_factor),
+                quality_level: None,
+                codec: smallest.codec,
+                profile: smallest.profile.clone(),
+                level: smallest.level.clone(),
+                frame_rate_cap,
+                audio_bitrate: audio(smallest),
+            });
+        }
     }
 
     let mut notes = Vec::new();
-    for r in &mut renditions {
+    for r in renditions.iter_mut().filter(|r| r.codec == Codec::H264) {
         r.level = level(r, &mut notes)?;
     }
 
@@ -173,6 +226,7 @@ pub fn plan(source: &Source, ladder: &Ladder, bitrate_factor: f64) -> Result<Pla
         renditions,
         segment_seconds: ladder.segment_seconds,
         thumbnail,
+        packaging: ladder.packaging,
         notes,
     })
 }
@@ -286,7 +340,8 @@ fn even_floor(x: u32) -> u32 {
 #[cfg(feature = "sdk")]
 pub mod sdk {
     use vodpipe_plugin_sdk::planner::{
-        Level, Plan, Preset, Probe, Profile, QvbrRate, RateControl, Rendition, Thumbnail, VbrRate,
+        BitDepth, H264Format, Level, Packaging, Plan, Preset, Probe, Profile, QvbrRate, RateControl, Rendition,
+        Thumbnail, VbrRate, VideoCodec,
     };
 
     pub fn source(probe: &Probe) -> crate::Source {
@@ -307,14 +362,34 @@ pub mod sdk {
             rungs: preset
                 .rungs
                 .into_iter()
-                .map(|r| crate::Rung {
-                    name: r.name,
-                    short_side: r.short_side,
-                    video_bitrate: r.rate.average_bitrate(),
-                    max_bitrate: r.rate.max_bitrate(),
-                    profile: r.profile.name().to_owned(),
-                    level: r.level.name().to_owned(),
-                    audio_bitrate: r.audio_bitrate,
+                .map(|r| {
+                    let (codec, profile, level) = match r.codec {
+                        VideoCodec::H264(h264) => (crate::Codec::H264, h264.profile.name(), h264.level.name()),
+                        VideoCodec::Hevc(depth) => (
+                            crate::Codec::Hevc {
+                                bit_depth: depth.bits() as u8,
+                            },
+                            "main",
+                            "auto",
+                        ),
+                        VideoCodec::Av1(depth) => (
+                            crate::Codec::Av1 {
+                                bit_depth: depth.bits() as u8,
+                            },
+                            "main",
+                            "auto",
+                        ),
+                    };
+                    crate::Rung {
+                        name: r.name,
+                        short_side: r.short_side,
+                        video_bitrate: r.rate.average_bitrate(),
+                        max_bitrate: r.rate.max_bitrate(),
+                        codec,
+                        profile: profile.to_owned(),
+                        level: level.to_owned(),
+                        audio_bitrate: r.audio_bitrate,
+                    }
                 })
                 .collect(),
             allow_upscale: preset.allow_upscale,
@@ -322,6 +397,10 @@ pub mod sdk {
             segment_seconds: preset.segment_seconds,
             thumbnail_at_seconds: preset.thumbnail_at_seconds,
             thumbnail_width: preset.thumbnail_width,
+            packaging: match preset.packaging {
+                Packaging::Ts => crate::Packaging::Ts,
+                Packaging::Cmaf => crate::Packaging::Cmaf,
+            },
         }
     }
 
@@ -350,9 +429,15 @@ pub mod sdk {
                             expected_bitrate: r.video_bitrate,
                         }),
                     },
-                    // The rules only write names they read from the preset or the level table.
-                    profile: Profile::parse(&r.profile).unwrap_or(Profile::High),
-                    level: Level::parse(&r.level).unwrap_or(Level::Auto),
+                    codec: match r.codec {
+                        // The rules only write names they read from the preset or the level table.
+                        crate::Codec::H264 => VideoCodec::H264(H264Format {
+                            profile: Profile::parse(&r.profile).unwrap_or(Profile::High),
+                            level: Level::parse(&r.level).unwrap_or(Level::Auto),
+                        }),
+                        crate::Codec::Hevc { bit_depth } => VideoCodec::Hevc(depth(bit_depth)),
+                        crate::Codec::Av1 { bit_depth } => VideoCodec::Av1(depth(bit_depth)),
+                    },
                     frame_rate_cap: r.frame_rate_cap,
                     audio_bitrate: r.audio_bitrate,
                 })
@@ -363,7 +448,15 @@ pub mod sdk {
                 width: t.width,
                 height: t.height,
             }),
+            packaging: match plan.packaging {
+                crate::Packaging::Ts => Packaging::Ts,
+                crate::Packaging::Cmaf => Packaging::Cmaf,
+            },
         }
+    }
+
+    fn depth(bits: u8) -> BitDepth {
+        if bits == 10 { BitDepth::Ten } else { BitDepth::Eight }
     }
 }
 
@@ -379,12 +472,14 @@ mod tests {
             has_audio: false,
         };
         let mut plan = super::Plan {
+            packaging: super::Packaging::Ts,
             renditions: [
                 ("720p", 1280, 720, 3_000_000),
                 ("360p", 640, 360, 800_000),
                 ("tiny", 64, 36, 64_000),
             ]
             .map(|(name, width, height, bitrate)| super::Rendition {
+                codec: super::Codec::H264,
                 name: name.into(),
                 width,
                 height,
@@ -425,6 +520,7 @@ mod tests {
 
     fn rung(short_side: u32, kbps: u64) -> Rung {
         Rung {
+            codec: Codec::H264,
             name: format!("{short_side}p"),
             short_side,
             video_bitrate: kbps * 1000,
@@ -437,6 +533,7 @@ mod tests {
 
     fn ladder() -> Ladder {
         Ladder {
+            packaging: Packaging::Ts,
             rungs: [1080, 720, 480, 360, 240]
                 .iter()
                 .map(|s| rung(*s, *s as u64 * 4))
@@ -461,6 +558,42 @@ mod tests {
 
     fn sizes(plan: &Plan) -> Vec<(u32, u32)> {
         plan.renditions.iter().map(|r| (r.width, r.height)).collect()
+    }
+
+    #[test]
+    fn a_ladder_of_two_codecs_plans_each_and_chooses_levels_for_h264_only() {
+        let mut ladder = ladder();
+        ladder.packaging = Packaging::Cmaf;
+        for side in [720, 360] {
+            let mut av1 = rung(side, side as u64 * 2);
+            (av1.name, av1.codec, av1.profile, av1.level) = (
+                format!("{side}p-av1"),
+                Codec::Av1 { bit_depth: 10 },
+                "main".into(),
+                "auto".into(),
+            );
+            ladder.rungs.push(av1);
+        }
+        let plan = plan(&source(1280, 720), &ladder, 1.0).unwrap();
+        assert_eq!(plan.packaging, Packaging::Cmaf);
+        let av1: Vec<(&str, &str)> = plan
+            .renditions
+            .iter()
+            .filter(|r| r.codec == Codec::Av1 { bit_depth: 10 })
+            .map(|r| (r.name.as_str(), r.level.as_str()))
+            .collect();
+        assert_eq!(av1, [("720p-av1", "auto"), ("360p-av1", "auto")]);
+        assert!(plan.notes.iter().all(|note| !note.contains("av1")), "{:?}", plan.notes);
+        assert_eq!(
+            plan.renditions.iter().filter(|r| r.codec == Codec::H264).count(),
+            4,
+            "720p down to 240p in H.264"
+        );
+
+        // A source smaller than every rung gets one rendition of each codec.
+        let tiny = super::plan(&source(160, 90), &ladder, 1.0).unwrap();
+        let names: Vec<(&str, Codec)> = tiny.renditions.iter().map(|r| (r.name.as_str(), r.codec)).collect();
+        assert_eq!(names, [("90p", Codec::H264), ("90p-av1", Codec::Av1 { bit_depth: 10 })]);
     }
 
     #[test]

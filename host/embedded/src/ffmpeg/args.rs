@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::job::{HlsJob, Rate, ThumbnailJob};
+use vodpipe_core::Packaging;
+
+use super::job::{Audio, HlsJob, Rate, ThumbnailJob};
 
 /// What every output needs from the source, done once before the split. `0:V:0` is the first
 /// video stream that is not an attached picture (a cover or poster frame). ffmpeg has already
@@ -67,23 +69,27 @@ pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
     args.extend(["-filter_complex".into(), filter]);
     let mut stream_map = Vec::new();
     let mut audio_index = 0;
+    let mut map_audio = |args: &mut Vec<String>, a: &Audio| {
+        args.extend(["-map".into(), "0:a:0".into()]);
+        args.extend([
+            format!("-c:a:{audio_index}"),
+            "aac".into(),
+            format!("-b:a:{audio_index}"),
+            a.bitrate.to_string(),
+            format!("-ar:a:{audio_index}"),
+            a.sample_rate.to_string(),
+            format!("-ac:a:{audio_index}"),
+            a.channels.to_string(),
+        ]);
+        audio_index += 1;
+        audio_index - 1
+    };
     for (i, v) in job.variants.iter().enumerate() {
         args.extend(["-map".into(), format!("[v{i}]")]);
         let mut entry = format!("v:{i}");
         if let Some(a) = &v.audio {
-            args.extend(["-map".into(), "0:a:0".into()]);
-            args.extend([
-                format!("-c:a:{audio_index}"),
-                "aac".into(),
-                format!("-b:a:{audio_index}"),
-                a.bitrate.to_string(),
-                format!("-ar:a:{audio_index}"),
-                a.sample_rate.to_string(),
-                format!("-ac:a:{audio_index}"),
-                a.channels.to_string(),
-            ]);
-            write!(entry, ",a:{audio_index}").unwrap();
-            audio_index += 1;
+            let index = map_audio(&mut args, a);
+            write!(entry, ",a:{index}").unwrap();
         }
         write!(entry, ",name:{}", v.modifier).unwrap();
         stream_map.push(entry);
@@ -122,7 +128,16 @@ pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
             args.extend([format!("-level:v:{i}"), level.to_string()]);
         }
     }
+    // CMAF: each audio rendition a stream of its own, after the video ones.
+    for a in &job.audio_renditions {
+        let index = map_audio(&mut args, &a.audio);
+        stream_map.push(format!("a:{index},name:{}", a.modifier));
+    }
     let dir = job.output_dir.display();
+    let (segment_type, extension) = match job.packaging {
+        Packaging::Ts => ("mpegts", "ts"),
+        Packaging::Cmaf => ("fmp4", "m4s"),
+    };
     args.extend([
         "-f".into(),
         "hls".into(),
@@ -138,16 +153,24 @@ pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
         }
         .into(),
         "-hls_segment_type".into(),
-        "mpegts".into(),
+        segment_type.into(),
         // MediaConvert numbers segments from 1.
         "-start_number".into(),
         "1".into(),
         "-hls_segment_filename".into(),
-        format!("{dir}/{}%v_%05d.ts", job.manifest),
+        format!("{dir}/{}%v_%05d.{extension}", job.manifest),
         "-var_stream_map".into(),
         stream_map.join(" "),
         format!("{dir}/{}%v.m3u8", job.manifest),
     ]);
+    if job.packaging == Packaging::Cmaf {
+        // Before the output it belongs to.
+        let at = args.len() - 1;
+        args.splice(
+            at..at,
+            ["-hls_fmp4_init_filename".into(), format!("{}%v_init.mp4", job.manifest)],
+        );
+    }
     if let Some(t) = &job.thumbnail {
         args.extend(thumbnail_output(t, true));
     }
@@ -258,7 +281,11 @@ mod tests {
                 stretch: false,
                 frame_rate: None,
                 audio: None,
+                audio_group: None,
+                i_frame_playlist: false,
             }],
+            packaging: Packaging::Ts,
+            audio_renditions: Vec::new(),
             thumbnail: Some(ThumbnailJob {
                 path: "/media/v1/thumbnails/thumb.0000001.jpg".into(),
                 width: 320,

@@ -7,13 +7,14 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use serde_json::Value;
+use vodpipe_core::Packaging;
 pub use vodpipe_job_document::Problem;
 use vodpipe_job_document::h264::{CodecLevel, Level, Profile};
 use vodpipe_job_document::qvbr;
 use vodpipe_job_document::{
-    CodingMode, Container, CreateJob, FileGroupSettings, FramerateControl, GopSizeUnits, H264QvbrSettings,
-    H264Settings, HlsGroupSettings, ManifestDurationFormat, Output, OutputGroupType, RateControlMode, ScalingBehavior,
-    VideoCodec,
+    CmafGroupSettings, CodingMode, Container, CreateJob, FileGroupSettings, FramerateControl, GopSizeUnits,
+    H264QvbrSettings, H264Settings, HlsGroupSettings, IFrameOnlyManifest, ManifestDurationFormat, Output,
+    OutputGroupType, RateControlMode, ScalingBehavior, Switch, VideoCodec,
 };
 
 /// What the embedded transcoder will do for a job document.
@@ -27,12 +28,18 @@ pub struct HlsJob {
     /// `#EXTINF` durations rounded to whole seconds (ManifestDurationFormat INTEGER).
     pub integer_durations: bool,
     pub variants: Vec<Variant>,
+    /// `Ts`: each variant carries its audio. `Cmaf`: fragmented MP4, the audio in
+    /// [`HlsJob::audio_renditions`], and a DASH MPD beside the master playlist.
+    pub packaging: Packaging,
+    /// CMAF's audio tracks, one per audio group.
+    pub audio_renditions: Vec<AudioRendition>,
     pub thumbnail: Option<ThumbnailJob>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Variant {
-    /// `_720p`: files are `<manifest><modifier>.m3u8` and `<manifest><modifier>_00001.ts`.
+    /// `_720p`: files are `<manifest><modifier>.m3u8` and `<manifest><modifier>_00001.ts`
+    /// (`.m4s` and `<manifest><modifier>_init.mp4` in CMAF).
     pub modifier: String,
     pub width: u64,
     pub height: u64,
@@ -48,7 +55,22 @@ pub struct Variant {
     pub stretch: bool,
     /// Output frame rate as numerator/denominator; none keeps the source's.
     pub frame_rate: Option<(u64, u64)>,
+    /// MPEG-TS: the audio muxed with the video.
     pub audio: Option<Audio>,
+    /// CMAF: the audio group it plays with.
+    pub audio_group: Option<String>,
+    /// Whether it gets an I-frame playlist (`IFrameOnlyManifest` `INCLUDE`).
+    pub i_frame_playlist: bool,
+}
+
+/// A CMAF audio track: `<manifest><modifier>.m3u8`, the rendition of its audio group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioRendition {
+    pub modifier: String,
+    pub group: String,
+    /// `DEFAULT=YES` (else `NO`); every one is AUTOSELECT.
+    pub default: bool,
+    pub audio: Audio,
 }
 
 /// How a rendition spends its bits, under its peak.
@@ -100,40 +122,26 @@ fn read_job(job: &CreateJob, p: &mut Vec<Problem>) -> Option<HlsJob> {
         .map(|input| input.audio_selectors.keys().map(String::as_str).collect())
         .unwrap_or_default();
 
-    let (mut hls, mut thumbnail) = (None, None);
-    let (mut seen_hls, mut seen_file) = (false, false);
+    let (mut media, mut thumbnail) = (None, None);
+    let (mut seen_media, mut seen_file) = (false, false);
     for (g, group) in settings.output_groups.iter().enumerate() {
         let at = format!("Settings.OutputGroups[{g}]");
         let group_settings = &group.output_group_settings;
         let settings_at = format!("{at}.OutputGroupSettings");
         let seen = match group_settings.kind {
-            OutputGroupType::HlsGroupSettings => &mut seen_hls,
+            OutputGroupType::HlsGroupSettings | OutputGroupType::CmafGroupSettings => &mut seen_media,
             OutputGroupType::FileGroupSettings => &mut seen_file,
         };
         if std::mem::replace(seen, true) {
             p.push(Problem::new(
                 format!("{settings_at}.Type"),
-                "only one HLS group and one frame-capture group are supported",
+                "only one HLS or CMAF group and one frame-capture group are supported",
             ));
             continue;
         }
-        match group_settings.kind {
-            OutputGroupType::HlsGroupSettings => {
-                not_with(
-                    &group_settings.file_group_settings,
-                    &settings_at,
-                    "FileGroupSettings",
-                    "Type",
-                    p,
-                );
-                match &group_settings.hls_group_settings {
-                    Some(hls_settings) => {
-                        hls = read_hls_group(&at, hls_settings, &group.outputs, &audio_selectors, p);
-                    }
-                    None => p.push(Problem::new(format!("{settings_at}.HlsGroupSettings"), "is required")),
-                }
-            }
-            OutputGroupType::FileGroupSettings => {
+        let kind = group_settings.kind;
+        let others = |p: &mut Vec<Problem>| {
+            if kind != OutputGroupType::HlsGroupSettings {
                 not_with(
                     &group_settings.hls_group_settings,
                     &settings_at,
@@ -141,29 +149,229 @@ fn read_job(job: &CreateJob, p: &mut Vec<Problem>) -> Option<HlsJob> {
                     "Type",
                     p,
                 );
-                match &group_settings.file_group_settings {
-                    Some(file_settings) => thumbnail = read_frame_capture_group(&at, file_settings, &group.outputs, p),
-                    None => p.push(Problem::new(format!("{settings_at}.FileGroupSettings"), "is required")),
-                }
             }
+            if kind != OutputGroupType::CmafGroupSettings {
+                not_with(
+                    &group_settings.cmaf_group_settings,
+                    &settings_at,
+                    "CmafGroupSettings",
+                    "Type",
+                    p,
+                );
+            }
+            if kind != OutputGroupType::FileGroupSettings {
+                not_with(
+                    &group_settings.file_group_settings,
+                    &settings_at,
+                    "FileGroupSettings",
+                    "Type",
+                    p,
+                );
+            }
+        };
+        others(p);
+        match kind {
+            OutputGroupType::HlsGroupSettings => match &group_settings.hls_group_settings {
+                Some(hls_settings) => media = read_hls_group(&at, hls_settings, &group.outputs, &audio_selectors, p),
+                None => p.push(Problem::new(format!("{settings_at}.HlsGroupSettings"), "is required")),
+            },
+            OutputGroupType::CmafGroupSettings => match &group_settings.cmaf_group_settings {
+                Some(cmaf_settings) => {
+                    media = read_cmaf_group(&at, cmaf_settings, &group.outputs, &audio_selectors, p);
+                }
+                None => p.push(Problem::new(format!("{settings_at}.CmafGroupSettings"), "is required")),
+            },
+            OutputGroupType::FileGroupSettings => match &group_settings.file_group_settings {
+                Some(file_settings) => thumbnail = read_frame_capture_group(&at, file_settings, &group.outputs, p),
+                None => p.push(Problem::new(format!("{settings_at}.FileGroupSettings"), "is required")),
+            },
         }
     }
-    if !seen_hls {
-        p.push(Problem::new("Settings.OutputGroups", "needs an HLS output group"));
+    if !seen_media {
+        p.push(Problem::new(
+            "Settings.OutputGroups",
+            "needs an HLS or CMAF output group",
+        ));
     }
-    let (output_dir, manifest, segment_seconds, integer_durations, variants) = hls?;
+    let media = media?;
     Some(HlsJob {
         input: input_path?,
-        output_dir,
-        manifest,
-        segment_seconds,
-        integer_durations,
-        variants,
+        output_dir: media.output_dir,
+        manifest: media.manifest,
+        segment_seconds: media.segment_seconds,
+        integer_durations: media.integer_durations,
+        variants: media.variants,
+        packaging: media.packaging,
+        audio_renditions: media.audio_renditions,
         thumbnail,
     })
 }
 
-type Hls = (PathBuf, String, u64, bool, Vec<Variant>);
+/// What the HLS or CMAF group says.
+struct MediaGroup {
+    output_dir: PathBuf,
+    manifest: String,
+    segment_seconds: u64,
+    integer_durations: bool,
+    variants: Vec<Variant>,
+    packaging: Packaging,
+    audio_renditions: Vec<AudioRendition>,
+}
+
+/// The directory and manifest stem of a group's `Destination`.
+fn destination(uri: &str, at: &str, p: &mut Vec<Problem>) -> Option<(PathBuf, String)> {
+    let destination = file_path(uri, at, p)?;
+    let (Some(manifest), Some(output_dir)) = (destination.file_name(), destination.parent()) else {
+        p.push(Problem::new(
+            at,
+            "must name the master playlist's file, e.g. `file:///media/<id>/index`",
+        ));
+        return None;
+    };
+    Some((output_dir.to_owned(), manifest.to_string_lossy().into_owned()))
+}
+
+fn read_cmaf_group(
+    at: &str,
+    settings: &CmafGroupSettings,
+    outputs: &[Output],
+    audio_selectors: &[&str],
+    p: &mut Vec<Problem>,
+) -> Option<MediaGroup> {
+    let settings_at = format!("{at}.OutputGroupSettings.CmafGroupSettings");
+    let destination = destination(&settings.destination, &format!("{settings_at}.Destination"), p);
+    if settings.segment_length == 0 {
+        p.push(Problem::new(
+            format!("{settings_at}.SegmentLength"),
+            "must be at least 1",
+        ));
+    }
+    // ffmpeg writes each segment as one fragment.
+    if let Some(fragment) = settings.fragment_length.filter(|f| *f != settings.segment_length) {
+        p.push(Problem::new(
+            format!("{settings_at}.FragmentLength"),
+            format!(
+                "{fragment}: only the segment length ({}) is supported (one fragment per segment)",
+                settings.segment_length
+            ),
+        ));
+    }
+    if settings.write_hls_manifest == Some(Switch::Disabled) {
+        p.push(Problem::new(
+            format!("{settings_at}.WriteHlsManifest"),
+            "DISABLED: the embedded transcoder always writes the HLS playlists (players and the post-processor use them)",
+        ));
+    }
+    let integer_durations = settings.manifest_duration_format != Some(ManifestDurationFormat::FloatingPoint);
+    let mut variants = Vec::new();
+    let mut audio_renditions: Vec<AudioRendition> = Vec::new();
+    for (o, output) in outputs.iter().enumerate() {
+        let output_at = format!("{at}.Outputs[{o}]");
+        let cmfc = output.container_settings.as_ref().and_then(|c| c.cmfc_settings.clone());
+        match output.container_settings.as_ref().map(|c| c.container) {
+            Some(Container::Cmfc) => {}
+            Some(other) => p.push(unsupported(
+                format!("{output_at}.ContainerSettings.Container"),
+                &other,
+                "CMFC",
+            )),
+            None => p.push(Problem::new(
+                format!("{output_at}.ContainerSettings"),
+                "is required (CMFC)",
+            )),
+        }
+        let cmfc = cmfc.unwrap_or_default();
+        let cmfc_at = format!("{output_at}.ContainerSettings.CmfcSettings");
+        if output.video_description.is_some() {
+            if cmfc.audio_group_id.is_some() {
+                p.push(Problem::new(
+                    format!("{cmfc_at}.AudioGroupId"),
+                    "belongs to an audio track",
+                ));
+            }
+            if !output.audio_descriptions.is_empty() {
+                p.push(Problem::new(
+                    format!("{output_at}.AudioDescriptions"),
+                    "a CMAF video track has no audio: give the audio its own output",
+                ));
+            }
+            if let Some(mut variant) = read_video_output(&output_at, output, audio_selectors, Container::Cmfc, p) {
+                variant.audio_group = cmfc.audio_rendition_sets.clone();
+                variant.i_frame_playlist = cmfc.i_frame_only_manifest == Some(IFrameOnlyManifest::Include);
+                if let Some(sets) = &variant.audio_group
+                    && sets.contains(',')
+                {
+                    p.push(Problem::new(
+                        format!("{cmfc_at}.AudioRenditionSets"),
+                        format!("`{sets}`: one audio group per video track is supported"),
+                    ));
+                }
+                variants.push(variant);
+            }
+        } else {
+            let modifier = read_modifier(&output_at, output, p);
+            let audio = match output.audio_descriptions.as_slice() {
+                [description] => Some(read_audio(
+                    &format!("{output_at}.AudioDescriptions[0]"),
+                    description,
+                    audio_selectors,
+                    p,
+                )),
+                _ => {
+                    p.push(Problem::new(
+                        format!("{output_at}.AudioDescriptions"),
+                        "a CMAF audio track has exactly one audio description",
+                    ));
+                    None
+                }
+            };
+            let group = cmfc.audio_group_id.clone();
+            if group.is_none() {
+                p.push(Problem::new(
+                    format!("{cmfc_at}.AudioGroupId"),
+                    "is required for an audio track",
+                ));
+            }
+            if let (Some(modifier), Some(audio), Some(group)) = (modifier, audio, group) {
+                let default = cmfc
+                    .audio_track_type
+                    .is_none_or(|t| t == vodpipe_job_document::AudioTrackType::AlternateAudioAutoSelectDefault);
+                audio_renditions.push(AudioRendition {
+                    modifier,
+                    group,
+                    default,
+                    audio,
+                });
+            }
+        }
+    }
+    for (v, variant) in variants.iter().enumerate() {
+        if let Some(group) = &variant.audio_group
+            && !audio_renditions.iter().any(|a| &a.group == group)
+        {
+            p.push(Problem::new(
+                format!("{at}.Outputs[{v}].ContainerSettings.CmfcSettings.AudioRenditionSets"),
+                format!("`{group}`: no audio track of the group has that AudioGroupId"),
+            ));
+        }
+    }
+    if variants.is_empty() {
+        p.push(Problem::new(
+            format!("{at}.Outputs"),
+            "the CMAF group has no usable video outputs",
+        ));
+    }
+    let (output_dir, manifest) = destination?;
+    Some(MediaGroup {
+        output_dir,
+        manifest,
+        segment_seconds: u64::from(settings.segment_length.max(1)),
+        integer_durations,
+        variants,
+        packaging: Packaging::Cmaf,
+        audio_renditions,
+    })
+}
 
 fn read_hls_group(
     at: &str,
@@ -171,9 +379,9 @@ fn read_hls_group(
     outputs: &[Output],
     audio_selectors: &[&str],
     p: &mut Vec<Problem>,
-) -> Option<Hls> {
+) -> Option<MediaGroup> {
     let settings_at = format!("{at}.OutputGroupSettings.HlsGroupSettings");
-    let destination = file_path(&settings.destination, &format!("{settings_at}.Destination"), p);
+    let destination = destination(&settings.destination, &format!("{settings_at}.Destination"), p);
     if settings.segment_length == 0 {
         p.push(Problem::new(
             format!("{settings_at}.SegmentLength"),
@@ -190,7 +398,22 @@ fn read_hls_group(
     let variants: Vec<Variant> = outputs
         .iter()
         .enumerate()
-        .filter_map(|(o, output)| read_hls_output(&format!("{at}.Outputs[{o}]"), output, audio_selectors, p))
+        .filter_map(|(o, output)| {
+            let mut variant = read_video_output(
+                &format!("{at}.Outputs[{o}]"),
+                output,
+                audio_selectors,
+                Container::M3u8,
+                p,
+            )?;
+            variant.i_frame_playlist = output
+                .output_settings
+                .as_ref()
+                .and_then(|o| o.hls_settings.as_ref())
+                .and_then(|h| h.i_frame_only_manifest)
+                == Some(IFrameOnlyManifest::Include);
+            Some(variant)
+        })
         .collect();
     if variants.is_empty() {
         p.push(Problem::new(
@@ -198,25 +421,20 @@ fn read_hls_group(
             "the HLS group has no usable outputs",
         ));
     }
-    let destination = destination?;
-    let (Some(manifest), Some(output_dir)) = (destination.file_name(), destination.parent()) else {
-        p.push(Problem::new(
-            format!("{settings_at}.Destination"),
-            "must name the master playlist's file, e.g. `file:///media/<id>/index`",
-        ));
-        return None;
-    };
-    let (manifest, output_dir) = (manifest.to_string_lossy().into_owned(), output_dir.to_owned());
-    Some((
+    let (output_dir, manifest) = destination?;
+    Some(MediaGroup {
         output_dir,
         manifest,
-        u64::from(settings.segment_length.max(1)),
+        segment_seconds: u64::from(settings.segment_length.max(1)),
         integer_durations,
         variants,
-    ))
+        packaging: Packaging::Ts,
+        audio_renditions: Vec::new(),
+    })
 }
 
-fn read_hls_output(at: &str, output: &Output, audio_selectors: &[&str], p: &mut Vec<Problem>) -> Option<Variant> {
+/// An output's `NameModifier`, which names its files.
+fn read_modifier(at: &str, output: &Output, p: &mut Vec<Problem>) -> Option<String> {
     let modifier = output.name_modifier.clone();
     match &modifier {
         None => p.push(Problem::new(format!("{at}.NameModifier"), "is required")),
@@ -225,19 +443,44 @@ fn read_hls_output(at: &str, output: &Output, audio_selectors: &[&str], p: &mut 
                 format!("{at}.NameModifier"),
                 "must be letters, digits, '_' or '-'",
             ));
+            return None;
         }
         Some(_) => {}
     }
-    if let Some(container) = &output.container_settings
-        && container.container != Container::M3u8
+    modifier
+}
+
+/// A video rendition of an HLS group (in `M3U8`, its audio muxed) or a CMAF group (in `CMFC`).
+fn read_video_output(
+    at: &str,
+    output: &Output,
+    audio_selectors: &[&str],
+    container: Container,
+    p: &mut Vec<Problem>,
+) -> Option<Variant> {
+    let modifier = read_modifier(at, output, p);
+    if container == Container::M3u8
+        && let Some(settings) = &output.container_settings
     {
-        p.push(unsupported(
-            format!("{at}.ContainerSettings.Container"),
-            &container.container,
-            "M3U8",
-        ));
+        if settings.container != Container::M3u8 {
+            p.push(unsupported(
+                format!("{at}.ContainerSettings.Container"),
+                &settings.container,
+                "M3U8",
+            ));
+        }
+        not_with(
+            &settings.cmfc_settings,
+            &format!("{at}.ContainerSettings"),
+            "CmfcSettings",
+            "Container",
+            p,
+        );
     }
-    let video = &output.video_description;
+    let Some(video) = &output.video_description else {
+        p.push(Problem::new(format!("{at}.VideoDescription"), "is required"));
+        return None;
+    };
     let video_at = format!("{at}.VideoDescription");
     let stretch = video.scaling_behavior == Some(ScalingBehavior::StretchToOutput);
     let codec = &video.codec_settings;
@@ -245,6 +488,8 @@ fn read_hls_output(at: &str, output: &Output, audio_selectors: &[&str], p: &mut 
     if codec.codec != VideoCodec::H264 {
         p.push(unsupported(format!("{codec_at}.Codec"), &codec.codec, "H_264"));
     }
+    not_with(&codec.h265_settings, &codec_at, "H265Settings", "Codec", p);
+    not_with(&codec.av1_settings, &codec_at, "Av1Settings", "Codec", p);
     not_with(
         &codec.frame_capture_settings,
         &codec_at,
@@ -310,19 +555,12 @@ fn read_hls_output(at: &str, output: &Output, audio_selectors: &[&str], p: &mut 
     }
     let mut audio = None;
     for (a, description) in output.audio_descriptions.iter().enumerate() {
-        let source = &description.audio_source_name;
-        if !audio_selectors.contains(&source.as_str()) {
-            p.push(Problem::new(
-                format!("{at}.AudioDescriptions[{a}].AudioSourceName"),
-                format!("`{source}`: no such audio selector in the input"),
-            ));
-        }
-        let aac = &description.codec_settings.aac_settings;
-        audio = Some(Audio {
-            bitrate: aac.bitrate,
-            sample_rate: u64::from(aac.sample_rate.unwrap_or(48_000)),
-            channels: aac.coding_mode.unwrap_or(CodingMode::Stereo).channels(),
-        });
+        audio = Some(read_audio(
+            &format!("{at}.AudioDescriptions[{a}]"),
+            description,
+            audio_selectors,
+            p,
+        ));
     }
 
     Some(Variant {
@@ -343,7 +581,30 @@ fn read_hls_output(at: &str, output: &Output, audio_selectors: &[&str], p: &mut 
         stretch,
         frame_rate,
         audio,
+        audio_group: None,
+        i_frame_playlist: false,
     })
+}
+
+fn read_audio(
+    at: &str,
+    description: &vodpipe_job_document::AudioDescription,
+    audio_selectors: &[&str],
+    p: &mut Vec<Problem>,
+) -> Audio {
+    let source = &description.audio_source_name;
+    if !audio_selectors.contains(&source.as_str()) {
+        p.push(Problem::new(
+            format!("{at}.AudioSourceName"),
+            format!("`{source}`: no such audio selector in the input"),
+        ));
+    }
+    let aac = &description.codec_settings.aac_settings;
+    Audio {
+        bitrate: aac.bitrate,
+        sample_rate: u64::from(aac.sample_rate.unwrap_or(48_000)),
+        channels: aac.coding_mode.unwrap_or(CodingMode::Stereo).channels(),
+    }
 }
 
 /// `VBR` needs `Bitrate`; `QVBR` needs `MaxBitrate` and takes its quality level (AUTO: 7,
@@ -454,7 +715,10 @@ fn read_frame_capture_group(
             "a frame capture has no audio",
         ));
     }
-    let video = &output.video_description;
+    let Some(video) = &output.video_description else {
+        p.push(Problem::new(format!("{at}.VideoDescription"), "is required"));
+        return None;
+    };
     let codec = &video.codec_settings;
     let codec_at = format!("{at}.VideoDescription.CodecSettings");
     if codec.codec != VideoCodec::FrameCapture {
@@ -630,7 +894,7 @@ mod tests {
             [
                 "Settings.OutputGroups[0].OutputGroupSettings.FileGroupSettings: does not go with this Type",
                 "Settings.OutputGroups[1].Outputs[0].VideoDescription.CodecSettings.H264Settings: does not go with this Codec",
-                "Settings.OutputGroups[2].OutputGroupSettings.Type: only one HLS group and one frame-capture group are supported",
+                "Settings.OutputGroups[2].OutputGroupSettings.Type: only one HLS or CMAF group and one frame-capture group are supported",
             ]
         );
     }

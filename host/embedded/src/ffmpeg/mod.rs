@@ -7,12 +7,15 @@
 //!
 //! Four steps, one module each: `job` reads the document, `args` makes ffmpeg's
 //! arguments, `process` runs ffmpeg, `playlists` reads back what it wrote and writes the
-//! master playlist.
+//! master playlist, the I-frame playlists and (CMAF) the DASH MPD, with what `fmp4` and `ts`
+//! read of the segments.
 
 mod args;
+pub mod fmp4;
 mod job;
 mod playlists;
 mod process;
+mod ts;
 
 pub use args::{arguments, fit, source_filters};
 pub use job::{Audio, HlsJob, Problem, Rate, ThumbnailJob, Variant, translate};

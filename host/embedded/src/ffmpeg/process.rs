@@ -181,19 +181,22 @@ fn clear_previous_outputs(job: &HlsJob) -> std::io::Result<()> {
     let stems: Vec<String> = job
         .variants
         .iter()
-        .map(|v| format!("{}{}", job.manifest, v.modifier))
+        .map(|v| &v.modifier)
+        .chain(job.audio_renditions.iter().map(|a| &a.modifier))
+        .map(|modifier| format!("{}{modifier}", job.manifest))
         .collect();
     let master = format!("{}.m3u8", job.manifest);
     let master_tmp = format!(".{master}.tmp");
+    let (mpd, mpd_tmp) = (format!("{}.mpd", job.manifest), format!(".{}.mpd.tmp", job.manifest));
     for entry in std::fs::read_dir(&job.output_dir)? {
         let entry = entry?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        let written_by_a_run = name == master
-            || name == master_tmp
+        let written_by_a_run = [&master, &master_tmp, &mpd, &mpd_tmp].iter().any(|own| **own == *name)
             || stems.iter().any(|stem| {
                 name.strip_prefix(stem.as_str()).is_some_and(|rest| {
-                    rest == ".m3u8" || rest == ".m3u8.tmp" || (rest.starts_with('_') && rest.ends_with(".ts"))
+                    [".m3u8", ".m3u8.tmp", "_init.mp4", "_iframes.m3u8"].contains(&rest)
+                        || (rest.starts_with('_') && (rest.ends_with(".ts") || rest.ends_with(".m4s")))
                 })
             });
         if written_by_a_run && entry.file_type()?.is_file() {

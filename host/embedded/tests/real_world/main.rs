@@ -304,7 +304,8 @@ fn check_variant(media: &Path, variant: &Variant, rendition: &vodpipe_core::Rend
     // Segments: each starts on a keyframe; frames evenly spaced throughout; bitrates.
     let mut frames = Vec::new();
     let mut starts = Vec::new();
-    let (mut peak, mut bits, mut seconds) = (0f64, 0f64, 0f64);
+    let (mut bits, mut seconds) = (0f64, 0f64);
+    let mut runs = Vec::new();
     for (segment, duration) in &playlist.segments {
         let segment_frames = hls::video_frames(segment);
         let (start, key) = *segment_frames
@@ -314,7 +315,7 @@ fn check_variant(media: &Path, variant: &Variant, rendition: &vodpipe_core::Rend
         starts.push(start);
         frames.extend(segment_frames.into_iter().map(|(pts, _)| pts));
         let size = std::fs::metadata(segment).unwrap().len() as f64 * 8.0;
-        peak = peak.max(size / duration);
+        runs.push((size, *duration));
         bits += size;
         seconds += duration;
     }
@@ -327,6 +328,7 @@ fn check_variant(media: &Path, variant: &Variant, rendition: &vodpipe_core::Rend
             pair[1]
         );
     }
+    let peak = hls::peak_rate(&runs);
     let bandwidth = variant.number("BANDWIDTH");
     assert!(
         bandwidth >= peak.floor(),

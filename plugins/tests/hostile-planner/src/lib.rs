@@ -3,7 +3,8 @@
 
 use vodpipe_plugin_sdk::log;
 use vodpipe_plugin_sdk::planner::{
-    Config, ConfigProblem, Level, Plan, Planner, Preset, Probe, Profile, RateControl, Reader, Rendition, VbrRate,
+    Config, ConfigProblem, H264Format, Level, Plan, Planner, Preset, Probe, Profile, RateControl, Reader, Rendition,
+    VbrRate, VideoCodec,
 };
 
 struct Hostile;
@@ -38,8 +39,10 @@ fn rendition(width: u32, height: u32) -> Rendition {
             bitrate: 1_000_000,
             max_bitrate: 1_500_000,
         }),
-        profile: Profile::Main,
-        level: Level::L31,
+        codec: VideoCodec::H264(H264Format {
+            profile: Profile::Main,
+            level: Level::L31,
+        }),
         frame_rate_cap: 30.0,
         audio_bitrate: Some(128_000),
     }
@@ -55,7 +58,7 @@ impl Planner for Hostile {
         }
     }
 
-    fn plan(source: Probe, _preset: Preset, Mode(mode): Mode) -> Result<Plan, String> {
+    fn plan(source: Probe, preset: Preset, Mode(mode): Mode) -> Result<Plan, String> {
         // Behave for the host's activation dry run and misbehave for sources the tests mark,
         // unless the mode says "always-".
         let mode = match mode.strip_prefix("always-") {
@@ -98,6 +101,7 @@ impl Planner for Hostile {
             renditions,
             segment_seconds: 6,
             thumbnail: None,
+            packaging: preset.packaging,
         })
     }
 }
