@@ -139,11 +139,15 @@ pub fn job_state_change(body: &str, output_prefix: impl Fn(&str) -> String) -> R
     let prefix = output_prefix(&video_id);
     let relative = |uri: &String| uri.strip_prefix(prefix.as_str()).unwrap_or(uri).to_owned();
     let group = |kind: &str| detail.output_group_details.iter().find(|g| g.kind == kind);
-    let hls = group("HLS_GROUP");
+    // A CMAF group lists both manifests and its audio tracks among its outputs: the master
+    // playlist is its `.m3u8`, the renditions are the outputs with a picture.
+    let hls = group("HLS_GROUP").or_else(|| group("CMAF_GROUP"));
+    let cmaf = hls.is_some_and(|g| g.kind == "CMAF_GROUP");
     let outputs = hls
         .map(|g| {
             g.output_details
                 .iter()
+                .filter(|o| !cmaf || o.video_details.is_some())
                 .filter_map(|o| {
                     let size = o.video_details.as_ref();
                     Some(JobOutput {
@@ -161,7 +165,9 @@ pub fn job_state_change(body: &str, output_prefix: impl Fn(&str) -> String) -> R
         status,
         error_code: detail.error_code,
         error_message: detail.error_message,
-        playlist_path: hls.and_then(|g| g.playlist_file_paths.first()).map(relative),
+        playlist_path: hls
+            .and_then(|g| g.playlist_file_paths.iter().find(|p| p.ends_with(".m3u8")))
+            .map(relative),
         outputs,
         thumbnail_path: group("FILE_GROUP")
             .and_then(|g| g.output_details.first())
@@ -270,6 +276,19 @@ mod tests {
                 result: result()
             }
         );
+    }
+
+    #[test]
+    fn a_cmaf_job_plays_from_its_hls_manifest_and_its_audio_tracks_are_no_renditions() {
+        let mut event = job_state_event("v1", "s3://media/v1/", &result(), 0);
+        let group = &mut event["detail"]["outputGroupDetails"][0];
+        group["type"] = "CMAF_GROUP".into();
+        group["playlistFilePaths"] = serde_json::json!(["s3://media/v1/index.mpd", "s3://media/v1/index.m3u8"]);
+        group["outputDetails"].as_array_mut().unwrap().push(
+            serde_json::json!({ "outputFilePaths": ["s3://media/v1/index_audio_128k.m3u8"], "durationInMs": 5000 }),
+        );
+        let change = job_state_change(&event.to_string(), |id| format!("s3://media/{id}/")).unwrap();
+        assert_eq!(change.result, result());
     }
 
     #[test]
