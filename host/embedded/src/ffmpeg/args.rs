@@ -164,12 +164,14 @@ pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
         format!("{dir}/{}%v.m3u8", job.manifest),
     ]);
     if job.packaging == Packaging::Cmaf {
+        // ffmpeg fills in `%v` only when it writes several streams: one is named outright.
+        let init = match (job.variants.as_slice(), job.audio_renditions.is_empty()) {
+            ([only], true) => format!("{}{}_init.mp4", job.manifest, only.modifier),
+            _ => format!("{}%v_init.mp4", job.manifest),
+        };
         // Before the output it belongs to.
         let at = args.len() - 1;
-        args.splice(
-            at..at,
-            ["-hls_fmp4_init_filename".into(), format!("{}%v_init.mp4", job.manifest)],
-        );
+        args.splice(at..at, ["-hls_fmp4_init_filename".into(), init]);
     }
     if let Some(t) = &job.thumbnail {
         args.extend(thumbnail_output(t, true));

@@ -1,5 +1,11 @@
-//! What the embedded tests share: the built-in policy, loaded for real.
+//! What the embedded tests share: the built-in policy, loaded for real, and a worker run
+//! until its queue is idle.
 
+use vodpipe_core::pipeline::Pipeline;
+use vodpipe_core::ports::SystemClock;
+use vodpipe_embedded::disk::DiskStore;
+use vodpipe_embedded::sqlite::Database;
+use vodpipe_embedded::worker::{QueueTranscoder, Worker, WorkerConfig};
 use vodpipe_plugin_artifacts::builtin_files;
 use vodpipe_runtime::reload::load;
 use vodpipe_runtime::{Limits, LoadedPolicy, PluginRuntime};
@@ -14,4 +20,29 @@ pub fn policy() -> LoadedPolicy {
 pub fn policy_with_preset(preset: &str) -> LoadedPolicy {
     let runtime = PluginRuntime::new(None, Limits::default()).unwrap();
     load(&runtime, &builtin_files(), Some(preset)).unwrap()
+}
+
+/// Works the data directory's queue with the embedded pipeline until no message is left, as
+/// `vodpipe process` does; the number of messages handled.
+#[allow(dead_code)]
+pub fn work_until_idle(store: &DiskStore, database: &Database, policy: &LoadedPolicy, config: WorkerConfig) -> usize {
+    let transcoder = QueueTranscoder { queue: database };
+    let worker = Worker {
+        queue: database,
+        pipeline: Pipeline {
+            store,
+            repository: database,
+            transcoder: &transcoder,
+            policy,
+            clock: &SystemClock,
+            role: String::new(),
+            queue: None,
+        },
+        config,
+    };
+    let mut handled = 0;
+    while worker.run_once(&mut |_| {}).unwrap() {
+        handled += 1;
+    }
+    handled
 }

@@ -243,25 +243,3 @@ pub fn interlacing(path: &Path) -> (u64, u64) {
     };
     (count("TFF:") + count("BFF:"), count("Progressive:"))
 }
-
-/// RFC 8216 4.1's peak segment bit rate of (bits, seconds) segments: the highest rate of any
-/// run of contiguous segments lasting 0.5 to 1.5 target durations (the longest segment,
-/// rounded), or the whole playlist's rate when no run is that long.
-pub fn peak_rate(segments: &[(f64, f64)]) -> f64 {
-    let target = segments.iter().map(|(_, d)| d.round()).fold(1.0, f64::max);
-    let mut peak = None::<f64>;
-    for start in 0..segments.len() {
-        let (mut bits, mut seconds) = (0.0, 0.0);
-        for (b, d) in &segments[start..] {
-            (bits, seconds) = (bits + b, seconds + d);
-            if seconds > 1.5 * target + 1e-9 {
-                break;
-            }
-            if seconds >= 0.5 * target - 1e-9 {
-                peak = Some(peak.map_or(bits / seconds, |p| p.max(bits / seconds)));
-            }
-        }
-    }
-    let (bits, seconds) = segments.iter().fold((0.0, 0.0), |(b, s), (bits, d)| (b + bits, s + d));
-    peak.unwrap_or(bits / seconds)
-}
