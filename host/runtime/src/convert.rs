@@ -262,6 +262,122 @@ pub mod v0_1 {
     }
 }
 
+/// Conversions of what 0.2.0 and 0.3.0 share: the probe with its analysis, the plan's size,
+/// and H.264's profile and level enums.
+macro_rules! since_0_2 {
+    () => {
+        pub fn probe(p: &core::Probe) -> wit::Probe {
+            wit::Probe {
+                width: p.width,
+                height: p.height,
+                rotation: p.rotation,
+                duration_ms: p.duration_ms,
+                frame_rate: p.frame_rate,
+                video_bitrate: p.video_bitrate,
+                total_bitrate: p.total_bitrate,
+                has_audio: p.has_audio,
+                container: p.container.clone(),
+                video_codec: p.video_codec.clone(),
+                bits_per_pixel: p.bits_per_pixel(),
+                analysis: match &p.analysis {
+                    core::Analysis::NotRun => wit::Analysis::NotRun,
+                    core::Analysis::Failed { reason } => wit::Analysis::Failed(reason.clone()),
+                    core::Analysis::Measured(a) => wit::Analysis::Measured(wit::ContentAnalysis {
+                        frame_rate: a.frame_rate,
+                        sampled_ms: a.sampled_ms,
+                        samples: a
+                            .samples
+                            .iter()
+                            .map(|sample| wit::SizeSample {
+                                width: sample.width,
+                                height: sample.height,
+                                points: sample
+                                    .points
+                                    .iter()
+                                    .map(|point| wit::RatePoint {
+                                        crf: point.crf,
+                                        bitrate: point.bitrate,
+                                    })
+                                    .collect(),
+                            })
+                            .collect(),
+                    }),
+                },
+            }
+        }
+
+        /// Bytes of a plan as it crossed the boundary: fixed-size fields plus every string.
+        pub fn plan_size(p: &wit::Plan) -> usize {
+            p.renditions.iter().map(|r| 64 + r.name.len()).sum::<usize>() + 32
+        }
+
+        const PROFILES: [(wit::Profile, &str); 3] = [
+            (wit::Profile::Baseline, "baseline"),
+            (wit::Profile::Main, "main"),
+            (wit::Profile::High, "high"),
+        ];
+
+        const LEVELS: [(wit::Level, &str); 20] = [
+            (wit::Level::Auto, "auto"),
+            (wit::Level::L1, "1.0"),
+            (wit::Level::L11, "1.1"),
+            (wit::Level::L12, "1.2"),
+            (wit::Level::L13, "1.3"),
+            (wit::Level::L2, "2.0"),
+            (wit::Level::L21, "2.1"),
+            (wit::Level::L22, "2.2"),
+            (wit::Level::L3, "3.0"),
+            (wit::Level::L31, "3.1"),
+            (wit::Level::L32, "3.2"),
+            (wit::Level::L4, "4.0"),
+            (wit::Level::L41, "4.1"),
+            (wit::Level::L42, "4.2"),
+            (wit::Level::L5, "5.0"),
+            (wit::Level::L51, "5.1"),
+            (wit::Level::L52, "5.2"),
+            (wit::Level::L6, "6.0"),
+            (wit::Level::L61, "6.1"),
+            (wit::Level::L62, "6.2"),
+        ];
+
+        fn profile_name(profile: wit::Profile) -> &'static str {
+            PROFILES
+                .iter()
+                .find(|(p, _)| *p == profile)
+                .map_or("high", |(_, name)| name)
+        }
+
+        /// A checked preset's profile; anything else (never seen: presets are checked when read)
+        /// is `high`, which the plan check then names.
+        fn profile_to(name: &str) -> wit::Profile {
+            PROFILES
+                .iter()
+                .find(|(_, n)| *n == name)
+                .map_or(wit::Profile::High, |(p, _)| *p)
+        }
+
+        fn level_name(level: wit::Level) -> &'static str {
+            LEVELS
+                .iter()
+                .find(|(l, _)| *l == level)
+                .map_or("auto", |(_, name)| name)
+        }
+
+        /// A checked preset's level (`"4"` is `"4.0"`).
+        fn level_to(name: &str) -> wit::Level {
+            let name = if name.contains('.') || name == "auto" {
+                name.to_owned()
+            } else {
+                format!("{name}.0")
+            };
+            LEVELS
+                .iter()
+                .find(|(_, n)| *n == name)
+                .map_or(wit::Level::Auto, |(l, _)| *l)
+        }
+    };
+}
+
 /// The second contract: the analysis in the probe, rate control as a variant, profile and
 /// level as enums; H.264 in MPEG-TS only.
 pub mod v0_2 {
@@ -270,46 +386,7 @@ pub mod v0_2 {
     use crate::bindings::v0_2::types as wit;
 
     common!();
-
-    pub fn probe(p: &core::Probe) -> wit::Probe {
-        wit::Probe {
-            width: p.width,
-            height: p.height,
-            rotation: p.rotation,
-            duration_ms: p.duration_ms,
-            frame_rate: p.frame_rate,
-            video_bitrate: p.video_bitrate,
-            total_bitrate: p.total_bitrate,
-            has_audio: p.has_audio,
-            container: p.container.clone(),
-            video_codec: p.video_codec.clone(),
-            bits_per_pixel: p.bits_per_pixel(),
-            analysis: match &p.analysis {
-                core::Analysis::NotRun => wit::Analysis::NotRun,
-                core::Analysis::Failed { reason } => wit::Analysis::Failed(reason.clone()),
-                core::Analysis::Measured(a) => wit::Analysis::Measured(wit::ContentAnalysis {
-                    frame_rate: a.frame_rate,
-                    sampled_ms: a.sampled_ms,
-                    samples: a
-                        .samples
-                        .iter()
-                        .map(|sample| wit::SizeSample {
-                            width: sample.width,
-                            height: sample.height,
-                            points: sample
-                                .points
-                                .iter()
-                                .map(|point| wit::RatePoint {
-                                    crf: point.crf,
-                                    bitrate: point.bitrate,
-                                })
-                                .collect(),
-                        })
-                        .collect(),
-                }),
-            },
-        }
-    }
+    since_0_2!();
 
     pub fn preset(p: &core::LadderPreset) -> Result<wit::Preset, String> {
         super::h264_only(p.rungs.iter().map(|r| (r.name.clone(), r.codec)), "0.2.0")?;
@@ -404,76 +481,6 @@ pub mod v0_2 {
             thumbnail: p.thumbnail.as_ref().map(thumbnail_to),
         })
     }
-
-    /// Bytes of a plan as it crossed the boundary: fixed-size fields plus every string.
-    pub fn plan_size(p: &wit::Plan) -> usize {
-        p.renditions.iter().map(|r| 64 + r.name.len()).sum::<usize>() + 32
-    }
-
-    const PROFILES: [(wit::Profile, &str); 3] = [
-        (wit::Profile::Baseline, "baseline"),
-        (wit::Profile::Main, "main"),
-        (wit::Profile::High, "high"),
-    ];
-
-    const LEVELS: [(wit::Level, &str); 20] = [
-        (wit::Level::Auto, "auto"),
-        (wit::Level::L1, "1.0"),
-        (wit::Level::L11, "1.1"),
-        (wit::Level::L12, "1.2"),
-        (wit::Level::L13, "1.3"),
-        (wit::Level::L2, "2.0"),
-        (wit::Level::L21, "2.1"),
-        (wit::Level::L22, "2.2"),
-        (wit::Level::L3, "3.0"),
-        (wit::Level::L31, "3.1"),
-        (wit::Level::L32, "3.2"),
-        (wit::Level::L4, "4.0"),
-        (wit::Level::L41, "4.1"),
-        (wit::Level::L42, "4.2"),
-        (wit::Level::L5, "5.0"),
-        (wit::Level::L51, "5.1"),
-        (wit::Level::L52, "5.2"),
-        (wit::Level::L6, "6.0"),
-        (wit::Level::L61, "6.1"),
-        (wit::Level::L62, "6.2"),
-    ];
-
-    fn profile_name(profile: wit::Profile) -> &'static str {
-        PROFILES
-            .iter()
-            .find(|(p, _)| *p == profile)
-            .map_or("high", |(_, name)| name)
-    }
-
-    /// A checked preset's profile; anything else (never seen: presets are checked when read)
-    /// is `high`, which the plan check then names.
-    fn profile_to(name: &str) -> wit::Profile {
-        PROFILES
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map_or(wit::Profile::High, |(p, _)| *p)
-    }
-
-    fn level_name(level: wit::Level) -> &'static str {
-        LEVELS
-            .iter()
-            .find(|(l, _)| *l == level)
-            .map_or("auto", |(_, name)| name)
-    }
-
-    /// A checked preset's level (`"4"` is `"4.0"`).
-    fn level_to(name: &str) -> wit::Level {
-        let name = if name.contains('.') || name == "auto" {
-            name.to_owned()
-        } else {
-            format!("{name}.0")
-        };
-        LEVELS
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map_or(wit::Level::Auto, |(l, _)| *l)
-    }
 }
 
 /// The current contract: packaging on presets and plans, the video codec on rungs and
@@ -484,46 +491,7 @@ pub mod v0_3 {
     use crate::bindings::v0_3::types as wit;
 
     common!();
-
-    pub fn probe(p: &core::Probe) -> wit::Probe {
-        wit::Probe {
-            width: p.width,
-            height: p.height,
-            rotation: p.rotation,
-            duration_ms: p.duration_ms,
-            frame_rate: p.frame_rate,
-            video_bitrate: p.video_bitrate,
-            total_bitrate: p.total_bitrate,
-            has_audio: p.has_audio,
-            container: p.container.clone(),
-            video_codec: p.video_codec.clone(),
-            bits_per_pixel: p.bits_per_pixel(),
-            analysis: match &p.analysis {
-                core::Analysis::NotRun => wit::Analysis::NotRun,
-                core::Analysis::Failed { reason } => wit::Analysis::Failed(reason.clone()),
-                core::Analysis::Measured(a) => wit::Analysis::Measured(wit::ContentAnalysis {
-                    frame_rate: a.frame_rate,
-                    sampled_ms: a.sampled_ms,
-                    samples: a
-                        .samples
-                        .iter()
-                        .map(|sample| wit::SizeSample {
-                            width: sample.width,
-                            height: sample.height,
-                            points: sample
-                                .points
-                                .iter()
-                                .map(|point| wit::RatePoint {
-                                    crf: point.crf,
-                                    bitrate: point.bitrate,
-                                })
-                                .collect(),
-                        })
-                        .collect(),
-                }),
-            },
-        }
-    }
+    since_0_2!();
 
     pub fn preset(p: &core::LadderPreset) -> Result<wit::Preset, String> {
         Ok(wit::Preset {
@@ -664,76 +632,6 @@ pub mod v0_3 {
             wit::VideoCodec::Hevc(depth) => (core::VideoCodec::Hevc, bits(depth), "main", "auto"),
             wit::VideoCodec::Av1(depth) => (core::VideoCodec::Av1, bits(depth), "main", "auto"),
         }
-    }
-
-    /// Bytes of a plan as it crossed the boundary: fixed-size fields plus every string.
-    pub fn plan_size(p: &wit::Plan) -> usize {
-        p.renditions.iter().map(|r| 64 + r.name.len()).sum::<usize>() + 32
-    }
-
-    const PROFILES: [(wit::Profile, &str); 3] = [
-        (wit::Profile::Baseline, "baseline"),
-        (wit::Profile::Main, "main"),
-        (wit::Profile::High, "high"),
-    ];
-
-    const LEVELS: [(wit::Level, &str); 20] = [
-        (wit::Level::Auto, "auto"),
-        (wit::Level::L1, "1.0"),
-        (wit::Level::L11, "1.1"),
-        (wit::Level::L12, "1.2"),
-        (wit::Level::L13, "1.3"),
-        (wit::Level::L2, "2.0"),
-        (wit::Level::L21, "2.1"),
-        (wit::Level::L22, "2.2"),
-        (wit::Level::L3, "3.0"),
-        (wit::Level::L31, "3.1"),
-        (wit::Level::L32, "3.2"),
-        (wit::Level::L4, "4.0"),
-        (wit::Level::L41, "4.1"),
-        (wit::Level::L42, "4.2"),
-        (wit::Level::L5, "5.0"),
-        (wit::Level::L51, "5.1"),
-        (wit::Level::L52, "5.2"),
-        (wit::Level::L6, "6.0"),
-        (wit::Level::L61, "6.1"),
-        (wit::Level::L62, "6.2"),
-    ];
-
-    fn profile_name(profile: wit::Profile) -> &'static str {
-        PROFILES
-            .iter()
-            .find(|(p, _)| *p == profile)
-            .map_or("high", |(_, name)| name)
-    }
-
-    /// A checked preset's profile; anything else (never seen: presets are checked when read)
-    /// is `high`, which the plan check then names.
-    fn profile_to(name: &str) -> wit::Profile {
-        PROFILES
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map_or(wit::Profile::High, |(p, _)| *p)
-    }
-
-    fn level_name(level: wit::Level) -> &'static str {
-        LEVELS
-            .iter()
-            .find(|(l, _)| *l == level)
-            .map_or("auto", |(_, name)| name)
-    }
-
-    /// A checked preset's level (`"4"` is `"4.0"`).
-    fn level_to(name: &str) -> wit::Level {
-        let name = if name.contains('.') || name == "auto" {
-            name.to_owned()
-        } else {
-            format!("{name}.0")
-        };
-        LEVELS
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map_or(wit::Level::Auto, |(l, _)| *l)
     }
 }
 

@@ -33,6 +33,9 @@ impl SizeCurve {
     }
 }
 
+/// One size the analysis sampled: `(width, height, [(CRF, bit/s)])`.
+pub type SizeSamples = (u32, u32, Vec<(f64, u64)>);
+
 /// What the content analysis measured: the average bitrate of sampled windows at a few CRFs,
 /// at one or two sizes.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,7 +48,7 @@ impl RateModel {
     /// A model of `(width, height, [(CRF, bit/s)])` per size; sizes with fewer than two
     /// usable points (distinct CRFs, bitrates above zero) are left out, and `None` when no
     /// size is left.
-    pub fn new(samples: Vec<(u32, u32, Vec<(f64, u64)>)>) -> Option<Self> {
+    pub fn new(samples: Vec<SizeSamples>) -> Option<Self> {
         let mut sizes: Vec<SizeCurve> = samples
             .into_iter()
             .filter_map(|(width, height, mut points)| {
