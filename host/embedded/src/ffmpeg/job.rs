@@ -140,36 +140,34 @@ fn read_job(job: &CreateJob, p: &mut Vec<Problem>) -> Option<HlsJob> {
             continue;
         }
         let kind = group_settings.kind;
-        let others = |p: &mut Vec<Problem>| {
-            if kind != OutputGroupType::HlsGroupSettings {
-                not_with(
-                    &group_settings.hls_group_settings,
-                    &settings_at,
-                    "HlsGroupSettings",
-                    "Type",
-                    p,
-                );
-            }
-            if kind != OutputGroupType::CmafGroupSettings {
-                not_with(
-                    &group_settings.cmaf_group_settings,
-                    &settings_at,
-                    "CmafGroupSettings",
-                    "Type",
-                    p,
-                );
-            }
-            if kind != OutputGroupType::FileGroupSettings {
-                not_with(
-                    &group_settings.file_group_settings,
-                    &settings_at,
-                    "FileGroupSettings",
-                    "Type",
-                    p,
-                );
-            }
-        };
-        others(p);
+        // The settings of the other kinds are absent.
+        if kind != OutputGroupType::HlsGroupSettings {
+            not_with(
+                &group_settings.hls_group_settings,
+                &settings_at,
+                "HlsGroupSettings",
+                "Type",
+                p,
+            );
+        }
+        if kind != OutputGroupType::CmafGroupSettings {
+            not_with(
+                &group_settings.cmaf_group_settings,
+                &settings_at,
+                "CmafGroupSettings",
+                "Type",
+                p,
+            );
+        }
+        if kind != OutputGroupType::FileGroupSettings {
+            not_with(
+                &group_settings.file_group_settings,
+                &settings_at,
+                "FileGroupSettings",
+                "Type",
+                p,
+            );
+        }
         match kind {
             OutputGroupType::HlsGroupSettings => match &group_settings.hls_group_settings {
                 Some(hls_settings) => media = read_hls_group(&at, hls_settings, &group.outputs, &audio_selectors, p),
@@ -306,7 +304,7 @@ fn read_cmaf_group(
                         format!("`{sets}`: one audio group per video track is supported"),
                     ));
                 }
-                variants.push(variant);
+                variants.push((o, variant));
             }
         } else {
             let modifier = read_modifier(&output_at, output, p);
@@ -345,12 +343,12 @@ fn read_cmaf_group(
             }
         }
     }
-    for (v, variant) in variants.iter().enumerate() {
+    for (o, variant) in &variants {
         if let Some(group) = &variant.audio_group
             && !audio_renditions.iter().any(|a| &a.group == group)
         {
             p.push(Problem::new(
-                format!("{at}.Outputs[{v}].ContainerSettings.CmfcSettings.AudioRenditionSets"),
+                format!("{at}.Outputs[{o}].ContainerSettings.CmfcSettings.AudioRenditionSets"),
                 format!("`{group}`: no audio track of the group has that AudioGroupId"),
             ));
         }
@@ -367,7 +365,7 @@ fn read_cmaf_group(
         manifest,
         segment_seconds: u64::from(settings.segment_length.max(1)),
         integer_durations,
-        variants,
+        variants: variants.into_iter().map(|(_, variant)| variant).collect(),
         packaging: Packaging::Cmaf,
         audio_renditions,
     })
@@ -486,7 +484,9 @@ fn read_video_output(
     let codec = &video.codec_settings;
     let codec_at = format!("{video_at}.CodecSettings");
     if codec.codec != VideoCodec::H264 {
+        // Its settings are the codec's own; what is wrong is the codec.
         p.push(unsupported(format!("{codec_at}.Codec"), &codec.codec, "H_264"));
+        return None;
     }
     not_with(&codec.h265_settings, &codec_at, "H265Settings", "Codec", p);
     not_with(&codec.av1_settings, &codec_at, "Av1Settings", "Codec", p);
@@ -974,6 +974,113 @@ mod tests {
                     "{at}.AudioDescriptions[0].AudioSourceName: `Audio Selector 2`: no such audio selector in the input"
                 ),
             ]
+        );
+    }
+
+    /// The job builder's CMAF document for one video track and its audio track.
+    fn cmaf_job() -> Value {
+        let mut document = job();
+        let group = &mut document["Settings"]["OutputGroups"][0];
+        group["OutputGroupSettings"] = json!({
+            "Type": "CMAF_GROUP_SETTINGS",
+            "CmafGroupSettings": {
+                "Destination": "file:///media/v/index", "SegmentLength": 6, "FragmentLength": 6,
+                "WriteHlsManifest": "ENABLED", "WriteDashManifest": "ENABLED"
+            }
+        });
+        let audio = group["Outputs"][0]["AudioDescriptions"].clone();
+        let video = &mut group["Outputs"][0];
+        video.as_object_mut().unwrap().remove("AudioDescriptions");
+        video["ContainerSettings"] = json!({
+            "Container": "CMFC",
+            "CmfcSettings": { "AudioRenditionSets": "audio-96k", "IFrameOnlyManifest": "INCLUDE" }
+        });
+        group["Outputs"].as_array_mut().unwrap().push(json!({
+            "NameModifier": "_audio_96k",
+            "ContainerSettings": {
+                "Container": "CMFC",
+                "CmfcSettings": { "AudioGroupId": "audio-96k", "AudioTrackType": "ALTERNATE_AUDIO_AUTO_SELECT_DEFAULT" }
+            },
+            "AudioDescriptions": audio
+        }));
+        document
+    }
+
+    #[test]
+    fn a_cmaf_group_is_video_tracks_with_their_audio_group_and_audio_tracks() {
+        let job = translate(&cmaf_job()).unwrap();
+        assert_eq!(job.packaging, Packaging::Cmaf);
+        let variant = &job.variants[0];
+        assert_eq!(
+            (
+                variant.audio.as_ref(),
+                variant.audio_group.as_deref(),
+                variant.i_frame_playlist
+            ),
+            (None, Some("audio-96k"), true)
+        );
+        let audio = &job.audio_renditions[0];
+        assert_eq!(
+            (
+                audio.modifier.as_str(),
+                audio.group.as_str(),
+                audio.default,
+                audio.audio.bitrate
+            ),
+            ("_audio_96k", "audio-96k", true, 96_000)
+        );
+    }
+
+    #[test]
+    fn a_cmaf_group_the_transcoder_cannot_write_is_refused_by_path() {
+        let mut document = cmaf_job();
+        let group = &mut document["Settings"]["OutputGroups"][0];
+        group["OutputGroupSettings"]["CmafGroupSettings"]["FragmentLength"] = 2.into();
+        group["OutputGroupSettings"]["CmafGroupSettings"]["WriteHlsManifest"] = "DISABLED".into();
+        let audio = group["Outputs"][1]["AudioDescriptions"].clone();
+        group["Outputs"][0]["AudioDescriptions"] = audio;
+        group["Outputs"][1]["ContainerSettings"]["CmfcSettings"]
+            .as_object_mut()
+            .unwrap()
+            .remove("AudioGroupId");
+        group["Outputs"][0]["VideoDescription"]["CodecSettings"] = json!({
+            "Codec": "H_265",
+            "H265Settings": { "RateControlMode": "VBR", "Bitrate": 800000 }
+        });
+        let at = "Settings.OutputGroups[0]";
+        let settings_at = format!("{at}.OutputGroupSettings.CmafGroupSettings");
+        assert_eq!(
+            problems(&document),
+            [
+                format!(
+                    "{settings_at}.FragmentLength: 2: only the segment length (6) is supported (one fragment per segment)"
+                ),
+                format!(
+                    "{settings_at}.WriteHlsManifest: DISABLED: the embedded transcoder always writes the HLS playlists \
+                     (players and the post-processor use them)"
+                ),
+                format!(
+                    "{at}.Outputs[0].AudioDescriptions: a CMAF video track has no audio: give the audio its own output"
+                ),
+                format!(
+                    "{at}.Outputs[0].VideoDescription.CodecSettings.Codec: `H_265` is not supported by the embedded \
+                     transcoder here (supported: H_264)"
+                ),
+                format!("{at}.Outputs[1].ContainerSettings.CmfcSettings.AudioGroupId: is required for an audio track"),
+                format!("{at}.Outputs: the CMAF group has no usable video outputs"),
+            ]
+        );
+
+        // A video track that plays with an audio group no audio track is in.
+        let mut document = cmaf_job();
+        document["Settings"]["OutputGroups"][0]["Outputs"][0]["ContainerSettings"]["CmfcSettings"]["AudioRenditionSets"] =
+            "audio-64k".into();
+        assert_eq!(
+            problems(&document),
+            [format!(
+                "{at}.Outputs[0].ContainerSettings.CmfcSettings.AudioRenditionSets: `audio-64k`: no audio track of the \
+                 group has that AudioGroupId"
+            )]
         );
     }
 }
