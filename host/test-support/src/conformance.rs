@@ -472,6 +472,8 @@ struct Video {
     codec: String,
     profile: Option<String>,
     level: Option<i64>,
+    /// Bits per sample, from the pixel format (`yuv420p10le`: 10).
+    bit_depth: Option<u8>,
     width: u64,
     height: u64,
     rate: Option<f64>,
@@ -1912,6 +1914,13 @@ fn video_of(s: &Json) -> Video {
         codec: s["codec_name"].as_str().unwrap_or("").to_owned(),
         profile: s["profile"].as_str().map(str::to_owned),
         level: s["level"].as_i64(),
+        bit_depth: s["pix_fmt"].as_str().map(|format| {
+            // ffmpeg names deeper formats by their bits: yuv420p10le, p010le, yuv444p12be.
+            ["10", "12", "16"]
+                .into_iter()
+                .find(|bits| format.contains(&format!("p{bits}")))
+                .map_or(8, |bits| bits.parse().unwrap())
+        }),
         width: s["width"].as_u64().unwrap_or(0),
         height: s["height"].as_u64().unwrap_or(0),
         rate: s["r_frame_rate"]
@@ -1925,7 +1934,7 @@ fn probe_streams(file: &Path) -> Result<Streams, String> {
     let (json, _) = ffprobe(
         &[
             "-show_entries",
-            "stream=codec_type,codec_name,profile,level,width,height,r_frame_rate,avg_frame_rate",
+            "stream=codec_type,codec_name,profile,level,pix_fmt,width,height,r_frame_rate,avg_frame_rate",
         ],
         file,
     )?;
@@ -2159,9 +2168,98 @@ fn video_codec_problem(entry: &str, video: &Video) -> Option<String> {
             }
             (!problems.is_empty()).then(|| format!("{entry} states {}", problems.join("; ")))
         }
-        ("hvc1" | "hev1" | "dvh1" | "dvhe", "hevc") | ("av01", "av1") | ("vp09", "vp9") => None,
+        ("hvc1" | "hev1", "hevc") => hevc_codec_problem(entry, rest, video),
+        ("av01", "av1") => av1_codec_problem(entry, rest, video),
+        ("dvh1" | "dvhe", "hevc") | ("vp09", "vp9") => None,
         _ => Some(format!("{entry} names {fourcc}, but the stream is {}", video.codec)),
     }
+}
+
+/// ISO/IEC 14496-15 E.3: `hvc1.P.C.TL.B…` with P the general profile (optionally prefixed by
+/// its space A–C), C the compatibility flags in reverse-bit hex, T the tier (L or H), L the
+/// general_level_idc and B the constraint bytes. Checked against the stream: the profile (Main
+/// 1, Main 10 2) and the level.
+fn hevc_codec_problem(entry: &str, rest: &str, video: &Video) -> Option<String> {
+    let parts: Vec<&str> = rest.split('.').collect();
+    let malformed = || Some(format!("`{entry}` is not hvc1.P.C.TL[.B…] (ISO/IEC 14496-15 E.3)"));
+    if parts.len() < 3 || parts.len() > 9 {
+        return malformed();
+    }
+    let Ok(profile_idc) = parts[0].trim_start_matches(['A', 'B', 'C']).parse::<u8>() else {
+        return malformed();
+    };
+    let (tier, level) = parts[2].split_at(1.min(parts[2].len()));
+    let (Ok(level_idc), true) = (level.parse::<i64>(), matches!(tier, "L" | "H")) else {
+        return malformed();
+    };
+    if u32::from_str_radix(parts[1], 16).is_err() || parts[3..].iter().any(|b| u8::from_str_radix(b, 16).is_err()) {
+        return malformed();
+    }
+    let mut problems = Vec::new();
+    let stream_profile = match video.profile.as_deref() {
+        Some("Main") => Some(1),
+        Some("Main 10") => Some(2),
+        Some("Main Still Picture") => Some(3),
+        Some("Rext") => Some(4),
+        _ => None,
+    };
+    if let Some(idc) = stream_profile.filter(|idc| *idc != profile_idc) {
+        problems.push(format!(
+            "general_profile_idc {profile_idc}, but the stream is {} ({idc})",
+            video.profile.as_deref().unwrap_or("?")
+        ));
+    }
+    if let Some(level) = video.level.filter(|level| *level > 0 && *level != level_idc) {
+        problems.push(format!(
+            "general_level_idc {level_idc}, but the stream's level is {level}"
+        ));
+    }
+    (!problems.is_empty()).then(|| format!("{entry} states {}", problems.join("; ")))
+}
+
+/// The AV1 codecs parameter string (AV1 in ISOBMFF, "Codecs Parameter String"):
+/// `av01.P.LLT.DD[…]` with P the seq_profile, LL the seq_level_idx, T the tier (M or H) and DD
+/// the bit depth. Checked against the stream: the profile (Main 0, High 1, Professional 2),
+/// the level and the bit depth.
+fn av1_codec_problem(entry: &str, rest: &str, video: &Video) -> Option<String> {
+    let parts: Vec<&str> = rest.split('.').collect();
+    let malformed = || {
+        Some(format!(
+            "`{entry}` is not av01.P.LLT.DD (the AV1 codecs parameter string)"
+        ))
+    };
+    if parts.len() < 3 || parts[1].len() != 3 || parts[2].len() != 2 {
+        return malformed();
+    }
+    let (level, tier) = parts[1].split_at(2);
+    let (Ok(profile), Ok(level), Ok(depth), true) = (
+        parts[0].parse::<u8>(),
+        level.parse::<i64>(),
+        parts[2].parse::<u8>(),
+        matches!(tier, "M" | "H"),
+    ) else {
+        return malformed();
+    };
+    let mut problems = Vec::new();
+    let stream_profile = match video.profile.as_deref() {
+        Some("Main") => Some(0),
+        Some("High") => Some(1),
+        Some("Professional") => Some(2),
+        _ => None,
+    };
+    if let Some(seq_profile) = stream_profile.filter(|p| *p != profile) {
+        problems.push(format!(
+            "seq_profile {profile}, but the stream is {} ({seq_profile})",
+            video.profile.as_deref().unwrap_or("?")
+        ));
+    }
+    if let Some(stream_level) = video.level.filter(|l| *l >= 0 && *l != level) {
+        problems.push(format!("seq_level_idx {level}, but the stream's is {stream_level}"));
+    }
+    if let Some(bits) = video.bit_depth.filter(|bits| *bits != depth) {
+        problems.push(format!("{depth}-bit, but the stream is {bits}-bit"));
+    }
+    (!problems.is_empty()).then(|| format!("{entry} states {}", problems.join("; ")))
 }
 
 /// Whether `tag` is a well-formed language tag (RFC 5646 2.1 `langtag` or `privateuse`).

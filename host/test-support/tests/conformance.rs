@@ -76,15 +76,19 @@ fn file_rates(dir: &Path, playlist: &str) -> (f64, f64) {
 }
 
 /// One variant's segments from ffmpeg's hls muxer; `extra` are its options (`-an` and fMP4
-/// ones for CMAF).
+/// ones for CMAF), `keyframes` where H.264's keyframes go.
 fn hls_variant(dir: &Path, size: &str, name: &str, extra: &[&str], keyframes: &[&str]) {
+    hls_variant_in(dir, size, name, extra, &[H264.as_slice(), keyframes].concat());
+}
+
+/// [`hls_variant`] with the video encoded by `video` (codec, format and keyframe options).
+fn hls_variant_in(dir: &Path, size: &str, name: &str, extra: &[&str], video_encoder: &[&str]) {
     let (video, audio) = (pattern(size, "30", "2"), tone(440, "stereo", "2"));
     let segment_ext = if extra.contains(&"fmp4") { "m4s" } else { "ts" };
     let segment = dir.join(format!("index_{name}_%05d.{segment_ext}"));
     let init = format!("index_{name}_init.mp4");
     let mut args = vec!["-f", "lavfi", "-i", &video, "-f", "lavfi", "-i", &audio];
-    args.extend(H264);
-    args.extend(keyframes);
+    args.extend(video_encoder);
     args.extend([
         "-c:a",
         "aac",
@@ -129,6 +133,45 @@ fn i_frame_playlist(dir: &Path, name: &str, ranges: &[(String, f64, u64, u64)], 
     fs::write(dir.join(format!("index_{name}_iframes.m3u8")), text).unwrap();
     let sizes: Vec<(u64, f64)> = ranges.iter().map(|(_, d, _, l)| (*l, *d)).collect();
     rates(&sizes).0.ceil() as u64
+}
+
+/// The payload of the first `kind` box of an init segment.
+fn box_payload<'a>(data: &'a [u8], kind: &[u8; 4]) -> &'a [u8] {
+    let at = data.windows(4).position(|w| w == kind).expect("the box");
+    let size = be32(data, at - 4) as usize;
+    &data[at + 4..at - 4 + size]
+}
+
+/// `hvc1.P.C.TL.B…` from an init segment's `hvcC` (ISO/IEC 14496-15 8.3.3.1 and E.3).
+fn hvc1(file: &Path) -> String {
+    let data = fs::read(file).unwrap();
+    let c = box_payload(&data, b"hvcC");
+    let space = ["", "A", "B", "C"][usize::from(c[1] >> 6)];
+    let tier = if c[1] & 0x20 != 0 { "H" } else { "L" };
+    let compatibility = u32::from_be_bytes([c[2], c[3], c[4], c[5]]).reverse_bits();
+    let mut constraints: Vec<u8> = c[6..12].to_vec();
+    while constraints.last() == Some(&0) {
+        constraints.pop();
+    }
+    let mut codec = format!("hvc1.{space}{}.{compatibility:X}.{tier}{}", c[1] & 0x1f, c[12]);
+    for byte in constraints {
+        write!(codec, ".{byte:X}").unwrap();
+    }
+    codec
+}
+
+/// `av01.P.LLT.DD` from an init segment's `av1C` (AV1 in ISOBMFF, "Codecs Parameter String").
+fn av01(file: &Path) -> String {
+    let data = fs::read(file).unwrap();
+    let c = box_payload(&data, b"av1C");
+    let (profile, level) = (c[1] >> 5, c[1] & 0x1f);
+    let tier = if c[2] & 0x80 != 0 { "H" } else { "M" };
+    let depth = match (c[2] & 0x40 != 0, c[2] & 0x20 != 0) {
+        (true, true) => 12,
+        (true, false) => 10,
+        _ => 8,
+    };
+    format!("av01.{profile}.{level:02}{tier}.{depth:02}")
 }
 
 /// Each TS segment's first frame: from its start (PAT, PMT) to the TS packet starting its
@@ -210,6 +253,12 @@ fn ts_ladder() -> TempDir {
 /// A ladder as vodpipe publishes it in CMAF: video-only fMP4 variants, an audio rendition,
 /// I-frame playlists and the MPD over the same files.
 fn cmaf_ladder() -> TempDir {
+    cmaf_ladder_in(&[H264.as_slice(), &KEYFRAMES].concat(), avc1)
+}
+
+/// [`cmaf_ladder`] with its video encoded by `video_encoder`, `codec_of` its init segment's
+/// CODECS entry.
+fn cmaf_ladder_in(video_encoder: &[&str], codec_of: fn(&Path) -> String) -> TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let fmp4 = ["-hls_segment_type", "fmp4"];
@@ -229,10 +278,10 @@ fn cmaf_ladder() -> TempDir {
             .collect()
     };
     for (size, name) in VARIANTS {
-        hls_variant(d, size, name, &[["-an"].as_slice(), &fmp4].concat(), &KEYFRAMES);
+        hls_variant_in(d, size, name, &[["-an"].as_slice(), &fmp4].concat(), video_encoder);
         let (peak, average) = file_rates(d, &format!("index_{name}.m3u8"));
         let init = format!("index_{name}_init.mp4");
-        let codec = avc1(&d.join(&init));
+        let codec = codec_of(&d.join(&init));
         writeln!(
             master,
             "#EXT-X-STREAM-INF:BANDWIDTH={},AVERAGE-BANDWIDTH={},RESOLUTION={size},CODECS=\"{codec},mp4a.40.2\",FRAME-RATE=30.000,AUDIO=\"audio-64k\"\nindex_{name}.m3u8",
@@ -608,5 +657,83 @@ fn cmaf_ladder_with_dash() {
     });
     breaks(g, "an fMP4 playlist at version 5", &["syntax-version"], |d| {
         edit(d, "index_180p.m3u8", "#EXT-X-VERSION:7", "#EXT-X-VERSION:5");
+    });
+}
+
+/// HEVC and AV1 tracks in CMAF: their CODECS (built here from the init segments' `hvcC` and
+/// `av1C`) pass, and a profile, level or bit depth that is not the stream's is named.
+#[test]
+fn hevc_and_av1_codecs_strings_are_held_to_the_stream() {
+    let hevc = cmaf_ladder_in(
+        &[
+            "-c:v",
+            "libx265",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p10le",
+            "-tag:v",
+            "hvc1",
+            "-x265-params",
+            "keyint=30:min-keyint=30:scenecut=0:open-gop=0:log-level=error",
+        ],
+        hvc1,
+    );
+    let h = hevc.path();
+    let violations = check(&h.join("index.m3u8"));
+    assert!(violations.is_empty(), "the good HEVC ladder:{}", listing(&violations));
+    let codec = hvc1(&h.join("index_180p_init.mp4"));
+    assert!(codec.starts_with("hvc1.2.4.L"), "Main 10, Main tier: {codec}");
+    breaks(h, "Main for a Main 10 stream", &["codecs-accuracy"], |d| {
+        edit(d, "index.m3u8", "hvc1.2.4.L", "hvc1.1.6.L");
+    });
+    breaks(h, "a level that is not the stream's", &["codecs-accuracy"], |d| {
+        let level = codec.split('.').nth(3).unwrap();
+        assert!(level.starts_with('L'), "{codec}");
+        edit(d, "index.m3u8", &format!(".{level}"), ".L153");
+    });
+    breaks(h, "an hvc1 string without its level", &["codecs-accuracy"], |d| {
+        edit(d, "index.m3u8", &format!("CODECS=\"{codec}"), "CODECS=\"hvc1.2.4");
+    });
+
+    let av1 = cmaf_ladder_in(
+        &[
+            "-c:v",
+            "libsvtav1",
+            "-preset",
+            "12",
+            "-pix_fmt",
+            "yuv420p10le",
+            "-g",
+            "30",
+        ],
+        av01,
+    );
+    let a = av1.path();
+    let violations = check(&a.join("index.m3u8"));
+    assert!(violations.is_empty(), "the good AV1 ladder:{}", listing(&violations));
+    let codec = av01(&a.join("index_180p_init.mp4"));
+    assert!(
+        codec.starts_with("av01.0.") && codec.ends_with("M.10"),
+        "Main, 10-bit: {codec}"
+    );
+    breaks(a, "8-bit for a 10-bit stream", &["codecs-accuracy"], |d| {
+        edit(
+            d,
+            "index.m3u8",
+            &format!("{codec},"),
+            &format!("{},", codec.replace("M.10", "M.08")),
+        );
+    });
+    breaks(a, "a level that is not the stream's", &["codecs-accuracy"], |d| {
+        edit(d, "index.m3u8", &format!("{codec},"), "av01.0.19M.10,");
+    });
+    breaks(a, "the High profile for a Main stream", &["codecs-accuracy"], |d| {
+        edit(
+            d,
+            "index.m3u8",
+            &format!("{codec},"),
+            &format!("{},", codec.replacen("av01.0.", "av01.1.", 1)),
+        );
     });
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use vodpipe_core::Packaging;
 
-use super::job::{Audio, HlsJob, Rate, ThumbnailJob};
+use super::job::{Audio, Encoding, HlsJob, Rate, ThumbnailJob, Variant};
 
 /// What every output needs from the source, done once before the split. `0:V:0` is the first
 /// video stream that is not an attached picture (a cover or poster frame). ffmpeg has already
@@ -93,40 +93,7 @@ pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
         }
         write!(entry, ",name:{}", v.modifier).unwrap();
         stream_map.push(entry);
-        let gop_frames = v.frame_rate.map_or(250, |(num, den)| {
-            ((v.gop_seconds * num as f64 / den as f64).round() as u64).max(1)
-        });
-        args.extend([
-            format!("-c:v:{i}"),
-            "libx264".into(),
-            format!("-preset:v:{i}"),
-            "veryfast".into(),
-            format!("-maxrate:v:{i}"),
-            v.max_bitrate.to_string(),
-            format!("-bufsize:v:{i}"),
-            (v.max_bitrate * 2).to_string(),
-            format!("-profile:v:{i}"),
-            v.profile.name().into(),
-            format!("-pix_fmt:v:{i}"),
-            "yuv420p".into(),
-            format!("-g:v:{i}"),
-            gop_frames.to_string(),
-            format!("-keyint_min:v:{i}"),
-            gop_frames.to_string(),
-            format!("-sc_threshold:v:{i}"),
-            "0".into(),
-            // Keyframes at the same instants in every rendition, so segments align.
-            format!("-force_key_frames:v:{i}"),
-            format!("expr:gte(t,n_forced*{})", v.gop_seconds),
-        ]);
-        args.extend(match v.rate {
-            Rate::Average(bitrate) => [format!("-b:v:{i}"), bitrate.to_string()],
-            // Capped CRF: the quality of the level, under the peak (-maxrate, -bufsize above).
-            Rate::ConstantQuality { crf } => [format!("-crf:v:{i}"), crf.to_string()],
-        });
-        if let Some(level) = &v.level {
-            args.extend([format!("-level:v:{i}"), level.to_string()]);
-        }
+        args.extend(video_encoder_arguments(i, v));
     }
     // CMAF: each audio rendition a stream of its own, after the video ones.
     for a in &job.audio_renditions {
@@ -175,6 +142,75 @@ pub fn arguments(job: &HlsJob, source_size: Option<(u32, u32)>) -> Vec<String> {
     }
     if let Some(t) = &job.thumbnail {
         args.extend(thumbnail_output(t, true));
+    }
+    args
+}
+
+/// x265's preset: the slowest whose 720p ladder encodes within 3x x264 veryfast's time on two
+/// cores (docs/performance.md, "HEVC and AV1 encode time").
+pub const X265_PRESET: &str = "ultrafast";
+/// SVT-AV1's preset, chosen as [`X265_PRESET`] is.
+pub const SVT_AV1_PRESET: &str = "10";
+
+/// One video stream's encoder arguments (`-c:v:N` …): its codec, rate, peak and GOP. Every
+/// encoder closes every GOP at the same instants in every rendition and never adds a keyframe
+/// at a scene cut, so segments align across renditions and codecs.
+fn video_encoder_arguments(i: usize, v: &Variant) -> Vec<String> {
+    let gop_frames = v.frame_rate.map_or(250, |(num, den)| {
+        ((v.gop_seconds * num as f64 / den as f64).round() as u64).max(1)
+    });
+    let pixel_format = |bit_depth: u8| if bit_depth > 8 { "yuv420p10le" } else { "yuv420p" };
+    let mut args: Vec<String> = Vec::new();
+    let mut set = |key: &str, value: String| args.extend([format!("-{key}:v:{i}"), value]);
+    // Time-based keyframes for the encoders that take forced ones (a kept variable frame rate
+    // has no fixed frame count per GOP).
+    let forced_key_frames = format!("expr:gte(t,n_forced*{})", v.gop_seconds);
+    match v.encoding {
+        Encoding::H264 { profile, level } => {
+            set("c", "libx264".into());
+            set("preset", "veryfast".into());
+            set("profile", profile.name().into());
+            set("pix_fmt", "yuv420p".into());
+            set("g", gop_frames.to_string());
+            set("keyint_min", gop_frames.to_string());
+            set("sc_threshold", "0".into());
+            set("force_key_frames", forced_key_frames);
+            if let Some(level) = level {
+                set("level", level.to_string());
+            }
+        }
+        Encoding::Hevc { bit_depth } => {
+            set("c", "libx265".into());
+            set("preset", X265_PRESET.into());
+            set("profile", if bit_depth > 8 { "main10" } else { "main" }.into());
+            set("pix_fmt", pixel_format(bit_depth).into());
+            // Parameter sets in the sample entry (`hvc1`), as MediaConvert's HVC1 packaging.
+            set("tag", "hvc1".into());
+            // A closed GOP: x265's default open GOP starts segments with a CRA whose leading
+            // pictures reference the previous segment.
+            set(
+                "x265-params",
+                format!("keyint={gop_frames}:min-keyint={gop_frames}:scenecut=0:open-gop=0:log-level=error"),
+            );
+            // A forced keyframe is an IDR, not an I picture.
+            set("forced-idr", "1".into());
+            set("force_key_frames", forced_key_frames);
+        }
+        Encoding::Av1 { bit_depth } => {
+            set("c", "libsvtav1".into());
+            set("preset", SVT_AV1_PRESET.into());
+            set("pix_fmt", pixel_format(bit_depth).into());
+            // SVT-AV1 (as ffmpeg 5.1 drives it) ignores forced keyframes: a key frame every
+            // GOP's frames, which the job's frame rate makes the GOP's seconds.
+            set("g", gop_frames.to_string());
+        }
+    }
+    set("maxrate", v.max_bitrate.to_string());
+    set("bufsize", (v.max_bitrate * 2).to_string());
+    match v.rate {
+        Rate::Average(bitrate) => set("b", bitrate.to_string()),
+        // Capped CRF: the quality of the level, under the peak (-maxrate, -bufsize above).
+        Rate::ConstantQuality { crf } => set("crf", crf.to_string()),
     }
     args
 }
@@ -261,7 +297,6 @@ pub(super) fn last_frame_arguments(job: &HlsJob, t: &ThumbnailJob) -> Vec<String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ffmpeg::Variant;
     use vodpipe_job_document::h264::Profile;
 
     fn job_with_thumbnail() -> HlsJob {
@@ -277,8 +312,10 @@ mod tests {
                 height: 360,
                 rate: Rate::Average(800_000),
                 max_bitrate: 1_200_000,
-                profile: Profile::Main,
-                level: None,
+                encoding: Encoding::H264 {
+                    profile: Profile::Main,
+                    level: None,
+                },
                 gop_seconds: 2.0,
                 stretch: false,
                 frame_rate: None,

@@ -12,9 +12,9 @@ pub use vodpipe_job_document::Problem;
 use vodpipe_job_document::h264::{CodecLevel, Level, Profile};
 use vodpipe_job_document::qvbr;
 use vodpipe_job_document::{
-    CmafGroupSettings, CodingMode, Container, CreateJob, FileGroupSettings, FramerateControl, GopSizeUnits,
-    H264QvbrSettings, H264Settings, HlsGroupSettings, IFrameOnlyManifest, ManifestDurationFormat, Output,
-    OutputGroupType, RateControlMode, ScalingBehavior, Switch, VideoCodec,
+    Av1BitDepth, CmafGroupSettings, CodingMode, Container, CreateJob, FileGroupSettings, FramerateControl,
+    GopSizeUnits, H264QvbrSettings, H265Profile, HlsGroupSettings, IFrameOnlyManifest, ManifestDurationFormat, Output,
+    OutputGroupType, RateControlMode, ScalingBehavior, Switch, VideoCodec, VideoCodecSettings,
 };
 
 /// What the embedded transcoder will do for a job document.
@@ -44,11 +44,9 @@ pub struct Variant {
     pub width: u64,
     pub height: u64,
     pub rate: Rate,
-    /// Peak bit/s: x264's VBV maximum.
+    /// Peak bit/s: the encoder's VBV maximum.
     pub max_bitrate: u64,
-    pub profile: Profile,
-    /// None for AUTO: x264 chooses.
-    pub level: Option<Level>,
+    pub encoding: Encoding,
     pub gop_seconds: f64,
     /// STRETCH_TO_OUTPUT; otherwise (DEFAULT) the picture keeps its aspect ratio and is
     /// letterboxed or pillarboxed to the output size.
@@ -61,6 +59,28 @@ pub struct Variant {
     pub audio_group: Option<String>,
     /// Whether it gets an I-frame playlist (`IFrameOnlyManifest` `INCLUDE`).
     pub i_frame_playlist: bool,
+}
+
+/// The codec a rendition is encoded in and what the document fixed for it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Encoding {
+    /// x264. The level is None for AUTO: x264 chooses.
+    H264 { profile: Profile, level: Option<Level> },
+    /// x265, Main (8 bits) or Main 10, Main tier, the level x265 chooses.
+    Hevc { bit_depth: u8 },
+    /// SVT-AV1, Main profile, 8 or 10 bits.
+    Av1 { bit_depth: u8 },
+}
+
+impl Encoding {
+    /// Whose CRF scale a quality level is read on.
+    pub fn encoder(self) -> qvbr::Encoder {
+        match self {
+            Encoding::H264 { .. } => qvbr::Encoder::X264,
+            Encoding::Hevc { .. } => qvbr::Encoder::X265,
+            Encoding::Av1 { .. } => qvbr::Encoder::SvtAv1,
+        }
+    }
 }
 
 /// A CMAF audio track: `<manifest><modifier>.m3u8`, the rendition of its audio group.
@@ -78,7 +98,8 @@ pub struct AudioRendition {
 pub enum Rate {
     /// `VBR`: this average, in bit/s.
     Average(u64),
-    /// `QVBR`: x264's constant rate factor for the quality level ([`qvbr::crf_for_level`]).
+    /// `QVBR`: the encoder's constant rate factor for the quality level
+    /// ([`qvbr::Encoder::crf_for_level`]).
     ConstantQuality { crf: f64 },
 }
 
@@ -479,68 +500,63 @@ fn read_video_output(
         p.push(Problem::new(format!("{at}.VideoDescription"), "is required"));
         return None;
     };
-    let video_at = format!("{at}.VideoDescription");
     let stretch = video.scaling_behavior == Some(ScalingBehavior::StretchToOutput);
-    let codec = &video.codec_settings;
-    let codec_at = format!("{video_at}.CodecSettings");
-    if codec.codec != VideoCodec::H264 {
-        // Its settings are the codec's own; what is wrong is the codec.
-        p.push(unsupported(format!("{codec_at}.Codec"), &codec.codec, "H_264"));
-        return None;
-    }
-    not_with(&codec.h265_settings, &codec_at, "H265Settings", "Codec", p);
-    not_with(&codec.av1_settings, &codec_at, "Av1Settings", "Codec", p);
-    not_with(
-        &codec.frame_capture_settings,
-        &codec_at,
-        "FrameCaptureSettings",
-        "Codec",
+    let coding = read_codec(
+        &format!("{at}.VideoDescription.CodecSettings"),
+        &video.codec_settings,
+        container,
         p,
-    );
-    let Some(h264) = &codec.h264_settings else {
-        p.push(Problem::new(format!("{codec_at}.H264Settings"), "is required"));
-        return None;
-    };
-    let h264_at = format!("{codec_at}.H264Settings");
-    let rate = read_rate(h264, &h264_at, p);
-    // x264 closes every GOP, which is cadence 1.
-    if let Some(cadence) = h264.gop_closed_cadence.filter(|cadence| *cadence != 1) {
+    )?;
+    let settings_at = &coding.at;
+    let rate = read_rate(&coding, p);
+    // Every encoder here closes every GOP, which is cadence 1.
+    if let Some(cadence) = coding.gop_closed_cadence.filter(|cadence| *cadence != 1) {
         p.push(Problem::new(
-            format!("{h264_at}.GopClosedCadence"),
+            format!("{settings_at}.GopClosedCadence"),
             format!("{cadence}: only 1 (every GOP closed) is supported"),
         ));
     }
     // The frame rate is used only when both parts are above 0 (else the source's is kept).
-    let frame_rate = match h264.framerate_control {
+    let frame_rate = match coding.framerate_control {
         Some(FramerateControl::Specified) => {
             let mut part = |value: Option<u32>, key: &str| {
                 if value.is_none() {
                     p.push(Problem::new(
-                        format!("{h264_at}.{key}"),
+                        format!("{settings_at}.{key}"),
                         "is required with FramerateControl SPECIFIED",
                     ));
                 }
                 value.filter(|n| *n > 0).map(u64::from)
             };
-            let numerator = part(h264.framerate_numerator, "FramerateNumerator");
-            let denominator = part(h264.framerate_denominator, "FramerateDenominator");
+            let numerator = part(coding.framerate_numerator, "FramerateNumerator");
+            let denominator = part(coding.framerate_denominator, "FramerateDenominator");
             numerator.zip(denominator)
         }
         Some(FramerateControl::InitializeFromSource) | None => None,
     };
-    let gop = h264.gop_size.unwrap_or(2.0);
+    // SVT-AV1 places keyframes by frame count only: without a fixed rate, renditions' GOPs
+    // would not last the same time.
+    if matches!(coding.encoding, Encoding::Av1 { .. }) && frame_rate.is_none() {
+        p.push(Problem::new(
+            format!("{settings_at}.FramerateControl"),
+            "AV1 needs a SPECIFIED frame rate here (its keyframes are placed by frame count)",
+        ));
+    }
+    let gop = coding.gop_size.unwrap_or(2.0);
     if !(gop > 0.0 && gop.is_finite()) {
         p.push(Problem::new(
-            format!("{h264_at}.GopSize"),
+            format!("{settings_at}.GopSize"),
             format!("{gop}: must be above 0"),
         ));
     }
-    let gop_seconds = match (h264.gop_size_units.unwrap_or(GopSizeUnits::Seconds), frame_rate) {
+    let gop_seconds = match (coding.gop_size_units, frame_rate) {
+        // No size: MediaConvert's 2 s.
+        (_, _) if coding.gop_size.is_none() => 2.0,
         (GopSizeUnits::Frames, Some((n, d))) => gop * d as f64 / n as f64,
         (GopSizeUnits::Frames, None) => {
             p.push(Problem::new(
-                format!("{h264_at}.GopSizeUnits"),
-                "FRAMES needs a SPECIFIED frame rate",
+                format!("{settings_at}.{}", coding.gop_units_key),
+                "a GOP in FRAMES needs a SPECIFIED frame rate",
             ));
             gop / 30.0
         }
@@ -569,14 +585,10 @@ fn read_video_output(
         height: u64::from(video.height),
         rate: rate?,
         max_bitrate: match rate? {
-            Rate::Average(bitrate) => h264.max_bitrate.unwrap_or(bitrate),
-            Rate::ConstantQuality { .. } => h264.max_bitrate?,
+            Rate::Average(bitrate) => coding.max_bitrate.unwrap_or(bitrate),
+            Rate::ConstantQuality { .. } => coding.max_bitrate?,
         },
-        profile: h264.codec_profile.unwrap_or(Profile::Main),
-        level: match h264.codec_level {
-            Some(CodecLevel::Level(level)) => Some(level),
-            Some(CodecLevel::Auto) | None => None,
-        },
+        encoding: coding.encoding,
         gop_seconds,
         stretch,
         frame_rate,
@@ -607,22 +619,162 @@ fn read_audio(
     }
 }
 
+/// What the embedded transcoder reads of a video codec's settings, whichever codec: the
+/// three codecs' settings share these keys (AV1 has QVBR only and its GOP in frames).
+struct Coding<'a> {
+    /// `….CodecSettings.H264Settings` (or `H265Settings`, `Av1Settings`).
+    at: String,
+    encoding: Encoding,
+    rate_control_mode: RateControlMode,
+    bitrate: Option<u64>,
+    max_bitrate: Option<u64>,
+    qvbr_settings: Option<&'a H264QvbrSettings>,
+    gop_size: Option<f64>,
+    gop_size_units: GopSizeUnits,
+    /// Where a GOP in frames is wrong without a frame rate: `GopSizeUnits`, or AV1's `GopSize`.
+    gop_units_key: &'static str,
+    gop_closed_cadence: Option<u32>,
+    framerate_control: Option<FramerateControl>,
+    framerate_numerator: Option<u32>,
+    framerate_denominator: Option<u32>,
+}
+
+/// The codec's own settings, the codec's only (the others' are refused): H.264 in either
+/// group, HEVC and AV1 in CMAF groups only (as presets allow).
+fn read_codec<'a>(
+    codec_at: &str,
+    codec: &'a VideoCodecSettings,
+    container: Container,
+    p: &mut Vec<Problem>,
+) -> Option<Coding<'a>> {
+    let supported = match container {
+        Container::M3u8 => "H_264; H_265 and AV1 in CMAF groups",
+        _ => "H_264, H_265, AV1",
+    };
+    if codec.codec == VideoCodec::FrameCapture || (container == Container::M3u8 && codec.codec != VideoCodec::H264) {
+        // Its settings are the codec's own; what is wrong is the codec.
+        p.push(unsupported(format!("{codec_at}.Codec"), &codec.codec, supported));
+        return None;
+    }
+    let is = |c: VideoCodec| codec.codec == c;
+    if !is(VideoCodec::H264) {
+        not_with(&codec.h264_settings, codec_at, "H264Settings", "Codec", p);
+    }
+    if !is(VideoCodec::H265) {
+        not_with(&codec.h265_settings, codec_at, "H265Settings", "Codec", p);
+    }
+    if !is(VideoCodec::Av1) {
+        not_with(&codec.av1_settings, codec_at, "Av1Settings", "Codec", p);
+    }
+    not_with(
+        &codec.frame_capture_settings,
+        codec_at,
+        "FrameCaptureSettings",
+        "Codec",
+        p,
+    );
+    let required = |key: &str, p: &mut Vec<Problem>| p.push(Problem::new(format!("{codec_at}.{key}"), "is required"));
+    match codec.codec {
+        VideoCodec::H264 => {
+            let Some(h264) = &codec.h264_settings else {
+                required("H264Settings", p);
+                return None;
+            };
+            Some(Coding {
+                at: format!("{codec_at}.H264Settings"),
+                encoding: Encoding::H264 {
+                    profile: h264.codec_profile.unwrap_or(Profile::Main),
+                    level: match h264.codec_level {
+                        Some(CodecLevel::Level(level)) => Some(level),
+                        Some(CodecLevel::Auto) | None => None,
+                    },
+                },
+                rate_control_mode: h264.rate_control_mode,
+                bitrate: h264.bitrate,
+                max_bitrate: h264.max_bitrate,
+                qvbr_settings: h264.qvbr_settings.as_ref(),
+                gop_size: h264.gop_size,
+                gop_size_units: h264.gop_size_units.unwrap_or(GopSizeUnits::Seconds),
+                gop_units_key: "GopSizeUnits",
+                gop_closed_cadence: h264.gop_closed_cadence,
+                framerate_control: h264.framerate_control,
+                framerate_numerator: h264.framerate_numerator,
+                framerate_denominator: h264.framerate_denominator,
+            })
+        }
+        VideoCodec::H265 => {
+            let Some(h265) = &codec.h265_settings else {
+                required("H265Settings", p);
+                return None;
+            };
+            Some(Coding {
+                at: format!("{codec_at}.H265Settings"),
+                encoding: Encoding::Hevc {
+                    bit_depth: match h265.codec_profile.unwrap_or(H265Profile::MainMain) {
+                        H265Profile::MainMain => 8,
+                        H265Profile::Main10Main => 10,
+                    },
+                },
+                rate_control_mode: h265.rate_control_mode,
+                bitrate: h265.bitrate,
+                max_bitrate: h265.max_bitrate,
+                qvbr_settings: h265.qvbr_settings.as_ref(),
+                gop_size: h265.gop_size,
+                gop_size_units: h265.gop_size_units.unwrap_or(GopSizeUnits::Seconds),
+                gop_units_key: "GopSizeUnits",
+                gop_closed_cadence: h265.gop_closed_cadence,
+                framerate_control: h265.framerate_control,
+                framerate_numerator: h265.framerate_numerator,
+                framerate_denominator: h265.framerate_denominator,
+            })
+        }
+        VideoCodec::Av1 => {
+            let Some(av1) = &codec.av1_settings else {
+                required("Av1Settings", p);
+                return None;
+            };
+            Some(Coding {
+                at: format!("{codec_at}.Av1Settings"),
+                encoding: Encoding::Av1 {
+                    bit_depth: match av1.bit_depth.unwrap_or(Av1BitDepth::Bit8) {
+                        Av1BitDepth::Bit8 => 8,
+                        Av1BitDepth::Bit10 => 10,
+                    },
+                },
+                rate_control_mode: RateControlMode::Qvbr,
+                bitrate: None,
+                max_bitrate: Some(av1.max_bitrate),
+                qvbr_settings: av1.qvbr_settings.as_ref(),
+                gop_size: av1.gop_size,
+                gop_size_units: GopSizeUnits::Frames,
+                gop_units_key: "FramerateControl",
+                gop_closed_cadence: None,
+                framerate_control: av1.framerate_control,
+                framerate_numerator: av1.framerate_numerator,
+                framerate_denominator: av1.framerate_denominator,
+            })
+        }
+        VideoCodec::FrameCapture => None,
+    }
+}
+
 /// `VBR` needs `Bitrate`; `QVBR` needs `MaxBitrate` and takes its quality level (AUTO: 7,
 /// which MediaLive recommends for PCs and tablets and sits mid-way in MediaConvert's
-/// broadcast range of 6 to 9) as a constant rate factor.
-fn read_rate(h264: &H264Settings, at: &str, p: &mut Vec<Problem>) -> Option<Rate> {
+/// broadcast range of 6 to 9) as the encoder's constant rate factor for it.
+fn read_rate(coding: &Coding, p: &mut Vec<Problem>) -> Option<Rate> {
+    let at = &coding.at;
     let settings_apart = |p: &mut Vec<Problem>, key: &str, mode: &str| {
         p.push(Problem::new(
             format!("{at}.{key}"),
             format!("is not used with RateControlMode {mode}"),
         ));
     };
-    match h264.rate_control_mode {
+    match coding.rate_control_mode {
         RateControlMode::Vbr => {
-            if h264.qvbr_settings.is_some() {
+            if coding.qvbr_settings.is_some() {
                 settings_apart(p, "QvbrSettings", "VBR");
             }
-            match h264.bitrate {
+            match coding.bitrate {
                 Some(bitrate) => Some(Rate::Average(bitrate)),
                 None => {
                     p.push(Problem::new(
@@ -634,19 +786,19 @@ fn read_rate(h264: &H264Settings, at: &str, p: &mut Vec<Problem>) -> Option<Rate
             }
         }
         RateControlMode::Qvbr => {
-            if h264.bitrate.is_some() {
+            if coding.bitrate.is_some() {
                 settings_apart(p, "Bitrate", "QVBR");
             }
-            if h264.max_bitrate.is_none() {
+            if coding.max_bitrate.is_none() {
                 p.push(Problem::new(
                     format!("{at}.MaxBitrate"),
                     "is required with RateControlMode QVBR",
                 ));
             }
-            let level = h264.qvbr_settings.as_ref().and_then(H264QvbrSettings::quality_level);
+            let level = coding.qvbr_settings.and_then(H264QvbrSettings::quality_level);
             match level.unwrap_or(qvbr::DEFAULT_QUALITY_LEVEL) {
                 level if (1.0..=10.0).contains(&level) => Some(Rate::ConstantQuality {
-                    crf: qvbr::crf_for_level(level),
+                    crf: coding.encoding.encoder().crf_for_level(level),
                 }),
                 level => {
                     p.push(Problem::new(
@@ -855,8 +1007,14 @@ mod tests {
         let job = translate(&job()).unwrap();
         let variant = &job.variants[0];
         assert_eq!(
-            (variant.max_bitrate, variant.profile, variant.level),
-            (800_000, Profile::Main, None)
+            (variant.max_bitrate, variant.encoding),
+            (
+                800_000,
+                Encoding::H264 {
+                    profile: Profile::Main,
+                    level: None
+                }
+            )
         );
         assert_eq!(
             (variant.gop_seconds, variant.frame_rate, variant.stretch),
@@ -969,7 +1127,7 @@ mod tests {
                 ),
                 format!("{h264_at}.GopClosedCadence: 2: only 1 (every GOP closed) is supported"),
                 format!("{h264_at}.GopSize: 0: must be above 0"),
-                format!("{h264_at}.GopSizeUnits: FRAMES needs a SPECIFIED frame rate"),
+                format!("{h264_at}.GopSizeUnits: a GOP in FRAMES needs a SPECIFIED frame rate"),
                 format!(
                     "{at}.AudioDescriptions[0].AudioSourceName: `Audio Selector 2`: no such audio selector in the input"
                 ),
@@ -1032,6 +1190,90 @@ mod tests {
     }
 
     #[test]
+    fn hevc_and_av1_tracks_are_read_with_their_encoders_scale_and_only_in_cmaf() {
+        let mut document = cmaf_job();
+        let outputs = &mut document["Settings"]["OutputGroups"][0]["Outputs"];
+        let mut hevc = outputs[0].clone();
+        hevc["NameModifier"] = "_360p-hevc".into();
+        hevc["VideoDescription"]["CodecSettings"] = json!({
+            "Codec": "H_265",
+            "H265Settings": {
+                "RateControlMode": "QVBR", "MaxBitrate": 1200000, "QvbrSettings": { "QvbrQualityLevel": 7 },
+                "CodecProfile": "MAIN10_MAIN", "CodecLevel": "AUTO", "WriteMp4PackagingType": "HVC1",
+                "GopSize": 2, "GopSizeUnits": "SECONDS",
+                "FramerateControl": "SPECIFIED", "FramerateNumerator": 30, "FramerateDenominator": 1
+            }
+        });
+        let mut av1 = outputs[0].clone();
+        av1["NameModifier"] = "_360p-av1".into();
+        av1["VideoDescription"]["CodecSettings"] = json!({
+            "Codec": "AV1",
+            "Av1Settings": {
+                "RateControlMode": "QVBR", "MaxBitrate": 900000, "BitDepth": "BIT_8", "GopSize": 60,
+                "FramerateControl": "SPECIFIED", "FramerateNumerator": 30, "FramerateDenominator": 1
+            }
+        });
+        outputs.as_array_mut().unwrap().extend([hevc, av1]);
+        let hls_job = translate(&document).unwrap();
+        let read: Vec<_> = hls_job
+            .variants
+            .iter()
+            .map(|v| (v.modifier.as_str(), v.encoding, v.rate, v.gop_seconds))
+            .collect();
+        assert_eq!(
+            read[1..],
+            [
+                (
+                    "_360p-hevc",
+                    Encoding::Hevc { bit_depth: 10 },
+                    Rate::ConstantQuality {
+                        crf: qvbr::Encoder::X265.crf_for_level(7.0)
+                    },
+                    2.0
+                ),
+                (
+                    "_360p-av1",
+                    Encoding::Av1 { bit_depth: 8 },
+                    // No level: QVBR's AUTO, on SVT-AV1's scale.
+                    Rate::ConstantQuality {
+                        crf: qvbr::Encoder::SvtAv1.crf_for_level(qvbr::DEFAULT_QUALITY_LEVEL)
+                    },
+                    2.0
+                ),
+            ]
+        );
+
+        // AV1 keyframes go by frame count: a rate kept from the source is refused.
+        let codec = &mut document["Settings"]["OutputGroups"][0]["Outputs"][3]["VideoDescription"]["CodecSettings"];
+        codec["Av1Settings"]["FramerateControl"] = "INITIALIZE_FROM_SOURCE".into();
+        let av1_at = "Settings.OutputGroups[0].Outputs[3].VideoDescription.CodecSettings.Av1Settings";
+        assert_eq!(
+            problems(&document),
+            [
+                format!(
+                    "{av1_at}.FramerateControl: AV1 needs a SPECIFIED frame rate here (its keyframes are placed by \
+                     frame count)"
+                ),
+                format!("{av1_at}.FramerateControl: a GOP in FRAMES needs a SPECIFIED frame rate"),
+            ]
+        );
+
+        // In an HLS (MPEG-TS) group, H.264 only.
+        let mut document = job();
+        document["Settings"]["OutputGroups"][0]["Outputs"][0]["VideoDescription"]["CodecSettings"] = json!({
+            "Codec": "AV1", "Av1Settings": { "RateControlMode": "QVBR", "MaxBitrate": 900000 }
+        });
+        assert_eq!(
+            problems(&document),
+            [
+                "Settings.OutputGroups[0].Outputs[0].VideoDescription.CodecSettings.Codec: `AV1` is not supported by \
+                 the embedded transcoder here (supported: H_264; H_265 and AV1 in CMAF groups)",
+                "Settings.OutputGroups[0].Outputs: the HLS group has no usable outputs",
+            ]
+        );
+    }
+
+    #[test]
     fn a_cmaf_group_the_transcoder_cannot_write_is_refused_by_path() {
         let mut document = cmaf_job();
         let group = &mut document["Settings"]["OutputGroups"][0];
@@ -1045,7 +1287,7 @@ mod tests {
             .remove("AudioGroupId");
         group["Outputs"][0]["VideoDescription"]["CodecSettings"] = json!({
             "Codec": "H_265",
-            "H265Settings": { "RateControlMode": "VBR", "Bitrate": 800000 }
+            "H265Settings": { "RateControlMode": "VBR", "MaxBitrate": 800000 }
         });
         let at = "Settings.OutputGroups[0]";
         let settings_at = format!("{at}.OutputGroupSettings.CmafGroupSettings");
@@ -1063,8 +1305,8 @@ mod tests {
                     "{at}.Outputs[0].AudioDescriptions: a CMAF video track has no audio: give the audio its own output"
                 ),
                 format!(
-                    "{at}.Outputs[0].VideoDescription.CodecSettings.Codec: `H_265` is not supported by the embedded \
-                     transcoder here (supported: H_264)"
+                    "{at}.Outputs[0].VideoDescription.CodecSettings.H265Settings.Bitrate: is required with \
+                     RateControlMode VBR"
                 ),
                 format!("{at}.Outputs[1].ContainerSettings.CmfcSettings.AudioGroupId: is required for an audio track"),
                 format!("{at}.Outputs: the CMAF group has no usable video outputs"),

@@ -18,6 +18,6 @@ mod process;
 mod ts;
 
 pub use args::{arguments, fit, source_filters};
-pub use job::{Audio, HlsJob, Problem, Rate, ThumbnailJob, Variant, translate};
+pub use job::{Audio, Encoding, HlsJob, Problem, Rate, ThumbnailJob, Variant, translate};
 pub use playlists::bandwidth;
 pub use process::{MachineFailure, error_result, run, test_pattern};

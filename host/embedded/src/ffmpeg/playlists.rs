@@ -9,7 +9,7 @@ use std::path::Path;
 use vodpipe_core::{JobOutput, Packaging};
 
 use super::fmp4::{self, Fragment, InitSegment};
-use super::job::{AudioRendition, HlsJob, Variant};
+use super::job::{AudioRendition, Encoding, HlsJob, Variant};
 use super::ts;
 use crate::child;
 use crate::ffprobe::FfprobeProber;
@@ -35,12 +35,16 @@ pub(super) fn finish(job: &HlsJob) -> Result<(Vec<JobOutput>, String), String> {
             Some((num, den)) => num as f64 / den as f64,
             None => prober.probe(&playlist).map_err(|e| format!("{name}: {e}"))?.frame_rate,
         };
+        // MPEG-TS carries H.264 only (the job reader refuses the others there).
+        let Encoding::H264 { profile, level } = v.encoding else {
+            return Err(format!("{name}: only H.264 is written in MPEG-TS"));
+        };
         // The level the job asked for is the one x264 wrote; with AUTO, x264 chose: read it.
-        let level_idc = match v.level {
+        let level_idc = match level {
             Some(level) => level.idc(),
             None => stream_level_idc(&playlist).map_err(|e| format!("{name}: {e}"))?,
         };
-        let video_codec = v.profile.avc1(level_idc);
+        let video_codec = profile.avc1(level_idc);
         let codecs = match &v.audio {
             Some(_) => format!("{video_codec},mp4a.40.2"),
             None => video_codec.clone(),

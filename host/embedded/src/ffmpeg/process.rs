@@ -74,6 +74,9 @@ pub fn run(
     // The child holds the lock too, so it outlasts a killed worker until ffmpeg is gone.
     let child = child::command_holding("ffmpeg", lock)
         .args(arguments(job, source.map(Probe::display_size)))
+        // SVT-AV1 writes its banner to stderr whatever ffmpeg's log level: errors only, so a
+        // failure's last line is the failure.
+        .env("SVT_LOG", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn();

@@ -22,6 +22,17 @@ pub fn policy_with_preset(preset: &str) -> LoadedPolicy {
     load(&runtime, &builtin_files(), Some(preset)).unwrap()
 }
 
+/// The built-in bundle with one more preset, `ladders/<name>.toml` of `text`, active.
+#[allow(dead_code)]
+pub fn policy_with_ladder(name: &str, text: &str) -> LoadedPolicy {
+    let runtime = PluginRuntime::new(None, Limits::default()).unwrap();
+    let mut files = builtin_files();
+    files
+        .files
+        .insert(format!("ladders/{name}.toml"), text.as_bytes().to_vec());
+    load(&runtime, &files, Some(name)).unwrap()
+}
+
 /// Works the data directory's queue with the embedded pipeline until no message is left, as
 /// `vodpipe process` does; the number of messages handled.
 #[allow(dead_code)]
