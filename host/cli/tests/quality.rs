@@ -110,6 +110,44 @@ fn quality_reports_bits_quality_time_and_cost_of_every_rendition() {
     );
 }
 
+/// HEVC and AV1 renditions are measured as H.264 ones are: the built-in `av1` preset (AV1
+/// rungs and an H.264 fallback) and a bundle whose default preset gains an HEVC Main 10 rung.
+#[test]
+fn quality_measures_hevc_and_av1_renditions_beside_h264() {
+    require_vmaf();
+    let dir = tempfile::tempdir().unwrap();
+    let clip = clip(dir.path());
+    let scored = |report: &Value| -> Vec<(String, f64, f64)> {
+        report["renditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let (kbps, vmaf) = (r["avg_kbps"].as_f64().unwrap(), r["vmaf"].as_f64().unwrap());
+                assert!(kbps > 10.0 && (60.0..=100.0).contains(&vmaf), "{r}");
+                (r["name"].as_str().unwrap().to_owned(), kbps, vmaf)
+            })
+            .collect()
+    };
+
+    let out = dir.path().join("av1");
+    let report = json(&["quality", s(&clip), "--preset", "av1", "--json", "--out", s(&out)]);
+    let names: Vec<String> = scored(&report).into_iter().map(|(name, ..)| name).collect();
+    assert_eq!(names, ["360p-av1", "360p", "240p"]);
+
+    let policy = bundle(dir.path(), "hevc", |text| {
+        text.replace("allow_upscale = false", "allow_upscale = false\npackaging = \"cmaf\"")
+            + "\n[[rungs]]\nname = \"360p-hevc\"\nshort_side = 360\nvideo_kbps = 500\ncodec = \"hevc\"\nbit_depth = 10\n"
+    });
+    let out = dir.path().join("hevc");
+    let report = json(&["quality", s(&clip), "--policy", s(&policy), "--json", "--out", s(&out)]);
+    let hevc: Vec<(String, f64, f64)> = scored(&report)
+        .into_iter()
+        .filter(|(name, ..)| name == "360p-hevc")
+        .collect();
+    assert_eq!(hevc.len(), 1, "{report}");
+}
+
 #[test]
 fn quality_errors_name_the_source_and_the_preset() {
     let dir = tempfile::tempdir().unwrap();

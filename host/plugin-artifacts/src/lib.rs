@@ -108,6 +108,7 @@ pub const LADDERS: &[(&str, &str)] = &[
     ("per-title", include_str!("../../../ladders/per-title.toml")),
     ("content-aware", include_str!("../../../ladders/content-aware.toml")),
     ("cmaf", include_str!("../../../ladders/cmaf.toml")),
+    ("av1", include_str!("../../../ladders/av1.toml")),
 ];
 
 /// The cost model: its path in the bundle and its text, as shipped.

@@ -161,6 +161,7 @@ fn shipped_ladders_are_valid() {
     assert_eq!(
         names,
         [
+            "av1",
             "cmaf",
             "content-aware",
             "default",
