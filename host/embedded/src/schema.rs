@@ -238,6 +238,8 @@ mod legacy {
                 .and_then(|g| g.output_details.first())
                 .and_then(|o| o.output_file_paths.first())
                 .map(|p| relative(p)),
+            // The worker wrote MPEG-TS only then.
+            dash_manifest_path: None,
         };
         Some(WorkMessage::JobResult { video_id, result })
     }
