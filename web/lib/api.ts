@@ -11,6 +11,8 @@ export type Video = {
   failure_reason: string | null;
   created_at: string;
   playback_url: string | null;
+  /** The DASH manifest of a video packaged as CMAF; null for MPEG-TS. */
+  dash_url: string | null;
   thumbnail_url: string | null;
   renditions: Rendition[];
   duration_ms: number | null;

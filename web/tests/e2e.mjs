@@ -4,10 +4,15 @@
 //
 //   node tests/e2e.mjs <base url> <clip.mp4> <artifacts dir>
 //
+// With POLICY_DIR (the bundle the server was started with, `--policy`), CMAF_PRESET (a CMAF
+// preset in it) and SERVE_LOG (the server's log, at info for the runtime), a second upload is
+// made after the preset is made active: it is watched with hls.js and with dash.js, and the
+// page's own choice is checked.
+//
 // With COGNITO_ENDPOINT, COGNITO_POOL and COGNITO_CLIENT (a moto user pool), the same build
 // is then pointed at Cognito by config.json alone: sign up (with the confirmation code),
 // sign out, sign in.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -53,6 +58,66 @@ async function shot(name) {
 }
 function check(condition, message) {
   if (!condition) throw new Error(message);
+}
+
+/** Plays the video of the watch page that is open and switches it to another rendition: the
+ * player reports the switch and the picture has the rendition's height. */
+async function playAndSwitch(name) {
+  const video = page.locator("video");
+  await video.waitFor();
+  await page.getByLabel("Quality").waitFor();
+  await page.evaluate(() => {
+    const media = document.querySelector("video");
+    media.muted = true;
+    return media.play();
+  });
+  await page.waitForFunction(() => document.querySelector("video").currentTime > 1, null, { timeout: 30_000 });
+  check(await page.evaluate(() => document.querySelector("video").error === null), "the video element reports an error");
+  const failed = page.getByRole("alert").filter({ hasText: "Playback failed" });
+  check((await failed.count()) === 0, `the page says: ${await failed.allTextContents()}`);
+  await shot(name);
+
+  // Options: Auto, then the renditions in the player's order.
+  const options = await page.getByLabel("Quality").locator("option").allTextContents();
+  check(options.length >= 3, `expected Auto and at least two renditions, got ${options.join(", ")}`);
+  const playing = Number(await video.getAttribute("data-level"));
+  const other = playing === 0 ? 1 : 0;
+  const height = parseInt(options[other + 1], 10);
+  await page.getByLabel("Quality").selectOption(String(other));
+  await page.waitForFunction(
+    ([level, height]) => {
+      const media = document.querySelector("video");
+      return media.dataset.level === String(level) && media.videoHeight === height;
+    },
+    [other, height],
+    { timeout: 30_000 },
+  );
+  const before = await page.evaluate(() => document.querySelector("video").currentTime);
+  await page.waitForFunction((t) => document.querySelector("video").currentTime > t + 0.5, before, { timeout: 30_000 });
+  await shot(`${name}-switched`);
+  return `${options.join(", ")}: ${options[playing + 1]} → ${options[other + 1]}`;
+}
+
+/** Makes `preset` the active preset of the server's bundle and waits until the server says it
+ * activated the bundle (it looks for changes every 500 ms). */
+async function activatePreset(bundle, preset, serveLog) {
+  const manifest = join(bundle, "bundle.toml");
+  const activations = () => readFileSync(serveLog, "utf8").split("policy bundle activated").length - 1;
+  const before = activations();
+  writeFileSync(manifest, readFileSync(manifest, "utf8").replace(/^preset = ".*"$/m, `preset = "${preset}"`));
+  for (const deadline = Date.now() + 20_000; activations() === before; ) {
+    const log = readFileSync(serveLog, "utf8");
+    const refused = log.indexOf("policy bundle refused");
+    check(refused < 0, `the server refused the bundle:\n${log.slice(refused)}`);
+    check(Date.now() < deadline, `the server did not activate the preset ${preset}`);
+    await page.waitForTimeout(100);
+  }
+}
+
+/** The video codec families (avc1, av01, …) a master playlist or an MPD lists. */
+function codecFamilies(manifest) {
+  const codecs = [...manifest.matchAll(/codecs="([^"]+)"/gi)].flatMap((m) => m[1].split(","));
+  return [...new Set(codecs.map((c) => c.trim().slice(0, 4)).filter((c) => c !== "mp4a"))].sort().join(",");
 }
 
 const username = `viewer${Date.now()}`;
@@ -167,32 +232,10 @@ try {
   await card.click();
   await page.waitForURL(/\/watch\/\?v=/);
 
-  // It plays: time advances, no media error.
+  // It plays with hls.js (MPEG-TS has no DASH manifest), and switches rendition.
   const video = page.locator("video");
-  await video.waitFor();
-  await page.getByLabel("Quality").waitFor();
-  await page.evaluate(() => {
-    const media = document.querySelector("video");
-    media.muted = true;
-    return media.play();
-  });
-  await page.waitForFunction(() => document.querySelector("video").currentTime > 1, null, { timeout: 30_000 });
-  check(await page.evaluate(() => document.querySelector("video").error === null), "the video element reports an error");
-  await shot("watch");
-
-  // Switch quality to a rendition other than the one playing (options: Auto, then the
-  // renditions in hls.js's level order).
-  const options = await page.getByLabel("Quality").locator("option").allTextContents();
-  check(options.length >= 3, `expected Auto and at least two renditions, got ${options.join(", ")}`);
-  const playing = Number(await video.getAttribute("data-level"));
-  const other = playing === 0 ? 1 : 0;
-  await page.getByLabel("Quality").selectOption(String(other));
-  await page.waitForFunction((level) => document.querySelector("video").dataset.level === String(level), other, {
-    timeout: 30_000,
-  });
-  const before = await page.evaluate(() => document.querySelector("video").currentTime);
-  await page.waitForFunction((t) => document.querySelector("video").currentTime > t + 0.5, before, { timeout: 30_000 });
-  await shot("watch-switched");
+  const ts = await playAndSwitch("watch");
+  check((await video.getAttribute("data-player")) === "hls", "MPEG-TS plays as HLS");
   const poster = await video.getAttribute("poster");
   check(poster && /\.jpg$/.test(poster), `the thumbnail is the poster: ${poster}`);
   check(
@@ -209,6 +252,51 @@ try {
   await page.waitForTimeout(1500);
   await page.goto(`${base}/`);
   await page.getByText("No videos yet").waitFor({ timeout: 10_000 });
+
+  let cmaf = "not run (no POLICY_DIR)";
+  if (process.env.POLICY_DIR) {
+    // CMAF: the next upload gets fragmented MP4 listed by an HLS master playlist and a DASH MPD.
+    await activatePreset(process.env.POLICY_DIR, process.env.CMAF_PRESET, process.env.SERVE_LOG);
+    await page.goto(`${base}/upload/`);
+    await page.getByLabel("Video file").setInputFiles(clip);
+    await page.getByLabel("Title").fill("CMAF pattern");
+    await page.getByRole("button", { name: "Upload" }).click();
+    await page.getByText("Uploaded. It is being processed").waitFor({ timeout: 60_000 });
+    await page.goto(`${base}/me/`);
+    await page.getByTestId("status").filter({ hasText: "done" }).waitFor({ timeout: 180_000 });
+    const href = await page.getByRole("link", { name: "CMAF pattern" }).getAttribute("href");
+    const id = new URL(href, base).searchParams.get("v");
+    const view = await (await fetch(`${base}/api/videos/${id}`)).json();
+    check(/\/index\.mpd$/.test(view.dash_url ?? ""), `a CMAF video has a DASH manifest: ${view.dash_url}`);
+    const mpd = await fetch(new URL(view.dash_url, base));
+    check(mpd.headers.get("content-type") === "application/dash+xml", `the MPD's type: ${mpd.headers.get("content-type")}`);
+    const master = await (await fetch(new URL(view.playback_url, base))).text();
+    const [hlsCodecs, dashCodecs] = [codecFamilies(master), codecFamilies(await mpd.text())];
+    check(hlsCodecs === dashCodecs, `the master playlist lists ${hlsCodecs}, the MPD ${dashCodecs}`);
+
+    const watch = (player) => page.goto(`${base}/watch/?v=${id}${player ? `&player=${player}` : ""}`);
+    await watch("hls");
+    const withHls = await playAndSwitch("watch-cmaf-hls");
+    check((await video.getAttribute("data-player")) === "hls", "?player=hls plays HLS");
+    await watch("dash");
+    const withDash = await playAndSwitch("watch-cmaf-dash");
+    check((await video.getAttribute("data-player")) === "dash", "?player=dash plays DASH");
+    await page.getByTestId("playback").filter({ hasText: "DASH · dash.js" }).waitFor();
+
+    // Left to choose, the page plays the manifest whose best codec this browser decodes is the
+    // better; both list the same renditions here, so they tie and it keeps HLS.
+    await watch(null);
+    await page.locator('video[data-player="hls"]').waitFor();
+    await page.getByTestId("playback").filter({ hasText: "HLS · hls.js" }).waitFor();
+    await page.evaluate(() => {
+      const media = document.querySelector("video");
+      media.muted = true;
+      return media.play();
+    });
+    await page.waitForFunction(() => document.querySelector("video").currentTime > 1, null, { timeout: 30_000 });
+    await shot("watch-cmaf-auto");
+    cmaf = `codecs ${hlsCodecs}; hls.js ${withHls}; dash.js ${withDash}; chosen: ${await page.getByTestId("playback").textContent()}`;
+  }
 
   // Sign out.
   await page.getByRole("button", { name: "Sign out" }).click();
@@ -262,7 +350,7 @@ try {
     await page.getByRole("link", { name: "Sign in" }).first().waitFor();
     check(problems.length === 0, `errors in the browser (Cognito):\n${problems.join("\n")}`);
   }
-  console.log(`e2e: passed (${step} screenshots in ${artifacts}); qualities ${options.join(", ")}, switched ${playing} → ${other}`);
+  console.log(`e2e: passed (${step} screenshots in ${artifacts}); MPEG-TS: ${ts}; CMAF: ${cmaf}`);
 } catch (error) {
   await shot("failure").catch(() => {});
   writeFileSync(join(artifacts, "failure.html"), await page.content().catch(() => ""));

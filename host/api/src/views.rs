@@ -44,6 +44,9 @@ pub struct VideoView {
     pub created_at: String,
     /// The HLS master playlist, once `done`.
     pub playback_url: Option<String>,
+    /// The DASH manifest (MPD) over the same media, once `done`, when the video was packaged
+    /// as CMAF; null for MPEG-TS.
+    pub dash_url: Option<String>,
     pub thumbnail_url: Option<String>,
     pub renditions: Vec<RenditionView>,
     pub duration_ms: Option<u64>,
@@ -67,6 +70,7 @@ impl VideoView {
         };
         Self {
             playback_url: record.playback_path.as_deref().map(url),
+            dash_url: record.dash_path.as_deref().map(url),
             thumbnail_url: record.thumbnail_path.as_deref().map(url),
             renditions: record
                 .renditions
@@ -220,4 +224,33 @@ pub fn check_details(video: &NewVideo) -> Result<vodpipe_core::Details, String> 
         title: title.to_owned(),
         description: video.description.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use vodpipe_core::{VideoRecord, VideoStatus};
+
+    use super::VideoView;
+
+    fn done(dash_path: Option<&str>) -> serde_json::Value {
+        let mut record = VideoRecord::new("01V", Some("alice".into()), 0);
+        record.status = VideoStatus::Done;
+        record.playback_path = Some("index.m3u8".into());
+        record.dash_path = dash_path.map(Into::into);
+        serde_json::to_value(VideoView::new(&record, "/media")).unwrap()
+    }
+
+    #[test]
+    fn a_cmaf_video_has_a_dash_url_beside_its_playback_url() {
+        let view = done(Some("index.mpd"));
+        assert_eq!(view["playback_url"], "/media/01V/index.m3u8");
+        assert_eq!(view["dash_url"], "/media/01V/index.mpd");
+        let ts = done(None);
+        assert_eq!(ts["playback_url"], "/media/01V/index.m3u8");
+        assert_eq!(
+            ts.get("dash_url"),
+            Some(&serde_json::Value::Null),
+            "present, and null: {ts}"
+        );
+    }
 }

@@ -97,6 +97,8 @@ struct StoredVideo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     playback_path: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    dash_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     thumbnail_path: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     duration_ms: Option<u64>,
@@ -142,6 +144,7 @@ fn to_item(record: &VideoRecord) -> Result<Item, PortError> {
         plan: record.plan.clone(),
         renditions: record.renditions.clone(),
         playback_path: record.playback_path.clone(),
+        dash_path: record.dash_path.clone(),
         thumbnail_path: record.thumbnail_path.clone(),
         duration_ms: record.duration_ms,
         listed: (record.status == VideoStatus::Done && record.title.is_some()).then(|| "done".to_owned()),
@@ -179,6 +182,7 @@ fn from_item(item: &Item) -> Result<VideoRecord, PortError> {
         plan: stored.plan,
         renditions: stored.renditions,
         playback_path: stored.playback_path,
+        dash_path: stored.dash_path,
         thumbnail_path: stored.thumbnail_path,
         duration_ms: stored.duration_ms,
     })
@@ -326,6 +330,7 @@ impl VideoRepository for DynamoRepository {
         let optional = [
             ("failure_reason", ":reason", outcome.failure_reason.clone()),
             ("playback_path", ":playback", outcome.playback_path.clone()),
+            ("dash_path", ":dash", outcome.dash_path.clone()),
             ("thumbnail_path", ":thumbnail", outcome.thumbnail_path.clone()),
         ];
         for (name, placeholder, value) in optional {
@@ -333,6 +338,7 @@ impl VideoRepository for DynamoRepository {
                 sets.push(match name {
                     "failure_reason" => "failure_reason = :reason",
                     "playback_path" => "playback_path = :playback",
+                    "dash_path" => "dash_path = :dash",
                     _ => "thumbnail_path = :thumbnail",
                 });
                 update = update.expression_attribute_values(placeholder, s(value));

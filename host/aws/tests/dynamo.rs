@@ -229,6 +229,7 @@ fn items_keep_the_stored_format_and_a_corrupt_one_is_named() {
             plan: Some(plan),
             renditions,
             playback_path: Some("index.m3u8".into()),
+            dash_path: None,
             thumbnail_path: Some("thumb.jpg".into()),
             duration_ms: Some(2000),
         }

@@ -50,10 +50,12 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<ExitCode> {
     let (record, video_id) = (processed.record, processed.video_id);
     let media = processed.media_dir;
     let master = record.playback_path.as_ref().map(|p| media.join(p));
+    let dash = record.dash_path.as_ref().map(|p| media.join(p));
     let thumbnail = record.thumbnail_path.as_ref().map(|p| media.join(p));
     if args.json {
         let mut value = serde_json::to_value(&record)?;
         value["master_playlist"] = json!(master.as_ref().map(|p| p.display().to_string()));
+        value["dash_manifest"] = json!(dash.as_ref().map(|p| p.display().to_string()));
         value["thumbnail"] = json!(thumbnail.as_ref().map(|p| p.display().to_string()));
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
@@ -65,6 +67,9 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<ExitCode> {
                 }
                 if let Some(master) = &master {
                     println!("master playlist: {}", master.display());
+                }
+                if let Some(dash) = &dash {
+                    println!("DASH manifest:   {}", dash.display());
                 }
                 if let Some(thumbnail) = &thumbnail {
                     println!("thumbnail:       {}", thumbnail.display());

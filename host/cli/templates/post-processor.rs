@@ -1,6 +1,7 @@
-//! PLUGIN_NAME: a vodpipe post-processor. On a completed job it records the playback,
-//! thumbnail, duration and renditions and marks the video done (and, if configured, deletes
-//! the raw upload); on a failed one it marks the video failed with the job's message.
+//! PLUGIN_NAME: a vodpipe post-processor. On a completed job it records the playback (and the
+//! DASH manifest of a CMAF job), thumbnail, duration and renditions and marks the video done
+//! (and, if configured, deletes the raw upload); on a failed one it marks the video failed
+//! with the job's message.
 //!
 //! Config (the `[post_processor.config]` table of `bundle.toml`):
 //! - `delete_source` (default false): delete the raw upload after a successful job.
@@ -35,6 +36,9 @@ impl PostProcessor for PluginName {
             .playlist_path
             .ok_or("the job completed without a master playlist")?;
         let mut actions = vec![Action::RecordPlayback(playlist)];
+        if let Some(mpd) = result.dash_manifest_path {
+            actions.push(Action::RecordDashManifest(mpd));
+        }
         if let Some(thumbnail) = result.thumbnail_path {
             actions.push(Action::RecordThumbnail(thumbnail));
         }

@@ -8,6 +8,8 @@ pub enum Action {
     SetDone,
     SetFailed(String),
     RecordPlayback(String),
+    /// The DASH MPD players may use instead of the master playlist.
+    RecordDashManifest(String),
     RecordThumbnail(String),
     RecordRenditions(Vec<Rendered>),
     RecordDuration(u64),
@@ -44,6 +46,13 @@ pub fn check_actions(actions: &[Action]) -> Result<(), String> {
     for action in actions {
         let paths: Vec<&str> = match action {
             Action::RecordPlayback(p) | Action::RecordThumbnail(p) => vec![p],
+            // Players are handed it as DASH: an HLS playlist or anything else here would not play.
+            Action::RecordDashManifest(p) if !p.ends_with(".mpd") => {
+                return Err(format!(
+                    "record-dash-manifest: `{p}` is not a DASH manifest (an .mpd file)"
+                ));
+            }
+            Action::RecordDashManifest(p) => vec![p],
             Action::RecordRenditions(r) => r.iter().map(|r| r.playlist_path.as_str()).collect(),
             Action::SetFailed(reason) if reason.trim().is_empty() => {
                 return Err("set-failed needs a reason".into());
@@ -95,5 +104,32 @@ mod tests {
             let actions = [Action::RecordPlayback(bad.into()), Action::SetDone];
             assert!(check_actions(&actions).is_err(), "{bad:?} accepted");
         }
+        for bad in ["/srv/index.mpd", "../index.mpd", "a/../../index.mpd"] {
+            let actions = [
+                Action::RecordPlayback("index.m3u8".into()),
+                Action::RecordDashManifest(bad.into()),
+                Action::SetDone,
+            ];
+            let refused = check_actions(&actions).unwrap_err();
+            assert!(refused.contains("not a relative path"), "{bad:?}: {refused}");
+        }
+    }
+
+    #[test]
+    fn a_dash_manifest_is_an_mpd() {
+        let with = |dash: &str| {
+            check_actions(&[
+                Action::RecordPlayback("index.m3u8".into()),
+                Action::RecordDashManifest(dash.into()),
+                Action::SetDone,
+            ])
+        };
+        assert!(with("index.mpd").is_ok());
+        assert!(with("dash/index.mpd").is_ok());
+        let refused = with("index.m3u8").unwrap_err();
+        assert_eq!(
+            refused,
+            "record-dash-manifest: `index.m3u8` is not a DASH manifest (an .mpd file)"
+        );
     }
 }

@@ -15,6 +15,7 @@ fn details(title: &str) -> Details {
 fn done() -> Outcome {
     Outcome {
         playback_path: Some("index.m3u8".into()),
+        dash_path: Some("index.mpd".into()),
         ..Outcome::default()
     }
 }
@@ -101,6 +102,10 @@ pub fn the_public_listing_pages_through_done_videos_newest_first(repository: &dy
         let page = repository.list_done(cursor.as_ref(), 10).unwrap();
         assert!(page.videos.len() <= 10);
         assert!(page.videos.iter().all(|v| v.status == VideoStatus::Done));
+        assert!(
+            page.videos.iter().all(|v| v.dash_path.as_deref() == Some("index.mpd")),
+            "listings carry the DASH manifest"
+        );
         seen.extend(page.videos.iter().map(|v| v.id.clone()));
         match page.next {
             Some(next) => cursor = Some(next),
@@ -162,6 +167,10 @@ pub fn final_states_never_change(repository: &dyn VideoRepository) {
     );
     let record = repository.get("v1").unwrap().unwrap();
     assert_eq!((record.status, record.failure_reason), (VideoStatus::Done, None));
+    assert_eq!(
+        (record.playback_path.as_deref(), record.dash_path.as_deref()),
+        (Some("index.m3u8"), Some("index.mpd"))
+    );
     // Creating it again changes nothing.
     let again = repository
         .create_if_absent(&VideoRecord::new("v1", Some("mallory".into()), 99))

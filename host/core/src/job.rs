@@ -96,6 +96,10 @@ pub struct JobResult {
     pub playlist_path: Option<String>,
     pub outputs: Vec<JobOutput>,
     pub thumbnail_path: Option<String>,
+    /// The DASH MPD of a CMAF job, relative to the job's output prefix. Results queued before
+    /// it existed read as none.
+    #[serde(default)]
+    pub dash_manifest_path: Option<String>,
 }
 
 /// A finished job's result and the video it is for: what both modes' job-state messages

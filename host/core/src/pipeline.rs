@@ -234,6 +234,7 @@ fn outcome(actions: &[Action]) -> (Outcome, bool) {
             Action::SetDone => {}
             Action::SetFailed(reason) => outcome.failure_reason = Some(reason.clone()),
             Action::RecordPlayback(path) => outcome.playback_path = Some(path.clone()),
+            Action::RecordDashManifest(path) => outcome.dash_path = Some(path.clone()),
             Action::RecordThumbnail(path) => outcome.thumbnail_path = Some(path.clone()),
             Action::RecordRenditions(renditions) => outcome.renditions = renditions.clone(),
             Action::RecordDuration(ms) => outcome.duration_ms = Some(*ms),

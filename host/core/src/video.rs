@@ -36,6 +36,8 @@ pub struct VideoRecord {
     pub renditions: Vec<crate::Rendered>,
     /// Master playlist, relative to the video's output prefix.
     pub playback_path: Option<String>,
+    /// DASH MPD over the same segments (CMAF packaging), relative to the output prefix.
+    pub dash_path: Option<String>,
     pub thumbnail_path: Option<String>,
     pub duration_ms: Option<u64>,
 }
@@ -54,6 +56,7 @@ impl VideoRecord {
             plan: None,
             renditions: Vec::new(),
             playback_path: None,
+            dash_path: None,
             thumbnail_path: None,
             duration_ms: None,
         }
@@ -77,6 +80,7 @@ pub struct Outcome {
     pub failure_reason: Option<String>,
     pub renditions: Vec<crate::Rendered>,
     pub playback_path: Option<String>,
+    pub dash_path: Option<String>,
     pub thumbnail_path: Option<String>,
     pub duration_ms: Option<u64>,
 }

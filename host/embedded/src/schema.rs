@@ -18,7 +18,7 @@ struct Step {
     apply: fn(&Transaction) -> rusqlite::Result<()>,
 }
 
-const STEPS: [Step; 2] = [
+const STEPS: [Step; 3] = [
     Step {
         what: "create the tables",
         apply: |tx| tx.execute_batch(TABLES),
@@ -26,6 +26,12 @@ const STEPS: [Step; 2] = [
     Step {
         what: "rewrite queued job-state events as job-result messages",
         apply: legacy::rewrite_job_state_events,
+    },
+    Step {
+        what: "add the videos' DASH manifest",
+        // Videos finished before it have none: they were packaged as MPEG-TS, or their CMAF
+        // job's manifest was not recorded (their HLS playback is unchanged).
+        apply: |tx| tx.execute_batch("ALTER TABLE videos ADD COLUMN dash_path TEXT"),
     },
 ];
 
@@ -232,6 +238,8 @@ mod legacy {
                 .and_then(|g| g.output_details.first())
                 .and_then(|o| o.output_file_paths.first())
                 .map(|p| relative(p)),
+            // The worker wrote MPEG-TS only then.
+            dash_manifest_path: None,
         };
         Some(WorkMessage::JobResult { video_id, result })
     }

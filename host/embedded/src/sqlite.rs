@@ -469,7 +469,7 @@ fn status_text(status: VideoStatus) -> &'static str {
 macro_rules! record_columns {
     () => {
         "id, user_id, title, description, status, failure_reason, created_at_ms, job_id, plan, renditions, \
-         playback_path, thumbnail_path, duration_ms"
+         playback_path, thumbnail_path, duration_ms, dash_path"
     };
 }
 
@@ -477,7 +477,7 @@ macro_rules! record_columns {
 macro_rules! listed_columns {
     () => {
         "id, user_id, title, description, status, failure_reason, created_at_ms, NULL, NULL, renditions, \
-         playback_path, thumbnail_path, duration_ms"
+         playback_path, thumbnail_path, duration_ms, dash_path"
     };
 }
 
@@ -502,6 +502,7 @@ fn read_record(r: &rusqlite::Row) -> rusqlite::Result<VideoRecord> {
         // One UTF-8 check of the column, not one per string inside it.
         renditions: serde_json::from_str(renditions.as_str()?).unwrap_or_default(),
         playback_path: r.get(10)?,
+        dash_path: r.get(13)?,
         thumbnail_path: r.get(11)?,
         duration_ms: r.get::<_, Option<i64>>(12)?.map(|d| d as u64),
     })
@@ -558,7 +559,7 @@ impl VideoRepository for Database {
         let n = conn
             .execute(
                 "UPDATE videos SET status = ?2, failure_reason = ?3, renditions = ?4, playback_path = ?5,
-                 thumbnail_path = ?6, duration_ms = ?7 WHERE id = ?1 AND status = 'processing'",
+                 thumbnail_path = ?6, duration_ms = ?7, dash_path = ?8 WHERE id = ?1 AND status = 'processing'",
                 params![
                     id,
                     status_text(outcome.status()),
@@ -566,7 +567,8 @@ impl VideoRepository for Database {
                     renditions,
                     outcome.playback_path,
                     outcome.thumbnail_path,
-                    outcome.duration_ms.map(|d| d as i64)
+                    outcome.duration_ms.map(|d| d as i64),
+                    outcome.dash_path
                 ],
             )
             .map_err(db)?;

@@ -86,6 +86,7 @@ mod tests {
                 duration_ms: 5000,
             }],
             thumbnail_path: None,
+            dash_manifest_path: None,
         };
         let messages = [
             (WorkMessage::Upload { key: "01A".into() }, "upload", "upload:01A"),

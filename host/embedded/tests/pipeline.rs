@@ -120,6 +120,7 @@ fn an_upload_is_processed_to_done_and_repeated_events_change_nothing() {
     assert_eq!(video.user_id.as_deref(), Some("user-1"));
     let sizes: Vec<(u32, u32)> = video.renditions.iter().map(|r| (r.width, r.height)).collect();
     assert_eq!(sizes, [(1280, 720), (854, 480), (640, 360), (426, 240)]);
+    assert_eq!(video.dash_path, None, "MPEG-TS has no DASH manifest");
     assert!(
         s.store
             .media_dir("01VIDEO")
@@ -147,6 +148,7 @@ fn an_upload_is_processed_to_done_and_repeated_events_change_nothing() {
         playlist_path: None,
         outputs: vec![],
         thumbnail_path: None,
+        dash_manifest_path: None,
     };
     let late = WorkMessage::JobResult {
         video_id: "01VIDEO".into(),
@@ -200,6 +202,8 @@ fn a_cmaf_upload_gets_one_shared_audio_track_i_frame_playlists_and_a_dash_manife
         "a 2 s clip is one segment of one audio track: {files:?}"
     );
     assert!(files.contains(&"index.mpd".to_owned()) && files.contains(&"index_720p_iframes.m3u8".to_owned()));
+    // The post-processor recorded the DASH manifest beside the master playlist.
+    assert_eq!(video.dash_path.as_deref(), Some("index.mpd"));
     // Everything else a strict player checks, the DASH manifest and the I-frame ranges included.
     vodpipe_test_support::conformance::assert_conformant(&master_path);
 }
@@ -282,6 +286,7 @@ fn an_event_for_another_job_is_ignored() {
             playlist_path: None,
             outputs: vec![],
             thumbnail_path: None,
+            dash_manifest_path: None,
         },
     };
     assert_eq!(

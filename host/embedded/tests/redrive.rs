@@ -243,6 +243,7 @@ fn job_error_event(video: &str, job: &str) -> String {
         playlist_path: None,
         outputs: vec![],
         thumbnail_path: None,
+        dash_manifest_path: None,
     };
     WorkMessage::JobResult {
         video_id: video.into(),

@@ -1,7 +1,7 @@
 //! Upgrading the database: one made before schema versions were recorded (the tables of
 //! version 1, and job results queued in EventBridge's shape) is brought to the current version
-//! and its queued work handled; a newer database is refused; a failed step keeps the last
-//! good version.
+//! and its queued work handled; a version 2 database keeps its videos; a newer database is
+//! refused; a failed step keeps the last good version.
 
 mod common;
 
@@ -10,7 +10,7 @@ use std::path::Path;
 use rusqlite::Connection;
 use vodpipe_core::pipeline::Pipeline;
 use vodpipe_core::ports::{SystemClock, VideoRepository};
-use vodpipe_core::{JobStatus, VideoStatus};
+use vodpipe_core::{JobStatus, Outcome, VideoStatus};
 use vodpipe_embedded::disk::DiskStore;
 use vodpipe_embedded::schema::VERSION;
 use vodpipe_embedded::sqlite::Database;
@@ -102,7 +102,7 @@ fn a_database_from_before_versions_is_upgraded_and_its_queued_results_handled() 
 
     let database = Database::open(&db_path, Box::new(SystemClock)).unwrap();
     assert_eq!(user_version(&db_path), VERSION as i64);
-    assert_eq!(VERSION, 2);
+    assert_eq!(VERSION, 3);
 
     // The dead letter is a typed result now, its paths relative to the video's media; the
     // body that was never an event is kept as it was.
@@ -152,6 +152,56 @@ fn a_database_from_before_versions_is_upgraded_and_its_queued_results_handled() 
     let database = Database::open(&db_path, Box::new(SystemClock)).unwrap();
     assert_eq!(user_version(&db_path), VERSION as i64);
     assert_eq!(database.dead_letters().unwrap().len(), 2);
+}
+
+#[test]
+fn a_version_2_database_keeps_its_videos_and_records_dash_manifests_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("vodpipe.db");
+    {
+        // Version 2 had the tables of version 1.
+        let old = Connection::open(&db_path).unwrap();
+        old.execute_batch(SCHEMA_BEFORE_VERSIONS).unwrap();
+        old.execute_batch(
+            "PRAGMA user_version = 2;
+             INSERT INTO videos (id, user_id, title, status, created_at_ms, job_id, renditions, playback_path,
+                 thumbnail_path, duration_ms)
+             VALUES ('01DONE', 'alice', 'Cats', 'done', 1, '01DONE-hls',
+                 '[{\"name\":\"720p\",\"width\":1280,\"height\":720,\"playlist_path\":\"index_720p.m3u8\"}]',
+                 'index.m3u8', 'thumbnails/thumb.jpg', 5000);
+             INSERT INTO videos (id, user_id, status, created_at_ms) VALUES ('01BUSY', 'alice', 'processing', 2);",
+        )
+        .unwrap();
+    }
+    let database = Database::open(&db_path, Box::new(SystemClock)).unwrap();
+    assert_eq!(user_version(&db_path), VERSION as i64);
+
+    let done = database.get("01DONE").unwrap().unwrap();
+    assert_eq!(done.status, VideoStatus::Done);
+    assert_eq!(done.title.as_deref(), Some("Cats"));
+    assert_eq!(done.playback_path.as_deref(), Some("index.m3u8"));
+    assert_eq!(done.dash_path, None, "it had none");
+    assert_eq!(done.thumbnail_path.as_deref(), Some("thumbnails/thumb.jpg"));
+    assert_eq!((done.renditions.len(), done.duration_ms), (1, Some(5000)));
+    let listed = database.list_done(None, 10).unwrap().videos;
+    assert_eq!(
+        (
+            listed.len(),
+            listed[0].playback_path.as_deref(),
+            listed[0].dash_path.as_deref()
+        ),
+        (1, Some("index.m3u8"), None)
+    );
+
+    // The video still processing finishes with a DASH manifest.
+    let outcome = Outcome {
+        playback_path: Some("index.m3u8".into()),
+        dash_path: Some("index.mpd".into()),
+        ..Outcome::default()
+    };
+    assert!(database.finish("01BUSY", &outcome).unwrap());
+    let finished = database.get("01BUSY").unwrap().unwrap();
+    assert_eq!(finished.dash_path.as_deref(), Some("index.mpd"));
 }
 
 /// Makes a database with `sql`, then opens it as vodpipe does: the error, and the path.

@@ -160,19 +160,28 @@ pub fn job_state_change(body: &str, output_prefix: impl Fn(&str) -> String) -> R
                 .collect()
         })
         .unwrap_or_default();
+    let playlist = hls.and_then(|g| g.playlist_file_paths.iter().find(|p| p.ends_with(".m3u8")));
+    // The CMAF group lists its MPD among its playlists; were it left out, it is the one the
+    // job wrote beside the master playlist (the job builder names both after one manifest).
+    let dash_manifest = hls.filter(|_| cmaf).and_then(|g| {
+        g.playlist_file_paths
+            .iter()
+            .find(|p| p.ends_with(".mpd"))
+            .cloned()
+            .or_else(|| playlist.map(|p| format!("{}.mpd", p.trim_end_matches(".m3u8"))))
+    });
     let result = JobResult {
         job_id: detail.job_id,
         status,
         error_code: detail.error_code,
         error_message: detail.error_message,
-        playlist_path: hls
-            .and_then(|g| g.playlist_file_paths.iter().find(|p| p.ends_with(".m3u8")))
-            .map(relative),
+        playlist_path: playlist.map(relative),
         outputs,
         thumbnail_path: group("FILE_GROUP")
             .and_then(|g| g.output_details.first())
             .and_then(|o| o.output_file_paths.first())
             .map(relative),
+        dash_manifest_path: dash_manifest.as_ref().map(relative),
     };
     Ok(JobStateChange { video_id, result })
 }
@@ -202,8 +211,13 @@ pub fn job_state_event(video_id: &str, output_prefix: &str, result: &JobResult, 
             detail.error_message = Some(result.error_message.clone().unwrap_or_default());
         }
         JobStatus::Complete => {
+            // MediaConvert writes a DASH manifest only in a CMAF group.
+            let kind = match result.dash_manifest_path {
+                Some(_) => "CMAF_GROUP",
+                None => "HLS_GROUP",
+            };
             detail.output_group_details.push(OutputGroupDetail {
-                kind: "HLS_GROUP".into(),
+                kind: kind.into(),
                 output_details: result
                     .outputs
                     .iter()
@@ -216,7 +230,12 @@ pub fn job_state_event(video_id: &str, output_prefix: &str, result: &JobResult, 
                         }),
                     })
                     .collect(),
-                playlist_file_paths: result.playlist_path.iter().map(|p| full(p)).collect(),
+                playlist_file_paths: result
+                    .dash_manifest_path
+                    .iter()
+                    .chain(&result.playlist_path)
+                    .map(|p| full(p))
+                    .collect(),
             });
             if let Some(thumbnail) = &result.thumbnail_path {
                 detail.output_group_details.push(OutputGroupDetail {
@@ -261,6 +280,7 @@ mod tests {
                 duration_ms: 5000,
             }],
             thumbnail_path: Some("thumbnails/thumb_poster.0000001.jpg".into()),
+            dash_manifest_path: None,
         }
     }
 
@@ -278,17 +298,39 @@ mod tests {
         );
     }
 
+    fn cmaf_result() -> JobResult {
+        JobResult {
+            dash_manifest_path: Some("index.mpd".into()),
+            ..result()
+        }
+    }
+
     #[test]
     fn a_cmaf_job_plays_from_its_hls_manifest_and_its_audio_tracks_are_no_renditions() {
-        let mut event = job_state_event("v1", "s3://media/v1/", &result(), 0);
+        let mut event = job_state_event("v1", "s3://media/v1/", &cmaf_result(), 0);
         let group = &mut event["detail"]["outputGroupDetails"][0];
-        group["type"] = "CMAF_GROUP".into();
-        group["playlistFilePaths"] = serde_json::json!(["s3://media/v1/index.mpd", "s3://media/v1/index.m3u8"]);
+        assert_eq!(group["type"], "CMAF_GROUP");
+        assert_eq!(
+            group["playlistFilePaths"],
+            serde_json::json!(["s3://media/v1/index.mpd", "s3://media/v1/index.m3u8"])
+        );
         group["outputDetails"].as_array_mut().unwrap().push(
             serde_json::json!({ "outputFilePaths": ["s3://media/v1/index_audio_128k.m3u8"], "durationInMs": 5000 }),
         );
         let change = job_state_change(&event.to_string(), |id| format!("s3://media/{id}/")).unwrap();
-        assert_eq!(change.result, result());
+        assert_eq!(change.result, cmaf_result());
+    }
+
+    #[test]
+    fn a_cmaf_job_whose_event_lists_no_mpd_has_it_beside_its_master_playlist() {
+        let mut event = job_state_event("v1", "s3://media/v1/", &cmaf_result(), 0);
+        event["detail"]["outputGroupDetails"][0]["playlistFilePaths"] = serde_json::json!(["s3://media/v1/index.m3u8"]);
+        let change = job_state_change(&event.to_string(), |id| format!("s3://media/{id}/")).unwrap();
+        assert_eq!(change.result.dash_manifest_path.as_deref(), Some("index.mpd"));
+        // An HLS group has none.
+        let event = job_state_event("v1", "s3://media/v1/", &result(), 0);
+        let change = job_state_change(&event.to_string(), |id| format!("s3://media/{id}/")).unwrap();
+        assert_eq!(change.result.dash_manifest_path, None);
     }
 
     #[test]

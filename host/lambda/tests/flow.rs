@@ -282,6 +282,7 @@ fn completed(plan: &vodpipe_core::Plan) -> JobResult {
             })
             .collect(),
         thumbnail_path: Some("thumbnails/thumb_poster.0000001.jpg".into()),
+        dash_manifest_path: None,
     }
 }
 

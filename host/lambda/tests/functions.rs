@@ -265,6 +265,7 @@ impl Aws {
                 })
                 .collect(),
             thumbnail_path: Some("thumbnails/thumb_poster.0000001.jpg".into()),
+            dash_manifest_path: None,
         };
         let mut event = job_state_event(video_id, &format!("s3://media/{video_id}/"), &result, 1_795_000_000_000);
         event["detail"]["queue"] = json!(queue);

@@ -72,6 +72,7 @@ fn job_result() -> JobResult {
             })
             .collect(),
         thumbnail_path: Some("thumbnails/thumb_poster.0000001.jpg".into()),
+        dash_manifest_path: None,
     }
 }
 

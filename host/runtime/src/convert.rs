@@ -32,8 +32,13 @@ fn older_job_builder(plan: &core::Plan, version: &str) -> Result<(), String> {
 }
 
 /// Conversions of the types every contract version shares (each version has its own copies).
+/// What a version adds to them is named: fields of the job result copied as they are, and
+/// actions that carry one path.
 macro_rules! common {
     () => {
+        common!(job_result_fields: [], path_actions: []);
+    };
+    (job_result_fields: [$($field:ident),*], path_actions: [$($path_action:ident),*]) => {
         pub fn context(c: &core::JobContext) -> wit::JobContext {
             wit::JobContext {
                 video_id: c.video_id.clone(),
@@ -79,6 +84,7 @@ macro_rules! common {
                     })
                     .collect(),
                 thumbnail_path: r.thumbnail_path.clone(),
+                $($field: r.$field.clone(),)*
             }
         }
 
@@ -102,6 +108,7 @@ macro_rules! common {
                 ),
                 wit::Action::RecordDuration(ms) => core::Action::RecordDuration(ms),
                 wit::Action::DeleteSource => core::Action::DeleteSource,
+                $(wit::Action::$path_action(p) => core::Action::$path_action(p),)*
             }
         }
 
@@ -137,9 +144,10 @@ macro_rules! common {
             actions
                 .iter()
                 .map(|a| match a {
-                    wit::Action::SetFailed(s) | wit::Action::RecordPlayback(s) | wit::Action::RecordThumbnail(s) => {
-                        8 + s.len()
-                    }
+                    wit::Action::SetFailed(s)
+                    | wit::Action::RecordPlayback(s)
+                    | wit::Action::RecordThumbnail(s)
+                    $(| wit::Action::$path_action(s))* => 8 + s.len(),
                     wit::Action::RecordRenditions(list) => list
                         .iter()
                         .map(|r| 16 + r.name.len() + r.playlist_path.len())
@@ -484,13 +492,13 @@ pub mod v0_2 {
 }
 
 /// The current contract: packaging on presets and plans, the video codec on rungs and
-/// renditions.
+/// renditions, the DASH manifest in the job result and its action.
 pub mod v0_3 {
     use vodpipe_core as core;
 
     use crate::bindings::v0_3::types as wit;
 
-    common!();
+    common!(job_result_fields: [dash_manifest_path], path_actions: [RecordDashManifest]);
     since_0_2!();
 
     pub fn preset(p: &core::LadderPreset) -> Result<wit::Preset, String> {
@@ -736,6 +744,37 @@ mod tests {
         let mut back = super::v0_3::plan_from(wit, &preset(core::Packaging::Ts));
         back.renditions[0].level = "4".into();
         assert_eq!(back, plan, "0.3.0 carries its own packaging, not the preset's");
+    }
+
+    #[test]
+    fn the_dash_manifest_crosses_0_3_0_both_ways() {
+        let result = core::JobResult {
+            job_id: "j".into(),
+            status: core::JobStatus::Complete,
+            error_code: None,
+            error_message: None,
+            playlist_path: Some("index.m3u8".into()),
+            outputs: Vec::new(),
+            thumbnail_path: None,
+            dash_manifest_path: Some("index.mpd".into()),
+        };
+        let wit = super::v0_3::job_result(&result);
+        assert_eq!(wit.dash_manifest_path.as_deref(), Some("index.mpd"));
+        // Older contracts have no such field; the rest reaches them as it is.
+        assert_eq!(
+            super::v0_2::job_result(&result).playlist_path.as_deref(),
+            Some("index.m3u8")
+        );
+
+        let action = v0_3::types::Action::RecordDashManifest("index.mpd".into());
+        assert_eq!(
+            super::v0_3::actions_size(std::slice::from_ref(&action)),
+            8 + "index.mpd".len()
+        );
+        assert_eq!(
+            super::v0_3::action_from(action),
+            core::Action::RecordDashManifest("index.mpd".into())
+        );
     }
 
     #[test]

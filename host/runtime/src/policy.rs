@@ -201,6 +201,7 @@ impl LoadedPolicy {
                 })
                 .collect(),
             thumbnail_path: None,
+            dash_manifest_path: (plan.packaging == vodpipe_core::Packaging::Cmaf).then(|| "index.mpd".into()),
         };
         self.post_process(&video, &result).map(|_| ()).map_err(in_dry_run)
     }

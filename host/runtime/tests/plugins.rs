@@ -276,16 +276,32 @@ fn post_processor_publishes_a_complete_job_and_deletes_the_source() {
         playlist_path: Some("index.m3u8".into()),
         outputs: vec![output("720p", 1280, 720), output("480p", 854, 480)],
         thumbnail_path: Some("thumbnails/thumb_poster.0000001.jpg".into()),
+        dash_manifest_path: None,
     };
     let actions = policy.post_process(&video(), &result).unwrap();
     assert_eq!(actions[0], Action::RecordPlayback("index.m3u8".into()));
     assert!(actions.contains(&Action::SetDone) && actions.contains(&Action::DeleteSource));
     assert!(actions.contains(&Action::RecordDuration(10_000)));
+    assert!(!actions.iter().any(|a| matches!(a, Action::RecordDashManifest(_))));
     let Some(Action::RecordRenditions(renditions)) = actions.iter().find(|a| matches!(a, Action::RecordRenditions(_)))
     else {
         panic!("no renditions in {actions:?}")
     };
     assert_eq!(renditions[1].name, "480p");
+
+    // A CMAF job's DASH manifest is recorded beside its master playlist.
+    let cmaf = JobResult {
+        dash_manifest_path: Some("index.mpd".into()),
+        ..result
+    };
+    let actions = policy.post_process(&video(), &cmaf).unwrap();
+    assert_eq!(
+        actions[..2],
+        [
+            Action::RecordPlayback("index.m3u8".into()),
+            Action::RecordDashManifest("index.mpd".into())
+        ]
+    );
 }
 
 #[test]
@@ -300,6 +316,7 @@ fn post_processor_fails_an_errored_job_with_a_readable_reason_and_keeps_the_sour
         playlist_path: None,
         outputs: vec![],
         thumbnail_path: None,
+        dash_manifest_path: None,
     };
     let actions = policy.post_process(&video(), &result).unwrap();
     assert_eq!(

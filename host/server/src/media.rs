@@ -1,5 +1,6 @@
-//! `/media/<video id>/…`: published HLS playlists, segments and thumbnails, with the content
-//! types players expect and byte ranges (CORS comes with the server's common layers).
+//! `/media/<video id>/…`: published HLS playlists, DASH manifests, segments and thumbnails,
+//! with the content types players expect and byte ranges (CORS comes with the server's common
+//! layers).
 
 use std::path::Path;
 
@@ -16,6 +17,7 @@ pub fn content_type(path: &str) -> Option<&'static str> {
     let extension = path.rsplit_once('.')?.1.to_ascii_lowercase();
     Some(match extension.as_str() {
         "m3u8" => "application/vnd.apple.mpegurl",
+        "mpd" => "application/dash+xml",
         "ts" => "video/mp2t",
         "m4s" => "video/iso.segment",
         "mp4" => "video/mp4",
@@ -27,8 +29,8 @@ pub fn content_type(path: &str) -> Option<&'static str> {
     })
 }
 
-/// Serves `dir` (the store's media root). Playlists are revalidated; everything else is
-/// immutable once published (a video's files never change under the same id).
+/// Serves `dir` (the store's media root). Playlists and manifests are revalidated; everything
+/// else is immutable once published (a video's files never change under the same id).
 pub fn router(dir: &Path) -> Router {
     let files = ServeDir::new(dir).append_index_html_on_directories(false);
     Router::new()
@@ -38,7 +40,7 @@ pub fn router(dir: &Path) -> Router {
 
 async fn media_headers(request: Request, next: Next) -> Response {
     let kind = content_type(request.uri().path());
-    let playlist = request.uri().path().ends_with(".m3u8");
+    let playlist = [".m3u8", ".mpd"].iter().any(|e| request.uri().path().ends_with(e));
     let mut response = next.run(request).await;
     if response.status().is_success() || response.status() == StatusCode::PARTIAL_CONTENT {
         let headers = response.headers_mut();

@@ -1,6 +1,7 @@
-//! Post-processor: on COMPLETE, records playback, thumbnail, renditions and duration, marks
-//! the video done and deletes the raw upload; on ERROR, marks it failed with a reason a
-//! person understands (the raw upload is kept so the job can be retried).
+//! Post-processor: on COMPLETE, records playback (the master playlist, and the DASH manifest
+//! when the job wrote one), thumbnail, renditions and duration, marks the video done and
+//! deletes the raw upload; on ERROR, marks it failed with a reason a person understands (the
+//! raw upload is kept so the job can be retried).
 //!
 //! Config (`[post_processor.config]` of the bundle):
 //! - `delete_source` (default true): delete the raw upload after a successful job.
@@ -35,6 +36,9 @@ impl PostProcessor for PostDefault {
                     .playlist_path
                     .ok_or("the job completed without a master playlist")?;
                 let mut actions = vec![Action::RecordPlayback(playlist)];
+                if let Some(mpd) = result.dash_manifest_path {
+                    actions.push(Action::RecordDashManifest(mpd));
+                }
                 if let Some(thumbnail) = result.thumbnail_path {
                     actions.push(Action::RecordThumbnail(thumbnail));
                 }

@@ -426,12 +426,14 @@ pub mod post_processor {
     //! - [`Video`]: the record (`id`, `user_id`, `title`, `status`, `source_key`).
     //! - [`JobResult`]: how the job ended: `status` ([`JobStatus::Complete`] or
     //!   [`JobStatus::Error`] with `error_code`/`error_message`), `playlist_path` (the master
-    //!   playlist), `outputs` ([`JobOutput`]: path, size, duration), `thumbnail_path`; paths
-    //!   are relative to the job's output prefix.
+    //!   playlist), `outputs` ([`JobOutput`]: path, size, duration), `thumbnail_path`,
+    //!   `dash_manifest_path` (the DASH MPD of a CMAF job); paths are relative to the job's
+    //!   output prefix.
     //! - [`Action`], what the host should do: exactly one of `SetDone` (which needs a
-    //!   `RecordPlayback`) or `SetFailed(reason)`; `RecordThumbnail`, `RecordRenditions`
-    //!   ([`Rendered`]), `RecordDuration`, `DeleteSource` (not with `SetFailed`). Paths must
-    //!   stay inside the job's outputs. The host checks the whole list before doing any of it.
+    //!   `RecordPlayback`) or `SetFailed(reason)`; `RecordDashManifest` (an `.mpd`),
+    //!   `RecordThumbnail`, `RecordRenditions` ([`Rendered`]), `RecordDuration`, `DeleteSource`
+    //!   (not with `SetFailed`). Paths must stay inside the job's outputs. The host checks the
+    //!   whole list before doing any of it.
     world_module! {
         world: "vodpipe:plugin/post-processor@0.3.0",
         bindings: "vodpipe_plugin_sdk::post_processor",

@@ -2,72 +2,57 @@
 
 import { useSearchParams } from "next/navigation";
 import { Suspense, useEffect, useRef, useState } from "react";
-import type Hls from "hls.js";
 import { api, ApiError, type Video } from "@/lib/api";
+import { choosePlayback, codecFamily, type Format, type Playback } from "@/lib/playback";
+import { startPlayer, type Quality, type Session } from "@/lib/players";
 import { Alert } from "@/components/ui";
 
-type Quality = { value: number; label: string };
-
-function Player({ video }: { video: Video }) {
+function Player({ video, forced }: { video: Video; forced: Format | null }) {
   const element = useRef<HTMLVideoElement>(null);
-  const hls = useRef<Hls | null>(null);
+  const session = useRef<Session | null>(null);
+  const [playback, setPlayback] = useState<Playback | null>(null);
   const [qualities, setQualities] = useState<Quality[]>([]);
   const [selected, setSelected] = useState(-1);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
     const media = element.current;
-    if (!media || !video.playback_url) return;
+    if (!media) return;
     let cancelled = false;
+    let started: Session | null = null;
+    const fail = (details: string) => {
+      if (!cancelled) setError(`Playback failed: ${details}`);
+    };
+    const events = {
+      qualities: (list: Quality[]) => {
+        if (!cancelled) setQualities(list);
+      },
+      switched: (value: number) => {
+        media.dataset.level = String(value);
+      },
+      failed: fail,
+    };
     (async () => {
-      const { default: Hls } = await import("hls.js");
+      const chosen = await choosePlayback(video, forced);
       if (cancelled) return;
-      if (Hls.isSupported()) {
-        const player = new Hls();
-        hls.current = player;
-        player.on(Hls.Events.MANIFEST_PARSED, (_, data) => {
-          setQualities(data.levels.map((level, index) => ({ value: index, label: `${level.height}p` })));
-        });
-        player.on(Hls.Events.LEVEL_SWITCHED, (_, data) => {
-          media.dataset.level = String(data.level);
-        });
-        player.on(Hls.Events.ERROR, (_, data) => {
-          if (data.fatal) setError(`Playback failed: ${data.details}`);
-        });
-        player.loadSource(video.playback_url!);
-        player.attachMedia(media);
-      } else if (media.canPlayType("application/vnd.apple.mpegurl")) {
-        // Native HLS (Safari): the master playlist, or one rendition's playlist to pin a quality.
-        media.src = video.playback_url!;
-        setQualities(video.renditions.map((r, index) => ({ value: index, label: `${r.height}p` })));
-      } else {
-        setError("This browser cannot play HLS.");
-      }
-    })();
+      setPlayback(chosen);
+      started = await startPlayer(media, chosen, video.renditions, events);
+      if (cancelled) started.destroy();
+      else session.current = started;
+    })().catch((e) => fail(e instanceof Error ? e.message : String(e)));
     const onError = () => setError("Playback failed: the media could not be decoded.");
     media.addEventListener("error", onError);
     return () => {
       cancelled = true;
       media.removeEventListener("error", onError);
-      hls.current?.destroy();
-      hls.current = null;
+      started?.destroy();
+      session.current = null;
     };
-  }, [video]);
+  }, [video, forced]);
 
   function choose(value: number) {
     setSelected(value);
-    const media = element.current;
-    if (!media) return;
-    if (hls.current) {
-      // -1 lets hls.js pick by bandwidth again.
-      hls.current.currentLevel = value;
-    } else {
-      const at = media.currentTime;
-      media.src = value < 0 ? video.playback_url! : video.renditions[value].playlist_url;
-      media.currentTime = at;
-      void media.play().catch(() => {});
-      media.dataset.level = String(value);
-    }
+    session.current?.select(value);
   }
 
   return (
@@ -80,31 +65,47 @@ function Player({ video }: { video: Video }) {
         poster={video.thumbnail_url ?? undefined}
         className="aspect-video w-full rounded-lg bg-black"
         aria-label={video.title ?? "Video"}
+        data-player={playback?.format}
       />
-      {qualities.length > 0 && (
-        <label className="inline-flex items-center gap-2">
-          <span>Quality</span>
-          <select
-            name="quality"
-            className="rounded border border-slate-300 bg-white px-2 py-1"
-            value={selected}
-            onChange={(e) => choose(Number(e.target.value))}
-          >
-            <option value={-1}>Auto</option>
-            {qualities.map((q) => (
-              <option key={q.value} value={q.value}>
-                {q.label}
-              </option>
-            ))}
-          </select>
-        </label>
-      )}
+      <div className="flex flex-wrap items-center gap-4">
+        {qualities.length > 0 && (
+          <label className="inline-flex items-center gap-2">
+            <span>Quality</span>
+            <select
+              name="quality"
+              className="rounded border border-slate-300 bg-white px-2 py-1"
+              value={selected}
+              onChange={(e) => choose(Number(e.target.value))}
+            >
+              <option value={-1}>Auto</option>
+              {qualities.map((q) => (
+                <option key={q.value} value={q.value}>
+                  {q.label}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {playback && (
+          <span data-testid="playback" className="text-sm text-slate-500">
+            {playback.format.toUpperCase()} · {playback.engine}
+            {playback.codec && ` · ${codecFamily(playback.codec)}`}
+          </span>
+        )}
+      </div>
     </div>
   );
 }
 
+/** `?player=hls` or `?player=dash` plays that format whatever the page would choose. */
+function forcedFormat(value: string | null): Format | null {
+  return value === "hls" || value === "dash" ? value : null;
+}
+
 function Watch() {
-  const id = useSearchParams().get("v");
+  const params = useSearchParams();
+  const id = params.get("v");
+  const forced = forcedFormat(params.get("player"));
   const [video, setVideo] = useState<Video | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -124,7 +125,7 @@ function Watch() {
     <article className="space-y-4">
       <h1 className="text-2xl font-semibold">{video.title ?? "Untitled"}</h1>
       {video.status === "done" ? (
-        <Player video={video} />
+        <Player video={video} forced={forced} />
       ) : video.status === "failed" ? (
         <Alert kind="error">This video could not be processed{video.failure_reason ? `: ${video.failure_reason}` : "."}</Alert>
       ) : (

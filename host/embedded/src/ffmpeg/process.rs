@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
 
-use vodpipe_core::{JobResult, JobStatus, Probe};
+use vodpipe_core::{JobResult, JobStatus, Packaging, Probe};
 
 use super::args::{arguments, last_frame_arguments};
 use super::job::{HlsJob, ThumbnailJob};
@@ -24,6 +24,7 @@ pub fn error_result(job_id: &str, code: i32, message: String) -> JobResult {
         playlist_path: None,
         outputs: Vec::new(),
         thumbnail_path: None,
+        dash_manifest_path: None,
     }
 }
 
@@ -138,6 +139,8 @@ pub fn run(
             playlist_path: Some(master),
             outputs,
             thumbnail_path: job.thumbnail.as_ref().and_then(|t| relative(&job.output_dir, &t.path)),
+            // `finish` wrote it beside the master playlist.
+            dash_manifest_path: (job.packaging == Packaging::Cmaf).then(|| format!("{}.mpd", job.manifest)),
         }),
         // A segment written empty, or missing from a playlist on a full disk, is a write the
         // disk refused (ffmpeg's HLS muxer does not always say so).
