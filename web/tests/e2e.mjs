@@ -273,14 +273,18 @@ try {
     const master = await (await fetch(new URL(view.playback_url, base))).text();
     const [hlsCodecs, dashCodecs] = [codecFamilies(master), codecFamilies(await mpd.text())];
     check(hlsCodecs === dashCodecs, `the master playlist lists ${hlsCodecs}, the MPD ${dashCodecs}`);
+    check(hlsCodecs === "av01,avc1", `the AV1 rung and the H.264 ones are listed: ${hlsCodecs}`);
 
     const watch = (player) => page.goto(`${base}/watch/?v=${id}${player ? `&player=${player}` : ""}`);
     await watch("hls");
     const withHls = await playAndSwitch("watch-cmaf-hls");
     check((await video.getAttribute("data-player")) === "hls", "?player=hls plays HLS");
+    // Chromium decodes AV1: each player starts on it and the switch crosses to H.264.
+    check(/: \S+ AV1 → \S+ H\.264$/.test(withHls), `hls.js starts on AV1 and switches to H.264: ${withHls}`);
     await watch("dash");
     const withDash = await playAndSwitch("watch-cmaf-dash");
     check((await video.getAttribute("data-player")) === "dash", "?player=dash plays DASH");
+    check(/: \S+ AV1 → \S+ H\.264$/.test(withDash), `dash.js starts on AV1 and switches to H.264: ${withDash}`);
     await page.getByTestId("playback").filter({ hasText: "DASH · dash.js" }).waitFor();
 
     // Left to choose, the page plays the manifest whose best codec this browser decodes is the
