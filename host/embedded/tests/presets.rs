@@ -167,7 +167,7 @@ bit_depth = 10
     assert!(codecs_of("index_360p-av1.m3u8").contains("M.08,"), "{text}");
     assert!(codecs_of("index_288p-av1-10.m3u8").contains("M.10,"), "{text}");
 
-    // What ffprobe reads back from each track's first segment: the codec and its bit depth.
+    // What ffprobe reads back from each track's init segment: the codec, its tag and bit depth.
     let media = master.parent().unwrap();
     for (modifier, codec, pixel_format) in [
         ("_360p-hevc", "hevc", "yuv420p"),
