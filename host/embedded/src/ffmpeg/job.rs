@@ -542,16 +542,18 @@ fn read_video_output(
             "AV1 needs a SPECIFIED frame rate here (its keyframes are placed by frame count)",
         ));
     }
-    let gop = coding.gop_size.unwrap_or(2.0);
+    // No size: MediaConvert's 2 s, whatever the units.
+    let (gop, gop_units) = match coding.gop_size {
+        Some(size) => (size, coding.gop_size_units),
+        None => (2.0, GopSizeUnits::Seconds),
+    };
     if !(gop > 0.0 && gop.is_finite()) {
         p.push(Problem::new(
             format!("{settings_at}.GopSize"),
             format!("{gop}: must be above 0"),
         ));
     }
-    let gop_seconds = match (coding.gop_size_units, frame_rate) {
-        // No size: MediaConvert's 2 s.
-        (_, _) if coding.gop_size.is_none() => 2.0,
+    let gop_seconds = match (gop_units, frame_rate) {
         (GopSizeUnits::Frames, Some((n, d))) => gop * d as f64 / n as f64,
         (GopSizeUnits::Frames, None) => {
             p.push(Problem::new(
